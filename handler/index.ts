@@ -1,0 +1,48 @@
+// The skill Lambda's entry: the stack's CallbackFunction calls `createHandlerFromEnvironment` once
+// per container (its callbackFactory), and Lambda then calls the returned handler per directive.
+import { createLampStore } from "./lampStore";
+import { logToStdout } from "./log";
+import { createSkillHandler, SkillHandler } from "./skill";
+import { createAccessTokenVerifier } from "./token";
+
+export { createSkillHandler } from "./skill";
+export type { SkillHandler, SkillDependencies } from "./skill";
+
+/** The environment variables the stack sets on the function. */
+export const ENVIRONMENT = {
+    userPoolId: "SKILL_USER_POOL_ID",
+    clientId: "SKILL_CLIENT_ID",
+    tableName: "SKILL_LAMP_TABLE",
+    jwks: "SKILL_POOL_JWKS",
+} as const;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+    const value = env[name];
+    if (!value) {
+        throw new Error(`The skill function needs the environment variable ${name}; redeploy the stack to set it.`);
+    }
+    return value;
+}
+
+/** The pool's JWKS as the stack handed it over, or undefined (then it is downloaded). */
+function handedOverJwks(text: string | undefined) {
+    if (!text) {
+        return undefined;
+    }
+    try {
+        const jwks = JSON.parse(text);
+        return Array.isArray(jwks?.keys) && jwks.keys.length > 0 ? jwks : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.env): SkillHandler {
+    const verifyAccessToken = createAccessTokenVerifier({
+        userPoolId: required(env, ENVIRONMENT.userPoolId),
+        clientId: required(env, ENVIRONMENT.clientId),
+        jwks: handedOverJwks(env[ENVIRONMENT.jwks]),
+    });
+    const lampStore = createLampStore({ tableName: required(env, ENVIRONMENT.tableName) });
+    return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout });
+}

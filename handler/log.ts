@@ -1,0 +1,28 @@
+// One structured JSON line per directive. It holds what an operator needs to follow a request
+// and nothing that identifies the user's session: never the token, never the event.
+import { createHash } from "crypto";
+
+export interface DirectiveLog {
+    namespace?: string;
+    name?: string;
+    messageId?: string;
+    /** The response's name, or the error type. */
+    outcome: string;
+    /** Why a directive failed, in words that hold no token. */
+    reason?: string;
+    durationMs: number;
+    /** A one-way reference to the user, enough to tell users apart in the logs. */
+    user?: string;
+}
+
+export type LogLine = (entry: DirectiveLog) => void;
+
+export function userReference(userId: string): string {
+    return createHash("sha256").update("log:" + userId).digest("base64url").slice(0, 12);
+}
+
+/** Lambda sends stdout to CloudWatch Logs, one event per line. */
+export const logToStdout: LogLine = (entry) => {
+    const level = entry.reason === undefined ? "info" : entry.outcome === "INTERNAL_ERROR" ? "error" : "warn";
+    process.stdout.write(JSON.stringify({ level, ...entry }) + "\n");
+};

@@ -1,0 +1,101 @@
+// Who is speaking: the Cognito access token that Alexa passes with every directive.
+// Why the error classes matter: Alexa deletes a user's account link when the skill answers
+// INVALID_AUTHORIZATION_CREDENTIAL or EXPIRED_AUTHORIZATION_CREDENTIAL
+// (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so a fault of ours or
+// of AWS (JWKS unreachable) must come out as INTERNAL_ERROR and never unlink anybody.
+import { CognitoJwtVerifier } from "aws-jwt-verify";
+import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { SimpleFetcher } from "aws-jwt-verify/https";
+import type { Jwks } from "aws-jwt-verify/jwk";
+import type { Fetcher } from "aws-jwt-verify/https";
+
+export type TokenCheck =
+    | { ok: true; userId: string; username?: string }
+    | { ok: false; error: "INVALID_AUTHORIZATION_CREDENTIAL" | "EXPIRED_AUTHORIZATION_CREDENTIAL" | "INTERNAL_ERROR"; reason: string };
+
+export type VerifyAccessToken = (token: unknown) => Promise<TokenCheck>;
+
+export interface VerifierSettings {
+    userPoolId: string;
+    clientId: string;
+    /** The pool's JWKS as the deploying machine read it: spares the download at cold start. */
+    jwks?: Jwks;
+    /** How the JWKS is downloaded when it is not at hand (tests point this at 127.0.0.1). */
+    fetcher?: Fetcher;
+    /** Milliseconds one JWKS download may take; two tries fit well inside Alexa's 8 s. */
+    jwksTimeoutMs?: number;
+}
+
+/** Cognito access tokens are about 1 KB; anything far larger is not one and is not parsed. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/**
+ * Builds the verifier once per container: the JWKS is cached in it across invocations, and a
+ * download is started at once unless the JWKS was handed over by the stack.
+ */
+export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAccessToken {
+    const fetcher = settings.fetcher ??
+        new SimpleFetcher({ defaultRequestOptions: { responseTimeout: settings.jwksTimeoutMs ?? 1500 } });
+    const verifier = CognitoJwtVerifier.create(
+        { userPoolId: settings.userPoolId, tokenUse: "access", clientId: settings.clientId },
+        { jwksCache: new SimpleJwksCache({ fetcher }) },
+    );
+    if (settings.jwks) {
+        verifier.cacheJwks(settings.jwks);
+    } else {
+        // Start the download now, so the first directive finds it on its way; a failure here is
+        // not fatal: verify() downloads again and answers INTERNAL_ERROR if that fails too.
+        verifier.hydrate().catch(() => undefined);
+    }
+
+    return async (token) => {
+        if (typeof token !== "string" || token.length === 0) {
+            return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "no bearer token" };
+        }
+        if (token.length > MAX_TOKEN_LENGTH) {
+            return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "the token is too long to be a Cognito access token" };
+        }
+        try {
+            const payload = await verifier.verify(token);
+            return { ok: true, userId: payload.sub, username: typeof payload.username === "string" ? payload.username : undefined };
+        } catch (err) {
+            return classifyVerificationError(err);
+        }
+    };
+}
+
+/**
+ * Error class names of aws-jwt-verify that prove the token itself is bad. (An array, not a Set:
+ * Pulumi's closure serialization does not carry a Set's contents into the Lambda archive.)
+ */
+const BAD_TOKEN_ERRORS: readonly string[] = [
+    "JwtParseError",
+    "JwtInvalidSignatureError",
+    "JwtInvalidSignatureAlgorithmError",
+    "JwtInvalidIssuerError",
+    "JwtInvalidAudienceError",
+    "JwtInvalidScopeError",
+    "JwtNotBeforeError",
+    "CognitoJwtInvalidTokenUseError",
+    "CognitoJwtInvalidClientIdError",
+    "CognitoJwtInvalidGroupError",
+    "JwtWithoutValidKidError",
+    // Raised only after a fresh JWKS download that lacks the token's kid.
+    "KidNotFoundInJwksError",
+];
+
+/**
+ * Maps a verification failure to the answer Alexa gets. Everything not known to be the token's
+ * fault (a failed or invalid JWKS download, the penalty wait after one, an unexpected error) is
+ * INTERNAL_ERROR: Alexa keeps the link and the user can try again.
+ */
+export function classifyVerificationError(err: unknown): TokenCheck {
+    const className = err instanceof Error ? err.constructor.name : typeof err;
+    if (className === "JwtExpiredError") {
+        return { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" };
+    }
+    if (BAD_TOKEN_ERRORS.includes(className)) {
+        return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: `the token is not valid (${className})` };
+    }
+    return { ok: false, error: "INTERNAL_ERROR", reason: `the token could not be checked (${className})` };
+}
