@@ -114,17 +114,20 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
      */
     async function changeInPlace(userId: string, change: LampChange): Promise<{ done: LampState } | { current?: Item }> {
         const { UpdateItemCommand } = commands();
-        const values: Item = { ":full": { N: String(DEFAULT_LAMP.brightness) } };
+        const values: Item = {};
+        const full = { N: String(DEFAULT_LAMP.brightness) };
         let update: string;
         let condition: string | undefined;
         if (change.kind === "power") {
             update = "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
             values[":power"] = { S: change.powerState };
+            values[":full"] = full;
         } else if (change.kind === "setBrightness") {
             const next = applyChange(DEFAULT_LAMP, change);
             if (next.powerState === "OFF") {
                 // 0 %: off, and the level stays for the next TurnOn.
                 update = "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
+                values[":full"] = full;
             } else {
                 update = "SET powerState = :power, brightness = :level";
                 values[":level"] = { N: String(next.brightness) };
@@ -133,6 +136,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
         } else {
             update = "SET powerState = :power, brightness = if_not_exists(brightness, :full) + :delta";
             values[":power"] = { S: "ON" };
+            values[":full"] = full;
             values[":delta"] = { N: String(change.delta) };
             values[":low"] = { N: String(MIN_LEVEL - change.delta) };
             values[":high"] = { N: String(MAX_LEVEL - change.delta) };

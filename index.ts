@@ -1,0 +1,41 @@
+// Alexa account linking on AWS: Cognito is the OAuth server, the SmartLamp Lambda is the skill.
+// One stack per Alexa region; the primary stack also holds the user pool (see README.md).
+import { AccountLinking, LinkingValues } from "./infra/accountLinking";
+import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
+import { loadConfig } from "./infra/config";
+import { linkingFromPrimaryStack } from "./infra/primaryStack";
+import { SkillEndpoint } from "./infra/skillEndpoint";
+
+const config = loadConfig();
+
+const linking: LinkingValues = config.accountLinkingStack
+    ? linkingFromPrimaryStack(config.accountLinkingStack)
+    : new AccountLinking("account-linking", {
+          alexaRedirectUrls: redirectUrlsFor(config.alexaVendorId!),
+          extraCallbackUrls: config.extraCallbackUrls,
+          scopes: config.scopes,
+          refreshTokenValidityDays: config.refreshTokenValidityDays,
+          accessTokenValidityMinutes: config.accessTokenValidityMinutes,
+          mfa: config.mfa,
+          domainPrefix: config.domainPrefix,
+          customDomain: config.customDomain,
+          region: config.region,
+      });
+
+const skill = new SkillEndpoint("smartlamp", {
+    alexaSkillId: config.alexaSkillId,
+    userPoolId: linking.userPoolId,
+    clientId: linking.clientId,
+});
+
+// What the Alexa developer console's Account Linking page and skill endpoint take (README.md).
+export const authorizationUri = linking.authorizationUri;
+export const accessTokenUri = linking.accessTokenUri;
+export const clientId = linking.clientId;
+export const clientSecret = linking.clientSecret;
+export const scopes = linking.scopes;
+export const alexaRedirectUrls = linking.alexaRedirectUrls;
+export const accessTokenValidityMinutes = linking.accessTokenValidityMinutes;
+export const skillEndpointArn = skill.arn;
+export const userPoolId = linking.userPoolId;
+export const region = config.region;

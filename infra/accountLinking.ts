@@ -1,0 +1,149 @@
+// The OAuth 2.0 server Alexa links accounts with: a Cognito user pool, its app client "alexa"
+// (authorization code grant with a client secret) and the hosted domain that serves the login page
+// and the /oauth2/authorize and /oauth2/token endpoints.
+import { createHash } from "crypto";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CustomDomain, RESERVED_PREFIX_WORDS } from "./config";
+
+export interface AccountLinkingArgs {
+    alexaRedirectUrls: string[];
+    /** Further https callback URLs, e.g. for a test client. */
+    extraCallbackUrls: string[];
+    scopes: string[];
+    refreshTokenValidityDays: number;
+    accessTokenValidityMinutes: number;
+    mfa: "OFF" | "OPTIONAL";
+    /** Undefined: derived from the account, region and stack. */
+    domainPrefix?: string;
+    customDomain?: CustomDomain;
+    region: string;
+}
+
+/** The values Alexa's Account Linking page and the skill function need; a secondary stack reads them from the primary. */
+export interface LinkingValues {
+    authorizationUri: pulumi.Output<string>;
+    accessTokenUri: pulumi.Output<string>;
+    clientId: pulumi.Output<string>;
+    clientSecret: pulumi.Output<string>;
+    scopes: pulumi.Output<string[]>;
+    alexaRedirectUrls: pulumi.Output<string[]>;
+    userPoolId: pulumi.Output<string>;
+    accessTokenValidityMinutes: pulumi.Output<number>;
+}
+
+/**
+ * A prefix that is valid for Cognito (lower case, no reserved words), stable for a stack and
+ * different across accounts: Cognito prefixes are unique per region over all of AWS.
+ */
+export function derivedDomainPrefix(accountId: string, region: string, project: string, stack: string): string {
+    let slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    for (const word of RESERVED_PREFIX_WORDS) {
+        slug = slug.split(word).join("");
+    }
+    slug = slug.replace(/-+/g, "-").replace(/^-|-$/g, "").slice(0, 30).replace(/-$/, "");
+    const hash = createHash("sha256").update([accountId, region, project, stack].join("/")).digest("hex").slice(0, 10);
+    return ["smartlamp", slug, hash].filter((part) => part.length > 0).join("-");
+}
+
+export class AccountLinking extends pulumi.ComponentResource implements LinkingValues {
+    readonly userPool: aws.cognito.UserPool;
+    readonly client: aws.cognito.UserPoolClient;
+    readonly domain: aws.cognito.UserPoolDomain;
+
+    readonly userPoolId: pulumi.Output<string>;
+    readonly clientId: pulumi.Output<string>;
+    readonly clientSecret: pulumi.Output<string>;
+    readonly scopes: pulumi.Output<string[]>;
+    readonly alexaRedirectUrls: pulumi.Output<string[]>;
+    /** The host that serves the login page and the OAuth endpoints. */
+    readonly domainHost: pulumi.Output<string>;
+    readonly authorizationUri: pulumi.Output<string>;
+    readonly accessTokenUri: pulumi.Output<string>;
+    readonly accessTokenValidityMinutes: pulumi.Output<number>;
+    /** The CNAME target for a custom domain (undefined for a prefix domain). */
+    readonly customDomainTarget?: pulumi.Output<string>;
+
+    constructor(name: string, args: AccountLinkingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("smartlamp:linking:AccountLinking", name, {}, opts);
+
+        // Every linked Alexa account points at a user in this pool: deleting or replacing the pool
+        // would unlink every user for good. Hence deletion protection in AWS and `protect` in Pulumi.
+        this.userPool = new aws.cognito.UserPool(`${name}-users`, {
+            usernameAttributes: ["email"],
+            usernameConfiguration: { caseSensitive: false },
+            autoVerifiedAttributes: ["email"],
+            adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+            accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+            passwordPolicy: {
+                minimumLength: 12,
+                requireLowercase: true,
+                requireUppercase: true,
+                requireNumbers: true,
+                requireSymbols: true,
+                temporaryPasswordValidityDays: 3,
+            },
+            mfaConfiguration: args.mfa,
+            softwareTokenMfaConfiguration: args.mfa === "OFF" ? undefined : { enabled: true },
+            verificationMessageTemplate: { defaultEmailOption: "CONFIRM_WITH_CODE" },
+            deletionProtection: "ACTIVE",
+            // No `schemas`: the standard email attribute needs none, and custom schema entries
+            // without explicit constraints make every update plan a replacement of the pool.
+        }, { parent: this, protect: true });
+
+        this.client = new aws.cognito.UserPoolClient(`${name}-alexa-client`, {
+            name: "alexa",
+            userPoolId: this.userPool.id,
+            generateSecret: true,
+            allowedOauthFlows: ["code"],
+            allowedOauthFlowsUserPoolClient: true,
+            allowedOauthScopes: args.scopes,
+            callbackUrls: [...args.alexaRedirectUrls, ...args.extraCallbackUrls],
+            supportedIdentityProviders: ["COGNITO"],
+            // Alexa refreshes the access token itself; the refresh token's lifetime is how long a
+            // link lives without use. Cognito's default of 30 days unlinks everybody after a month.
+            refreshTokenValidity: args.refreshTokenValidityDays,
+            accessTokenValidity: args.accessTokenValidityMinutes,
+            idTokenValidity: args.accessTokenValidityMinutes,
+            tokenValidityUnits: { refreshToken: "days", accessToken: "minutes", idToken: "minutes" },
+            enableTokenRevocation: true,
+            preventUserExistenceErrors: "ENABLED",
+            explicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
+        }, { parent: this });
+
+        const prefix = args.customDomain
+            ? undefined
+            : args.domainPrefix !== undefined
+              ? pulumi.output(args.domainPrefix)
+              : aws.getCallerIdentityOutput({}, { parent: this }).accountId.apply((account) =>
+                    derivedDomainPrefix(account, args.region, pulumi.getProject(), pulumi.getStack()));
+
+        this.domain = new aws.cognito.UserPoolDomain(`${name}-domain`, {
+            userPoolId: this.userPool.id,
+            domain: args.customDomain ? args.customDomain.domain : prefix!,
+            certificateArn: args.customDomain?.certificateArn,
+            // The classic hosted UI: login and sign-up pages with no branding resources to manage.
+            managedLoginVersion: 1,
+        }, { parent: this });
+
+        this.domainHost = args.customDomain
+            ? this.domain.domain
+            : pulumi.interpolate`${this.domain.domain}.auth.${args.region}.amazoncognito.com`;
+        this.customDomainTarget = args.customDomain ? this.domain.cloudfrontDistribution : undefined;
+        this.userPoolId = this.userPool.id;
+        this.clientId = this.client.id;
+        this.clientSecret = pulumi.secret(this.client.clientSecret);
+        this.scopes = pulumi.output(args.scopes);
+        this.alexaRedirectUrls = pulumi.output(args.alexaRedirectUrls);
+        this.authorizationUri = pulumi.interpolate`https://${this.domainHost}/oauth2/authorize`;
+        this.accessTokenUri = pulumi.interpolate`https://${this.domainHost}/oauth2/token`;
+        this.accessTokenValidityMinutes = pulumi.output(args.accessTokenValidityMinutes);
+
+        this.registerOutputs({
+            userPoolId: this.userPoolId,
+            clientId: this.clientId,
+            authorizationUri: this.authorizationUri,
+            accessTokenUri: this.accessTokenUri,
+        });
+    }
+}

@@ -1,0 +1,96 @@
+// The skill endpoint in one region: the Lambda Alexa calls with every directive (a CallbackFunction
+// built from handler/), its table of lamps, its log group, a role with only what it uses, and the
+// permission that lets exactly this skill invoke it.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
+import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
+
+export interface SkillEndpointArgs {
+    alexaSkillId: string;
+    /** The pool whose access tokens the function accepts, and the app client they were issued to. */
+    userPoolId: pulumi.Input<string>;
+    clientId: pulumi.Input<string>;
+    logRetentionDays?: number;
+}
+
+/** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
+
+/** The SDK is in the Lambda runtime (Node.js 22): the archive need not carry it. */
+export const PACKAGES_FROM_THE_RUNTIME = ["@aws-sdk/client-dynamodb"];
+
+export class SkillEndpoint extends pulumi.ComponentResource {
+    readonly table: aws.dynamodb.Table;
+    readonly role: aws.iam.Role;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly permission: aws.lambda.Permission;
+    /** What goes into the skill's Default endpoint in the Alexa console. */
+    readonly arn: pulumi.Output<string>;
+
+    constructor(name: string, args: SkillEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("smartlamp:skill:SkillEndpoint", name, {}, opts);
+
+        // Each user's lamp. Without deletion protection and `protect`, a destroy or a replacing
+        // change would wipe every user's lamp state; point-in-time recovery undoes bad writes.
+        this.table = new aws.dynamodb.Table(`${name}-lamps`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "userId",
+            attributes: [{ name: "userId", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            deletionProtectionEnabled: true,
+        }, { parent: this, protect: true });
+
+        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
+            retentionInDays: args.logRetentionDays ?? 30,
+        }, { parent: this });
+
+        this.role = new aws.iam.Role(`${name}-role`, {
+            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
+        }, { parent: this });
+
+        // Only what the handler does: write its log lines, read and update lamp items.
+        const policy = new aws.iam.RolePolicy(`${name}-policy`, {
+            role: this.role.id,
+            policy: pulumi.all([this.logGroup.arn, this.table.arn]).apply(([logGroupArn, tableArn]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
+                        { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: tableArn },
+                    ],
+                })),
+        }, { parent: this });
+
+        this.function = new aws.lambda.CallbackFunction(`${name}-function`, {
+            // Runs once per container: the token verifier (and its JWKS cache) lives across directives.
+            callbackFactory: () => createHandlerFromEnvironment(),
+            role: this.role,
+            runtime: aws.lambda.Runtime.NodeJS22dX,
+            architectures: ["arm64"],
+            memorySize: 256,
+            timeout: FUNCTION_TIMEOUT_SECONDS,
+            environment: {
+                variables: {
+                    [ENVIRONMENT.userPoolId]: args.userPoolId,
+                    [ENVIRONMENT.clientId]: args.clientId,
+                    [ENVIRONMENT.tableName]: this.table.name,
+                },
+            },
+            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            codePathOptions: { extraExcludePackages: [...PACKAGES_FROM_THE_RUNTIME] },
+        }, { parent: this, dependsOn: [policy] });
+
+        // Alexa's Smart Home service may invoke the function only on behalf of this skill.
+        this.permission = new aws.lambda.Permission(`${name}-alexa-trigger`, {
+            action: "lambda:InvokeFunction",
+            function: this.function.name,
+            principal: ALEXA_SMART_HOME_PRINCIPAL,
+            eventSourceToken: args.alexaSkillId,
+        }, { parent: this });
+
+        this.arn = this.function.arn;
+        this.registerOutputs({ arn: this.arn, tableName: this.table.name });
+    }
+}

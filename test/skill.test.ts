@@ -1,0 +1,240 @@
+import { strict as assert } from "assert";
+import { startSkillHarness, SkillHarness } from "./support/skillHarness";
+import { directives, errorType, property } from "./support/directives";
+import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
+import { accessTokenClaims, CLIENT_ID, newSigningKey, signToken } from "./support/tokens";
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("the skill endpoint", () => {
+    let skill: SkillHarness;
+    /** Sends a directive and checks what every response must satisfy. */
+    async function send(event: any): Promise<any> {
+        const response: any = await skill.handle(event);
+        assert.match(response.event.header.messageId, UUID_V4);
+        assert.notEqual(response.event.header.messageId, event?.directive?.header?.messageId);
+        assert.equal(response.event.header.payloadVersion, "3");
+        if (event?.directive?.header?.correlationToken) {
+            assert.equal(response.event.header.correlationToken, event.directive.header.correlationToken);
+        }
+        if (alexaDataPresent) {
+            assertValidAlexaMessage(response);
+        }
+        return response;
+    }
+
+    before(async () => {
+        skill = await startSkillHarness();
+    });
+    after(() => skill.stop());
+
+    describe("Discover", () => {
+        it("lists the user's one lamp, a dimmable light whose properties are retrievable", async () => {
+            const user = skill.newUser();
+            const response = await send(directives.discover(user.token));
+            assert.equal(response.event.header.namespace, "Alexa.Discovery");
+            assert.equal(response.event.header.name, "Discover.Response");
+            const [lamp, ...others] = response.event.payload.endpoints;
+            assert.equal(others.length, 0);
+            assert.equal(lamp.endpointId, user.endpointId);
+            assert.equal(lamp.friendlyName, "Smart Lamp");
+            assert.deepEqual(lamp.displayCategories, ["LIGHT"]);
+            const interfaces = lamp.capabilities.map((c: any) => c.interface);
+            assert.deepEqual(interfaces, ["Alexa", "Alexa.PowerController", "Alexa.BrightnessController", "Alexa.EndpointHealth"]);
+            for (const capability of lamp.capabilities.slice(1)) {
+                assert.equal(capability.version, "3");
+                assert.equal(capability.properties.retrievable, true);
+                assert.equal(capability.properties.proactivelyReported, false);
+            }
+        });
+
+        it("gives each user a lamp of their own, the same one on every discovery", async () => {
+            const alice = skill.newUser();
+            const bob = skill.newUser();
+            const first = await send(directives.discover(alice.token));
+            const again = await send(directives.discover(alice.token));
+            const bobs = await send(directives.discover(bob.token));
+            assert.equal(first.event.payload.endpoints[0].endpointId, again.event.payload.endpoints[0].endpointId);
+            assert.notEqual(first.event.payload.endpoints[0].endpointId, bobs.event.payload.endpoints[0].endpointId);
+        });
+
+        it("touches no table", async () => {
+            const before = skill.dynamo.requests.get("GetItem") ?? 0;
+            const beforeUpdates = skill.dynamo.requests.get("UpdateItem") ?? 0;
+            await send(directives.discover(skill.newUser().token));
+            assert.equal(skill.dynamo.requests.get("GetItem") ?? 0, before);
+            assert.equal(skill.dynamo.requests.get("UpdateItem") ?? 0, beforeUpdates);
+        });
+    });
+
+    describe("PowerController and BrightnessController", () => {
+        it("turns the lamp on and reports the new state with the endpoint and its scope echoed", async () => {
+            const user = skill.newUser();
+            const event = directives.turnOn(user.token, user.endpointId);
+            const response = await send(event);
+            assert.equal(response.event.header.namespace, "Alexa");
+            assert.equal(response.event.header.name, "Response");
+            assert.deepEqual(response.event.endpoint, { endpointId: user.endpointId, scope: { type: "BearerToken", token: user.token } });
+            assert.equal(property(response, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 100);
+            assert.deepEqual(property(response, "Alexa.EndpointHealth", "connectivity"), { value: "OK" });
+            for (const p of response.context.properties) {
+                assert.match(p.timeOfSample, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+                assert.ok(p.uncertaintyInMilliseconds >= 0);
+            }
+        });
+
+        it("turns the lamp off and keeps its level for the next TurnOn", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            const off = await send(directives.turnOff(user.token, user.endpointId));
+            assert.equal(property(off, "Alexa.PowerController", "powerState"), "OFF");
+            const on = await send(directives.turnOn(user.token, user.endpointId));
+            assert.equal(property(on, "Alexa.BrightnessController", "brightness"), 40);
+        });
+
+        it("lights the lamp at the level SetBrightness asks for, clamped to 0..100", async () => {
+            const user = skill.newUser();
+            const set = await send(directives.setBrightness(user.token, user.endpointId, 30));
+            assert.equal(property(set, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 30);
+            const high = await send(directives.setBrightness(user.token, user.endpointId, 250));
+            assert.equal(property(high, "Alexa.BrightnessController", "brightness"), 100);
+        });
+
+        it("switches the lamp off for SetBrightness 0, and TurnOn restores the level it had", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 65));
+            const zero = await send(directives.setBrightness(user.token, user.endpointId, 0));
+            assert.equal(property(zero, "Alexa.PowerController", "powerState"), "OFF");
+            const on = await send(directives.turnOn(user.token, user.endpointId));
+            assert.equal(property(on, "Alexa.BrightnessController", "brightness"), 65);
+        });
+
+        it("adjusts brightness relative to the current level and clamps at 100", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 50));
+            const down = await send(directives.adjustBrightness(user.token, user.endpointId, -25));
+            assert.equal(property(down, "Alexa.BrightnessController", "brightness"), 25);
+            const up = await send(directives.adjustBrightness(user.token, user.endpointId, 90));
+            assert.equal(property(up, "Alexa.BrightnessController", "brightness"), 100);
+            assert.equal(property(up, "Alexa.PowerController", "powerState"), "ON");
+        });
+
+        it("switches the lamp off when dimmed past the bottom, at the lowest level", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 20));
+            const response = await send(directives.adjustBrightness(user.token, user.endpointId, -60));
+            assert.equal(property(response, "Alexa.PowerController", "powerState"), "OFF");
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 1);
+        });
+
+        it("refuses a SetBrightness without a numeric brightness as INVALID_DIRECTIVE", async () => {
+            const user = skill.newUser();
+            const response = await send(directives.setBrightness(user.token, user.endpointId, "bright"));
+            assert.equal(errorType(response), "INVALID_DIRECTIVE");
+        });
+    });
+
+    describe("ReportState", () => {
+        it("reports a new user's default lamp: off, at full brightness", async () => {
+            const user = skill.newUser();
+            const response = await send(directives.reportState(user.token, user.endpointId));
+            assert.equal(response.event.header.name, "StateReport");
+            assert.equal(property(response, "Alexa.PowerController", "powerState"), "OFF");
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 100);
+        });
+
+        it("reports the state that the last change stored, in one read", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 12));
+            const reads = skill.dynamo.requests.get("GetItem") ?? 0;
+            const response = await send(directives.reportState(user.token, user.endpointId));
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 12);
+            assert.equal(property(response, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal((skill.dynamo.requests.get("GetItem") ?? 0) - reads, 1);
+        });
+    });
+
+    describe("AcceptGrant", () => {
+        it("accepts the grant of a verified user", async () => {
+            const response = await send(directives.acceptGrant(skill.newUser().token));
+            assert.equal(response.event.header.namespace, "Alexa.Authorization");
+            assert.equal(response.event.header.name, "AcceptGrant.Response");
+        });
+
+        it("answers ACCEPT_GRANT_FAILED when the grantee token does not verify", async () => {
+            const response = await send(directives.acceptGrant("not-a-token"));
+            assert.equal(response.event.header.namespace, "Alexa.Authorization");
+            assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        });
+    });
+
+    describe("tokens", () => {
+        it("answers EXPIRED_AUTHORIZATION_CREDENTIAL for an expired token", async () => {
+            const past = Math.floor(Date.now() / 1000) - 7200;
+            const token = signToken(skill.key, accessTokenClaims("expired-user", { iat: past, exp: past + 3600 }));
+            assert.equal(errorType(await send(directives.discover(token))), "EXPIRED_AUTHORIZATION_CREDENTIAL");
+        });
+
+        it("answers INVALID_AUTHORIZATION_CREDENTIAL for a token of another client, an ID token, or a foreign key", async () => {
+            const user = skill.newUser();
+            const otherClient = signToken(skill.key, accessTokenClaims(user.sub, { client_id: "someotherclient" }));
+            const idToken = signToken(skill.key, accessTokenClaims(user.sub, { token_use: "id", aud: CLIENT_ID, client_id: undefined }));
+            const foreign = signToken(newSigningKey(skill.key.kid), accessTokenClaims(user.sub));
+            for (const token of [otherClient, idToken, foreign, "", "a.b"]) {
+                const response = await send(directives.turnOn(token, user.endpointId));
+                assert.equal(errorType(response), "INVALID_AUTHORIZATION_CREDENTIAL", token.slice(0, 20));
+            }
+        });
+
+        it("never writes the token into a log line", async () => {
+            const user = skill.newUser();
+            skill.logLines.length = 0;
+            await send(directives.turnOn(user.token, user.endpointId));
+            await send(directives.discover(user.token + "x"));
+            assert.equal(skill.logLines.length, 2);
+            for (const line of skill.logLines) {
+                assert.ok(!line.includes(user.token.split(".")[1]), "a log line holds the token");
+            }
+        });
+    });
+
+    describe("endpoints and malformed input", () => {
+        it("answers NO_SUCH_ENDPOINT for another user's lamp and leaves that lamp alone", async () => {
+            const alice = skill.newUser();
+            const mallory = skill.newUser();
+            await send(directives.setBrightness(alice.token, alice.endpointId, 33));
+            const response = await send(directives.turnOff(mallory.token, alice.endpointId));
+            assert.equal(errorType(response), "NO_SUCH_ENDPOINT");
+            const state = await send(directives.reportState(alice.token, alice.endpointId));
+            assert.equal(property(state, "Alexa.PowerController", "powerState"), "ON");
+        });
+
+        it("answers INVALID_DIRECTIVE for an unknown directive, a wrong payloadVersion and a malformed event", async () => {
+            const user = skill.newUser();
+            const unknown = directives.turnOn(user.token, user.endpointId);
+            unknown.directive.header.namespace = "Alexa.ThermostatController";
+            const oldVersion = directives.turnOn(user.token, user.endpointId);
+            oldVersion.directive.header.payloadVersion = "2";
+            for (const event of [unknown, oldVersion, {}, null, "directive", { directive: { header: {} } }]) {
+                assert.equal(errorType(await send(event)), "INVALID_DIRECTIVE", JSON.stringify(event)?.slice(0, 60));
+            }
+        });
+
+        it("logs one JSON line per directive with its name, outcome and duration", async () => {
+            const user = skill.newUser();
+            skill.logLines.length = 0;
+            const event = directives.turnOn(user.token, user.endpointId);
+            await send(event);
+            const line = JSON.parse(skill.logLines[0]);
+            assert.equal(line.namespace, "Alexa.PowerController");
+            assert.equal(line.name, "TurnOn");
+            assert.equal(line.messageId, event.directive.header.messageId);
+            assert.equal(line.outcome, "Response");
+            assert.equal(typeof line.durationMs, "number");
+            assert.equal(typeof line.user, "string");
+            assert.ok(!line.user.includes(user.sub));
+        });
+    });
+});

@@ -1,0 +1,54 @@
+// Amazon's Smart Home message schema and sample directives, read where shared/ keeps them
+// (../shared/alexa from the project root). They are not part of the project: tests that need
+// them skip, saying why, when the folder is absent.
+import * as fs from "fs";
+import * as path from "path";
+import type { ValidateFunction } from "ajv";
+
+export const ALEXA_DIR = path.resolve(__dirname, "../../../shared/alexa");
+export const SAMPLES_DIR = path.join(ALEXA_DIR, "sample_messages");
+export const alexaDataPresent = fs.existsSync(path.join(ALEXA_DIR, "alexa_smart_home_message_schema.json"));
+
+export function skipWithoutAlexaData(ctx: Mocha.Context): void {
+    if (!alexaDataPresent) {
+        console.log(`    (skipped: Amazon's schema and samples are not at ${ALEXA_DIR}; see README "Testing")`);
+        ctx.skip();
+    }
+}
+
+let validator: ValidateFunction | undefined;
+
+/** The compiled schema (compiled once per run: it takes about a second). */
+export function alexaSchema(): ValidateFunction {
+    if (!validator) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const Ajv = require("ajv-draft-04").default;
+        const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: true, logger: false });
+        validator = ajv.compile(JSON.parse(fs.readFileSync(path.join(ALEXA_DIR, "alexa_smart_home_message_schema.json"), "utf8"))) as ValidateFunction;
+    }
+    return validator;
+}
+
+/** Throws with the schema's own words unless `message` validates. */
+export function assertValidAlexaMessage(message: unknown): void {
+    const validate = alexaSchema();
+    if (!validate(message)) {
+        const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message}`).join("; ");
+        throw new Error(`response does not validate against Amazon's schema: ${errors}\n${JSON.stringify(message).slice(0, 800)}`);
+    }
+}
+
+/** An Amazon sample directive (e.g. "PowerController/PowerController.TurnOn.request.json"), parsed afresh. */
+export function sampleDirective(relativePath: string): any {
+    return JSON.parse(fs.readFileSync(path.join(SAMPLES_DIR, relativePath), "utf8"));
+}
+
+export const SAMPLE_REQUESTS = {
+    discover: "Discovery/Discovery.request.json",
+    acceptGrant: "Authorization/Authorization.AcceptGrant.request.json",
+    turnOn: "PowerController/PowerController.TurnOn.request.json",
+    turnOff: "PowerController/PowerController.TurnOff.request.json",
+    setBrightness: "BrightnessController/BrightnessController.SetBrightness.request.json",
+    adjustBrightness: "BrightnessController/BrightnessController.AdjustBrightness.request.json",
+    reportState: "StateReport/ReportState.json",
+} as const;

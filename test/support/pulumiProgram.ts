@@ -1,0 +1,162 @@
+// Runs the Pulumi program (index.ts) under Pulumi's mocks: every resource's type, name, inputs
+// and options are recorded, ids and attributes look like AWS's own (aws-jwt-verify, for one,
+// rejects a user pool id that is not of the `<region>_<id>` shape).
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "alexa-account-linking";
+export const ACCOUNT_ID = "123456789012";
+export const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
+export const VENDOR_ID = "M2AAAAAAAAAAAA";
+export const PRIMARY_STACK = "organization/alexa-account-linking/dev";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    /** Resource options as the engine received them. */
+    protect: boolean;
+    parent: string;
+    dependencies: string[];
+    urn: string;
+}
+
+export interface ProgramRun {
+    resources: RecordedResource[];
+    outputs: Record<string, unknown>;
+    /** The program's exported Outputs themselves, e.g. to ask whether one is secret. */
+    exports: Record<string, pulumi.Output<unknown>>;
+    /** The one resource of `type` (fails when there are none or several). */
+    one(type: string): RecordedResource;
+    all(type: string): RecordedResource[];
+}
+
+/** What a primary stack exports, as a secondary stack's StackReference reads it. */
+export const PRIMARY_OUTPUTS = {
+    authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+    accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
+    clientId: "4example5client6id7alexa89",
+    clientSecret: "primary-client-secret",
+    scopes: ["openid"],
+    alexaRedirectUrls: ["https://pitangui.amazon.com/api/skill/link/M2AAAAAAAAAAAA"],
+    userPoolId: "us-east-1_AbCdEf123",
+    accessTokenValidityMinutes: 60,
+    region: "us-east-1",
+};
+
+function fakeState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+    const arnFor = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
+    switch (type) {
+        case "aws:cognito/userPool:UserPool": {
+            const id = `${region}_AbCdEf123`;
+            return { id, state: { ...inputs, arn: arnFor("cognito-idp", `userpool/${id}`), endpoint: `cognito-idp.${region}.amazonaws.com/${id}` } };
+        }
+        case "aws:cognito/userPoolClient:UserPoolClient":
+            return { id: "1abcdefghij2klmnop3qrstuv4", state: { ...inputs, clientSecret: "mock-client-secret-0123456789abcdef" } };
+        case "aws:cognito/userPoolDomain:UserPoolDomain":
+            return { id: inputs.domain, state: { ...inputs, cloudfrontDistribution: "d111111abcdef8.cloudfront.net" } };
+        case "aws:dynamodb/table:Table":
+            return { id: `${name}-tbl`, state: { ...inputs, name: `${name}-tbl`, arn: arnFor("dynamodb", `table/${name}-tbl`) } };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { id: `/aws/lambda/${name}`, state: { ...inputs, name: `/aws/lambda/${name}`, arn: arnFor("logs", `log-group:/aws/lambda/${name}`) } };
+        case "aws:iam/role:Role":
+            return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
+        case "aws:lambda/function:Function":
+            return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
+        case "pulumi:pulumi:StackReference":
+            return { id: inputs.name, state: { name: inputs.name, outputs: PRIMARY_OUTPUTS, secretOutputNames: ["clientSecret"] } };
+        default:
+            return { id: `${name}-id`, state: inputs };
+    }
+}
+
+const PROGRAM_MODULES = ["index.ts", "infra"].map((p) => path.resolve(__dirname, "../..", p));
+
+/**
+ * Runs index.ts afresh with `config` (keys without the project prefix; `aws:region` as is) as
+ * stack `stack`, and resolves once every resource has been registered.
+ */
+export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun> {
+    const resources: RecordedResource[] = [];
+    const region = config["aws:region"] ?? "us-east-1";
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            const { id, state } = fakeState(args.type, args.name, args.inputs, region);
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, parent: "", dependencies: [], urn: "" });
+            return { id, state };
+        },
+        call(args) {
+            if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+                return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/deployer`, userId: "AIDAEXAMPLE" };
+            }
+            throw new Error(`no mock for the call ${args.token}`);
+        },
+    }, PROJECT, stack, false);
+
+    // The mocks do not see resource options; the monitor's requests carry them.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) =>
+        register(req, (err: unknown, res: any) => {
+            const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName() && r.urn === "");
+            if (recorded) {
+                Object.assign(recorded, {
+                    protect: req.getProtect() === true,
+                    parent: req.getParent(),
+                    dependencies: req.getDependenciesList(),
+                    urn: res?.getUrn?.() ?? "",
+                });
+            }
+            callback(err, res);
+        });
+
+    const all: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
+    }
+    pulumi.runtime.setAllConfig(all);
+
+    for (const id of Object.keys(require.cache)) {
+        if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {
+            delete require.cache[id];
+        }
+    }
+    const program: Record<string, unknown> = require("../../index");
+    const exported: Record<string, pulumi.Output<unknown>> = {};
+    const outputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(program)) {
+        const output = pulumi.output(value);
+        exported[name] = output;
+        outputs[name] = await new Promise((resolve) => (output as pulumi.Output<unknown>).apply(resolve));
+    }
+    // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+
+    const ofType = (type: string) => resources.filter((r) => r.type === type);
+    return {
+        resources,
+        outputs,
+        exports: exported,
+        all: ofType,
+        one(type) {
+            const found = ofType(type);
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type}, found ${found.length}`);
+            }
+            return found[0];
+        },
+    };
+}
+
+/** Whether an Output is marked secret. */
+export async function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+}
+
+/** A primary stack's minimal valid configuration. */
+export const PRIMARY_CONFIG: Readonly<Record<string, string>> = Object.freeze({
+    "aws:region": "us-east-1",
+    alexaSkillId: SKILL_ID,
+    alexaVendorId: VENDOR_ID,
+});

@@ -1,0 +1,50 @@
+// The skill handler wired to real parts: a real verifier over keys made here, the real DynamoDB
+// store over dynalite, and a log sink that keeps every line for inspection.
+import { randomUUID } from "crypto";
+import { createSkillHandler, SkillHandler } from "../../handler";
+import { lampEndpointId } from "../../handler/lamp";
+import { createLampStore, LampStore } from "../../handler/lampStore";
+import { DirectiveLog } from "../../handler/log";
+import { createAccessTokenVerifier, VerifierSettings } from "../../handler/token";
+import { startDynalite, LocalDynamo } from "./dynalite";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, SigningKey, signToken, USER_POOL_ID } from "./tokens";
+
+export interface SkillHarness {
+    handle: SkillHandler;
+    key: SigningKey;
+    dynamo: LocalDynamo;
+    store: LampStore;
+    tableName: string;
+    /** Every log line written, as the JSON text that would reach CloudWatch. */
+    logLines: string[];
+    /** A fresh user: a `sub`, a valid token for it, and its lamp's endpointId. */
+    newUser(): { sub: string; token: string; endpointId: string };
+    stop(): Promise<void>;
+}
+
+export async function startSkillHarness(verifier: Partial<VerifierSettings> = {}): Promise<SkillHarness> {
+    const key = newSigningKey();
+    const dynamo = await startDynalite();
+    const tableName = "lamps-" + randomUUID();
+    await dynamo.createLampTable(tableName);
+    const store = createLampStore({ tableName, client: dynamo.client });
+    const logLines: string[] = [];
+    const handle = createSkillHandler({
+        verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key), ...verifier }),
+        lampStore: store,
+        log: (entry: DirectiveLog) => logLines.push(JSON.stringify(entry)),
+    });
+    return {
+        handle,
+        key,
+        dynamo,
+        store,
+        tableName,
+        logLines,
+        newUser() {
+            const sub = randomUUID();
+            return { sub, token: signToken(key, accessTokenClaims(sub)), endpointId: lampEndpointId(sub) };
+        },
+        stop: () => dynamo.stop(),
+    };
+}
