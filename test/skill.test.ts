@@ -181,7 +181,7 @@ describe("the skill endpoint", () => {
             const user = skill.newUser();
             const otherClient = signToken(skill.key, accessTokenClaims(user.sub, { client_id: "someotherclient" }));
             const idToken = signToken(skill.key, accessTokenClaims(user.sub, { token_use: "id", aud: CLIENT_ID, client_id: undefined }));
-            const foreign = signToken(newSigningKey(skill.key.kid), accessTokenClaims(user.sub));
+            const foreign = signToken(newSigningKey(skill.key.kid), accessTokenClaims(user.sub)); // same kid, other key
             for (const token of [otherClient, idToken, foreign, "", "a.b"]) {
                 const response = await send(directives.turnOn(token, user.endpointId));
                 assert.equal(errorType(response), "INVALID_AUTHORIZATION_CREDENTIAL", token.slice(0, 20));

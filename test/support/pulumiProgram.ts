@@ -31,6 +31,13 @@ export interface ProgramRun {
     all(type: string): RecordedResource[];
 }
 
+/** The program threw while it ran; `resources` are those registered before. */
+export class ProgramFailed extends Error {
+    constructor(readonly cause: unknown, readonly resources: RecordedResource[]) {
+        super(`the program failed: ${cause}`);
+    }
+}
+
 /** What a primary stack exports, as a secondary stack's StackReference reads it. */
 export const PRIMARY_OUTPUTS = {
     authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
@@ -121,7 +128,12 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
             delete require.cache[id];
         }
     }
-    const program: Record<string, unknown> = require("../../index");
+    let program: Record<string, unknown>;
+    try {
+        program = require("../../index");
+    } catch (err) {
+        throw new ProgramFailed(err, resources);
+    }
     const exported: Record<string, pulumi.Output<unknown>> = {};
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {

@@ -17,7 +17,7 @@ export interface SigningKey {
     jwk: Record<string, string>;
 }
 
-export function newSigningKey(kid = randomUUID()): SigningKey {
+export function newSigningKey(kid: string = randomUUID()): SigningKey {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const jwk = { ...(publicKey.export({ format: "jwk" }) as Record<string, string>), kid, alg: "RS256", use: "sig" };
     return { kid, privateKey, publicKey, jwk };

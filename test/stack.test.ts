@@ -1,0 +1,223 @@
+import { strict as assert } from "assert";
+import { ACCOUNT_ID, isSecret, PRIMARY_CONFIG, PRIMARY_OUTPUTS, PRIMARY_STACK, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+
+const POOL = "aws:cognito/userPool:UserPool";
+const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
+const DOMAIN = "aws:cognito/userPoolDomain:UserPoolDomain";
+const FUNCTION = "aws:lambda/function:Function";
+const PERMISSION = "aws:lambda/permission:Permission";
+const TABLE = "aws:dynamodb/table:Table";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+
+const REDIRECTS = [
+    "https://pitangui.amazon.com/api/skill/link/M2AAAAAAAAAAAA",
+    "https://layla.amazon.com/api/skill/link/M2AAAAAAAAAAAA",
+    "https://alexa.amazon.co.jp/api/skill/link/M2AAAAAAAAAAAA",
+];
+
+describe("the primary stack", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ ...PRIMARY_CONFIG });
+    });
+
+    it("keeps the user pool: email usernames, self sign-up, deletion protection and protect", () => {
+        const pool = run.one(POOL);
+        assert.deepEqual(pool.inputs.usernameAttributes, ["email"]);
+        assert.deepEqual(pool.inputs.usernameConfiguration, { caseSensitive: false });
+        assert.deepEqual(pool.inputs.autoVerifiedAttributes, ["email"]);
+        assert.equal(pool.inputs.adminCreateUserConfig.allowAdminCreateUserOnly, false);
+        assert.deepEqual(pool.inputs.accountRecoverySetting.recoveryMechanisms, [{ name: "verified_email", priority: 1 }]);
+        assert.ok(pool.inputs.passwordPolicy.minimumLength >= 12);
+        for (const rule of ["requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"]) {
+            assert.equal(pool.inputs.passwordPolicy[rule], true, rule);
+        }
+        assert.equal(pool.inputs.mfaConfiguration, "OPTIONAL");
+        assert.deepEqual(pool.inputs.softwareTokenMfaConfiguration, { enabled: true });
+        assert.equal(pool.inputs.deletionProtection, "ACTIVE");
+        assert.equal(pool.protect, true);
+        assert.equal(pool.inputs.schemas, undefined, "schema attributes make Pulumi plan replacements");
+    });
+
+    it("configures the app client for Alexa: code grant, secret, Alexa's redirect URLs, long-lived refresh tokens", () => {
+        const client = run.one(CLIENT).inputs;
+        assert.equal(client.name, "alexa");
+        assert.equal(client.userPoolId, `us-east-1_AbCdEf123`);
+        assert.equal(client.generateSecret, true);
+        assert.deepEqual(client.allowedOauthFlows, ["code"]);
+        assert.equal(client.allowedOauthFlowsUserPoolClient, true);
+        assert.deepEqual(client.allowedOauthScopes, ["openid"]);
+        assert.deepEqual(client.callbackUrls, REDIRECTS);
+        assert.deepEqual(client.supportedIdentityProviders, ["COGNITO"]);
+        assert.equal(client.refreshTokenValidity, 3650);
+        assert.equal(client.accessTokenValidity, 60);
+        assert.equal(client.idTokenValidity, 60);
+        assert.deepEqual(client.tokenValidityUnits, { refreshToken: "days", accessToken: "minutes", idToken: "minutes" });
+        assert.equal(client.enableTokenRevocation, true);
+        assert.equal(client.preventUserExistenceErrors, "ENABLED");
+        assert.deepEqual(client.explicitAuthFlows, ["ALLOW_REFRESH_TOKEN_AUTH"]);
+    });
+
+    it("derives a valid domain prefix that is stable for the stack and the account", async () => {
+        const prefix = run.one(DOMAIN).inputs.domain as string;
+        assert.match(prefix, /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+        assert.doesNotMatch(prefix, /aws|amazon|cognito/);
+        const again = await runProgram({ ...PRIMARY_CONFIG });
+        assert.equal(again.one(DOMAIN).inputs.domain, prefix);
+        const otherStack = await runProgram({ ...PRIMARY_CONFIG }, "aws-prod");
+        const otherPrefix = otherStack.one(DOMAIN).inputs.domain as string;
+        assert.notEqual(otherPrefix, prefix);
+        assert.doesNotMatch(otherPrefix, /aws/);
+        assert.ok(prefix.length <= 63 && !prefix.includes(ACCOUNT_ID));
+    });
+
+    it("exports exactly what the Alexa console takes, without redirect_uri or state", () => {
+        const host = `${run.one(DOMAIN).inputs.domain}.auth.us-east-1.amazoncognito.com`;
+        assert.deepEqual(run.outputs, {
+            authorizationUri: `https://${host}/oauth2/authorize`,
+            accessTokenUri: `https://${host}/oauth2/token`,
+            clientId: "1abcdefghij2klmnop3qrstuv4",
+            clientSecret: "mock-client-secret-0123456789abcdef",
+            scopes: ["openid"],
+            alexaRedirectUrls: REDIRECTS,
+            accessTokenValidityMinutes: 60,
+            skillEndpointArn: `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:smartlamp-function-fn`,
+            userPoolId: "us-east-1_AbCdEf123",
+            region: "us-east-1",
+        });
+    });
+
+    it("exports the client secret as a secret and nothing else as one", async () => {
+        assert.equal(await isSecret(run.exports.clientSecret), true);
+        for (const name of ["authorizationUri", "accessTokenUri", "clientId", "skillEndpointArn"]) {
+            assert.equal(await isSecret(run.exports[name]), false, name);
+        }
+    });
+
+    it("runs the skill function on Node.js 22, arm64, within Alexa's 8 s, with the pool and client in its environment", () => {
+        const fn = run.one(FUNCTION).inputs;
+        assert.equal(fn.runtime, "nodejs22.x");
+        assert.deepEqual(fn.architectures, ["arm64"]);
+        assert.equal(fn.memorySize, 256);
+        assert.ok(fn.timeout >= 8, `timeout ${fn.timeout}`);
+        assert.equal(fn.handler, "__index.handler");
+        assert.deepEqual(fn.environment.variables, {
+            SKILL_USER_POOL_ID: "us-east-1_AbCdEf123",
+            SKILL_CLIENT_ID: "1abcdefghij2klmnop3qrstuv4",
+            SKILL_LAMP_TABLE: "smartlamp-lamps-tbl",
+        });
+        assert.equal(fn.loggingConfig.logGroup, "/aws/lambda/smartlamp-logs");
+        assert.equal(fn.role, "arn:aws:iam::123456789012:role/smartlamp-role");
+    });
+
+    it("gives the function a log group with a retention period and its own narrow role", () => {
+        assert.ok(run.one("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays > 0);
+        assert.equal(run.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0, "no managed policies");
+        const policy = JSON.parse(run.one(ROLE_POLICY).inputs.policy);
+        assert.deepEqual(policy.Statement, [
+            { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/smartlamp-logs:*" },
+            { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl" },
+        ]);
+        const trust = run.one("aws:iam/role:Role").inputs.assumeRolePolicy;
+        const role = typeof trust === "string" ? JSON.parse(trust) : trust;
+        assert.deepEqual(role.Statement[0].Principal, { Service: "lambda.amazonaws.com" });
+    });
+
+    it("keeps the lamp table: on-demand, keyed by user, point-in-time recovery, deletion protection and protect", () => {
+        const table = run.one(TABLE);
+        assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
+        assert.equal(table.inputs.hashKey, "userId");
+        assert.deepEqual(table.inputs.attributes, [{ name: "userId", type: "S" }]);
+        assert.deepEqual(table.inputs.pointInTimeRecovery, { enabled: true });
+        assert.equal(table.inputs.deletionProtectionEnabled, true);
+        assert.equal(table.protect, true);
+    });
+
+    it("lets only Alexa's Smart Home service invoke the function, and only for this skill", () => {
+        const permission = run.one(PERMISSION).inputs;
+        assert.deepEqual(permission, {
+            action: "lambda:InvokeFunction",
+            function: "smartlamp-function-fn",
+            principal: "alexa-connectedhome.amazon.com",
+            eventSourceToken: SKILL_ID,
+        });
+    });
+
+    it("builds every resource inside a component", () => {
+        for (const resource of run.resources.filter((r) => r.type.startsWith("aws:"))) {
+            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint)/, resource.name);
+        }
+    });
+});
+
+describe("stack settings from config", () => {
+    it("adds extra callback URLs, scopes, lifetimes and MFA OFF as configured", async () => {
+        const run = await runProgram({
+            ...PRIMARY_CONFIG,
+            extraCallbackUrls: '["https://test.example.com/callback"]',
+            scopes: '["openid","email","profile"]',
+            refreshTokenValidityDays: "400",
+            accessTokenValidityMinutes: "15",
+            mfa: "OFF",
+        });
+        const client = run.one(CLIENT).inputs;
+        assert.deepEqual(client.callbackUrls, [...REDIRECTS, "https://test.example.com/callback"]);
+        assert.deepEqual(client.allowedOauthScopes, ["openid", "email", "profile"]);
+        assert.equal(client.refreshTokenValidity, 400);
+        assert.equal(client.accessTokenValidity, 15);
+        assert.deepEqual(run.outputs.alexaRedirectUrls, REDIRECTS);
+        const pool = run.one(POOL).inputs;
+        assert.equal(pool.mfaConfiguration, "OFF");
+        assert.equal(pool.softwareTokenMfaConfiguration, undefined);
+    });
+
+    it("uses a configured domain prefix as is", async () => {
+        const run = await runProgram({ ...PRIMARY_CONFIG, domainPrefix: "lamp-login" });
+        assert.equal(run.one(DOMAIN).inputs.domain, "lamp-login");
+        assert.equal(run.outputs.authorizationUri, "https://lamp-login.auth.us-east-1.amazoncognito.com/oauth2/authorize");
+    });
+
+    it("serves the OAuth endpoints from a custom domain with its certificate", async () => {
+        const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
+        const run = await runProgram({ ...PRIMARY_CONFIG, customDomain: "login.example.com", certificateArn });
+        assert.equal(run.one(DOMAIN).inputs.domain, "login.example.com");
+        assert.equal(run.one(DOMAIN).inputs.certificateArn, certificateArn);
+        assert.equal(run.outputs.accessTokenUri, "https://login.example.com/oauth2/token");
+    });
+});
+
+describe("a secondary region stack", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram({ "aws:region": "eu-west-1", alexaSkillId: SKILL_ID, accountLinkingStack: PRIMARY_STACK }, "dev-eu");
+    });
+
+    it("creates only the skill endpoint: function, role, logs, table and permission, no pool", () => {
+        const types = run.resources.filter((r) => r.type.startsWith("aws:")).map((r) => r.type).sort();
+        assert.deepEqual(types, [
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:dynamodb/table:Table",
+            "aws:iam/role:Role",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:lambda/function:Function",
+            "aws:lambda/permission:Permission",
+        ]);
+        assert.equal(run.one("pulumi:pulumi:StackReference").inputs.name, PRIMARY_STACK);
+    });
+
+    it("verifies tokens of the primary stack's pool and client", () => {
+        const env = run.one(FUNCTION).inputs.environment.variables;
+        assert.equal(env.SKILL_USER_POOL_ID, PRIMARY_OUTPUTS.userPoolId);
+        assert.equal(env.SKILL_CLIENT_ID, PRIMARY_OUTPUTS.clientId);
+        assert.equal(run.one(PERMISSION).inputs.eventSourceToken, SKILL_ID);
+    });
+
+    it("exports its own function ARN and region and repeats the primary's linking values", async () => {
+        assert.equal(run.outputs.region, "eu-west-1");
+        assert.match(run.outputs.skillEndpointArn as string, /^arn:aws:lambda:eu-west-1:/);
+        for (const name of ["authorizationUri", "accessTokenUri", "clientId", "clientSecret", "scopes", "alexaRedirectUrls", "userPoolId"] as const) {
+            assert.deepEqual(run.outputs[name], PRIMARY_OUTPUTS[name], name);
+        }
+        assert.equal(await isSecret(run.exports.clientSecret), true);
+    });
+});
