@@ -27,19 +27,23 @@ export interface LampStoreSettings {
 
 type Item = Record<string, AttributeValue>;
 
+function commands(): typeof import("@aws-sdk/client-dynamodb") {
+    // A plain require, not an import: Node caches it after the first call, and neither Discover
+    // nor AcceptGrant ever pays for loading the SDK.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@aws-sdk/client-dynamodb");
+}
+
 /**
  * The SDK is part of the Lambda runtime and is loaded only when a directive needs the table:
  * Discover and AcceptGrant never pay for it.
  */
 function defaultClient(): DynamoDBClient {
-    const sdk: typeof import("@aws-sdk/client-dynamodb") = require("@aws-sdk/client-dynamodb");
+    const sdk = commands();
     // Alexa waits 8 s for an answer: a few short attempts, never the SDK's open-ended defaults.
     return new sdk.DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 800, requestTimeout: 1500 } });
 }
 
-function commands(): typeof import("@aws-sdk/client-dynamodb") {
-    return require("@aws-sdk/client-dynamodb");
-}
 
 function toState(item: Item | undefined): LampState {
     if (!item) {

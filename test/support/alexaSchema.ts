@@ -21,7 +21,6 @@ let validator: ValidateFunction | undefined;
 /** The compiled schema (compiled once per run: it takes about a second). */
 export function alexaSchema(): ValidateFunction {
     if (!validator) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const Ajv = require("ajv-draft-04").default;
         const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: true, logger: false });
         validator = ajv.compile(JSON.parse(fs.readFileSync(path.join(ALEXA_DIR, "alexa_smart_home_message_schema.json"), "utf8"))) as ValidateFunction;

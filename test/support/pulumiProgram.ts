@@ -142,7 +142,6 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
         outputs[name] = await new Promise((resolve) => (output as pulumi.Output<unknown>).apply(resolve));
     }
     // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);

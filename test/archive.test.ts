@@ -1,0 +1,79 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "./support/lambdaArchive";
+import { PRIMARY_CONFIG, runProgram } from "./support/pulumiProgram";
+import { directives, errorType, property } from "./support/directives";
+import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { lampEndpointId } from "../handler/lamp";
+import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
+
+const BUILTINS = new Set(require("module").builtinModules as string[]);
+
+describe("the deployed Lambda archive", function () {
+    this.timeout(60000);
+    let archive: MaterialisedArchive;
+    let runtime: string;
+    let dynamo: LocalDynamo;
+
+    before(async () => {
+        const run = await runProgram({ ...PRIMARY_CONFIG });
+        archive = await materialiseArchive(run.one("aws:lambda/function:Function").inputs.code);
+        runtime = lambdaRuntimeModules();
+        dynamo = await startDynalite();
+        await dynamo.createLampTable("archive-lamps");
+    });
+    after(async () => {
+        await dynamo.stop();
+        fs.rmSync(archive.dir, { recursive: true, force: true });
+        fs.rmSync(runtime, { recursive: true, force: true });
+    });
+
+    it("holds __index.js and aws-jwt-verify only: no Pulumi, no AWS SDK, no dev dependencies", () => {
+        assert.deepEqual(archive.entries, ["__index.js", "node_modules/aws-jwt-verify"]);
+    });
+
+    it("requires only Node built-ins, packages it holds, and the SDK that Lambda's runtime provides", () => {
+        const text = fs.readFileSync(path.join(archive.dir, "__index.js"), "utf8");
+        const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+        assert.ok(required.includes("aws-jwt-verify"));
+        for (const name of required) {
+            const ok = BUILTINS.has(name) || name.startsWith("aws-jwt-verify") || name === "@aws-sdk/client-dynamodb";
+            assert.ok(ok, `__index.js requires ${name}, which Lambda would not find`);
+        }
+    });
+
+    it("answers Alexa's directives from a fresh process, as Lambda would run it", async () => {
+        const key = newSigningKey();
+        const sub = "archive-user";
+        const token = signToken(key, accessTokenClaims(sub));
+        const endpointId = lampEndpointId(sub);
+        const { responses, stdout } = await invokeArchive(archive, runtime, {
+            SKILL_USER_POOL_ID: USER_POOL_ID,
+            SKILL_CLIENT_ID: CLIENT_ID,
+            SKILL_LAMP_TABLE: "archive-lamps",
+            SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)),
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        }, [
+            directives.discover(token),
+            directives.setBrightness(token, endpointId, 42),
+            directives.reportState(token, endpointId),
+            directives.turnOn("forged." + token.split(".")[1] + ".sig", endpointId),
+        ]);
+        const [discover, set, report, forged] = responses;
+        assert.equal(discover.event.payload.endpoints[0].endpointId, endpointId);
+        assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 42);
+        assert.equal(property(report, "Alexa.BrightnessController", "brightness"), 42);
+        assert.equal(errorType(forged), "INVALID_AUTHORIZATION_CREDENTIAL");
+        if (alexaDataPresent) {
+            responses.forEach(assertValidAlexaMessage);
+        }
+        const lines = stdout.trim().split("\n").map((line) => JSON.parse(line));
+        assert.deepEqual(lines.map((l) => l.outcome), ["Discover.Response", "Response", "StateReport", "INVALID_AUTHORIZATION_CREDENTIAL"]);
+        assert.ok(!stdout.includes(token.split(".")[2]), "the log holds the token");
+    });
+});
