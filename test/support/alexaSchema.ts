@@ -28,13 +28,18 @@ export function alexaSchema(): ValidateFunction {
     return validator;
 }
 
+/** Kinds of response validated in this run (namespace, name and error type), for the summary. */
+export const validatedKinds = new Set<string>();
+
 /** Throws with the schema's own words unless `message` validates. */
-export function assertValidAlexaMessage(message: unknown): void {
+export function assertValidAlexaMessage(message: any): void {
     const validate = alexaSchema();
     if (!validate(message)) {
         const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message}`).join("; ");
         throw new Error(`response does not validate against Amazon's schema: ${errors}\n${JSON.stringify(message).slice(0, 800)}`);
     }
+    const { header, payload } = message.event;
+    validatedKinds.add([header.namespace, header.name, payload?.type].filter(Boolean).join(" "));
 }
 
 /** An Amazon sample directive (e.g. "PowerController/PowerController.TurnOn.request.json"), parsed afresh. */

@@ -1,6 +1,6 @@
 // A real DynamoDB implementation for the tests: dynalite, in memory, on 127.0.0.1, started and
 // stopped by the tests. Requests are counted at the server, as the benchmark reports them.
-import { AddressInfo } from "net";
+import { AddressInfo, createServer, Socket, connect } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Server } from "http";
 
@@ -27,14 +27,28 @@ export async function startDynalite(): Promise<LocalDynamo> {
         const target = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
         requests.set(target, (requests.get(target) ?? 0) + 1);
     });
-    const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const backend = (server.address() as AddressInfo).port;
+    // Clients reach dynalite through a relay that can be taken down, as a network outage would,
+    // without losing the tables (closing dynalite itself drops its in-memory database).
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+        const upstream = connect(backend, "127.0.0.1");
+        for (const socket of [client, upstream]) {
+            sockets.add(socket);
+            socket.on("close", () => sockets.delete(socket));
+            socket.on("error", () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+    });
+    const listen = (port: number) => new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", () => resolve()));
     await listen(0);
-    const port = (server.address() as AddressInfo).port;
+    const port = (relay.address() as AddressInfo).port;
     const endpoint = `http://127.0.0.1:${port}`;
-    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 1 });
-    const close = () => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
+    const closeRelay = () => new Promise<void>((resolve) => {
+        relay.close(() => resolve());
+        sockets.forEach((socket) => socket.destroy());
     });
     return {
         endpoint,
@@ -48,13 +62,14 @@ export async function startDynalite(): Promise<LocalDynamo> {
                 AttributeDefinitions: [{ AttributeName: "userId", AttributeType: "S" }],
             }));
         },
-        pause: close,
+        pause: closeRelay,
         resume: () => listen(port),
         async stop() {
             client.destroy();
-            if (server.listening) {
-                await close();
+            if (relay.listening) {
+                await closeRelay();
             }
+            await new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
 }
