@@ -38,7 +38,7 @@ export function assertValidAlexaMessage(message: any): void {
         const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message}`).join("; ");
         throw new Error(`response does not validate against Amazon's schema: ${errors}\n${JSON.stringify(message).slice(0, 800)}`);
     }
-    const { header, payload } = message.event;
+    const { header, payload } = (message as { event: any }).event;
     validatedKinds.add([header.namespace, header.name, payload?.type].filter(Boolean).join(" "));
 }
 
