@@ -4,7 +4,7 @@
 // (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so a fault of ours or
 // of AWS (JWKS unreachable) must come out as INTERNAL_ERROR and never unlink anybody.
 import { CognitoJwtVerifier } from "aws-jwt-verify";
-import { SimpleJwksCache } from "aws-jwt-verify/jwk";
+import { SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import type { Fetcher } from "aws-jwt-verify/https";
@@ -24,6 +24,11 @@ export interface VerifierSettings {
     fetcher?: Fetcher;
     /** Milliseconds one JWKS download may take; two tries fit well inside Alexa's 8 s. */
     jwksTimeoutMs?: number;
+    /**
+     * Seconds after a failed JWKS download (or an unknown kid) before the next download: a flood of
+     * made-up kids then costs one download per period, not one each.
+     */
+    jwksRetryWaitSeconds?: number;
 }
 
 /** Cognito access tokens are about 1 KB; anything far larger is not one and is not parsed. */
@@ -38,7 +43,7 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
         new SimpleFetcher({ defaultRequestOptions: { responseTimeout: settings.jwksTimeoutMs ?? 1500 } });
     const verifier = CognitoJwtVerifier.create(
         { userPoolId: settings.userPoolId, tokenUse: "access", clientId: settings.clientId },
-        { jwksCache: new SimpleJwksCache({ fetcher }) },
+        { jwksCache: new SimpleJwksCache({ fetcher, penaltyBox: new SimplePenaltyBox({ waitSeconds: settings.jwksRetryWaitSeconds ?? 10 }) }) },
     );
     if (settings.jwks) {
         verifier.cacheJwks(settings.jwks);
