@@ -4,6 +4,7 @@ import { AddressInfo } from "net";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { directives, errorType } from "./support/directives";
 import { jwksOf } from "./support/tokens";
+import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 
 type JwksMode = "down" | "error" | "garbage" | "ok";
 
@@ -47,6 +48,15 @@ describe("outages", () => {
     let skill: SkillHarness;
     let jwks: Awaited<ReturnType<typeof startJwksEndpoint>>;
 
+    /** The skill's answer, checked against Amazon's schema when it is at hand. */
+    async function answer(event: unknown): Promise<any> {
+        const response = await skill.handle(event);
+        if (alexaDataPresent) {
+            assertValidAlexaMessage(response);
+        }
+        return response;
+    }
+
     afterEach(async () => {
         await skill?.stop();
         await jwks?.stop();
@@ -61,11 +71,11 @@ describe("outages", () => {
             keys = JSON.stringify(jwksOf(skill.key));
             const user = skill.newUser();
             for (let i = 0; i < 3; i++) {
-                assert.equal(errorType(await skill.handle(directives.discover(user.token))), "INTERNAL_ERROR");
+                assert.equal(errorType(await answer(directives.discover(user.token))), "INTERNAL_ERROR");
             }
             jwks.setMode("ok");
             await new Promise((resolve) => setTimeout(resolve, 250));
-            assert.equal(errorType(await skill.handle(directives.discover(user.token))), undefined);
+            assert.equal(errorType(await answer(directives.discover(user.token))), undefined);
         });
     }
 
@@ -77,7 +87,7 @@ describe("outages", () => {
         const user = skill.newUser();
         await new Promise((resolve) => setTimeout(resolve, 50));
         for (let i = 0; i < 20; i++) {
-            assert.equal(errorType(await skill.handle(directives.discover(user.token))), undefined);
+            assert.equal(errorType(await answer(directives.discover(user.token))), undefined);
         }
         assert.ok(jwks.downloads() <= 2, `${jwks.downloads()} downloads`);
     });
@@ -85,13 +95,13 @@ describe("outages", () => {
     it("answers INTERNAL_ERROR while DynamoDB is unreachable, and the lamp's state is intact once it is back", async () => {
         skill = await startSkillHarness();
         const user = skill.newUser();
-        await skill.handle(directives.setBrightness(user.token, user.endpointId, 44));
+        await answer(directives.setBrightness(user.token, user.endpointId, 44));
         await skill.dynamo.pause();
         for (const event of [directives.turnOff(user.token, user.endpointId), directives.reportState(user.token, user.endpointId)]) {
-            assert.equal(errorType(await skill.handle(event)), "INTERNAL_ERROR");
+            assert.equal(errorType(await answer(event)), "INTERNAL_ERROR");
         }
         await skill.dynamo.resume();
-        const state: any = await skill.handle(directives.reportState(user.token, user.endpointId));
+        const state: any = await answer(directives.reportState(user.token, user.endpointId));
         const value = (name: string) => state.context.properties.find((p: any) => p.name === name).value;
         assert.equal(value("powerState"), "ON");
         assert.equal(value("brightness"), 44);
