@@ -188,6 +188,17 @@ describe("the skill endpoint", () => {
             }
         });
 
+        it("answers INVALID_AUTHORIZATION_CREDENTIAL for a payload changed after signing and for an unknown kid", async () => {
+            const user = skill.newUser();
+            const [head, body, signature] = user.token.split(".");
+            const claims = JSON.parse(Buffer.from(body, "base64url").toString());
+            const tampered = [head, Buffer.from(JSON.stringify({ ...claims, sub: "someone-else" })).toString("base64url"), signature].join(".");
+            const unknownKid = signToken(newSigningKey(), accessTokenClaims(user.sub));
+            for (const token of [tampered, unknownKid]) {
+                assert.equal(errorType(await send(directives.reportState(token, user.endpointId))), "INVALID_AUTHORIZATION_CREDENTIAL");
+            }
+        });
+
         it("never writes the token into a log line", async () => {
             const user = skill.newUser();
             skill.logLines.length = 0;

@@ -30,7 +30,15 @@ export async function startSkillHarness(verifier: Partial<VerifierSettings> = {}
     const store = createLampStore({ tableName, client: dynamo.client });
     const logLines: string[] = [];
     const handle = createSkillHandler({
-        verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key), ...verifier }),
+        verifyAccessToken: createAccessTokenVerifier({
+            userPoolId: USER_POOL_ID,
+            clientId: CLIENT_ID,
+            jwks: jwksOf(key),
+            // A kid missing from the cached JWKS makes the verifier download it again: serve the
+            // pool's JWKS from memory rather than from cognito-idp.
+            fetcher: { fetch: async () => new TextEncoder().encode(JSON.stringify(jwksOf(key))).buffer as ArrayBuffer },
+            ...verifier,
+        }),
         lampStore: store,
         log: (entry: DirectiveLog) => logLines.push(JSON.stringify(entry)),
     });
