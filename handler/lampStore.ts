@@ -80,10 +80,15 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
         }
     }
 
-    async function read(userId: string): Promise<LampState> {
+    /** The user's item as stored (undefined: none yet), read consistently. */
+    async function readItem(userId: string): Promise<Item | undefined> {
         const { GetItemCommand } = commands();
         const out = await send<{ Item?: Item }>("read", new GetItemCommand({ TableName: tableName, Key: key(userId), ConsistentRead: true }));
-        return toState(out.Item);
+        return out.Item;
+    }
+
+    async function read(userId: string): Promise<LampState> {
+        return toState(await readItem(userId));
     }
 
     /** Writes `next` only if the item still holds `previous` (or is still absent). */
@@ -164,12 +169,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
             }
             // DynamoDB hands back the item as it was when the condition failed; an implementation
             // without ReturnValuesOnConditionCheckFailure (dynalite) needs one consistent read.
-            if (err.Item) {
-                return { current: err.Item };
-            }
-            const { GetItemCommand } = commands();
-            const out = await send<{ Item?: Item }>("read", new GetItemCommand({ TableName: tableName, Key: key(userId), ConsistentRead: true }));
-            return { current: out.Item };
+            return { current: err.Item ?? (await readItem(userId)) };
         }
     }
 
