@@ -127,21 +127,21 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
         const full = { N: String(DEFAULT_LAMP.brightness) };
         let update: string;
         let condition: string | undefined;
-        if (change.kind === "power") {
-            update = "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
-            values[":power"] = { S: change.powerState };
-            values[":full"] = full;
-        } else if (change.kind === "setBrightness") {
+        if (change.kind !== "adjustBrightness") {
+            // Power changes and SetBrightness do not depend on the stored state: they always apply.
+            // A level is written only when one is set; otherwise the stored level stays (or the
+            // default's, for a user without an item) for the next TurnOn.
             const next = applyChange(DEFAULT_LAMP, change);
-            if (next.powerState === "OFF") {
-                // 0 %: off, and the level stays for the next TurnOn.
-                update = "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
-                values[":full"] = full;
-            } else {
-                update = "SET powerState = :power, brightness = :level";
-                values[":level"] = { N: String(next.brightness) };
-            }
+            const setsLevel = change.kind === "setBrightness" && next.powerState === "ON";
+            update = setsLevel
+                ? "SET powerState = :power, brightness = :level"
+                : "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
             values[":power"] = { S: next.powerState };
+            if (setsLevel) {
+                values[":level"] = { N: String(next.brightness) };
+            } else {
+                values[":full"] = full;
+            }
         } else {
             update = "SET powerState = :power, brightness = if_not_exists(brightness, :full) + :delta";
             values[":power"] = { S: "ON" };

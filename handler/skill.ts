@@ -112,12 +112,11 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
         }
         const endpoint = { endpointId: directive.endpointId, scope: { type: "BearerToken" as const, token: directive.token as string } };
         try {
-            if (request.kind === "reportState") {
-                const state = await deps.lampStore.read(check.userId);
-                return stateResponse("StateReport", directive, endpoint, lampProperties(state, now()));
-            }
-            const state = await deps.lampStore.change(check.userId, request.change);
-            return stateResponse("Response", directive, endpoint, lampProperties(state, now()));
+            const state = request.kind === "reportState"
+                ? await deps.lampStore.read(check.userId)
+                : await deps.lampStore.change(check.userId, request.change);
+            const name = request.kind === "reportState" ? "StateReport" : "Response";
+            return stateResponse(name, directive, endpoint, lampProperties(state, now()));
         } catch (err) {
             entry.reason = err instanceof Error ? err.message : "the lamp's state is unavailable";
             throw new Refusal("INTERNAL_ERROR", "The lamp's state is unavailable just now; please try again.");
