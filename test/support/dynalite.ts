@@ -1,24 +1,34 @@
 // A real DynamoDB implementation for the tests: dynalite, in memory, on 127.0.0.1, started and
 // stopped by the tests. Requests are counted at the server, as the benchmark reports them.
-import { AddressInfo, createServer, Socket, connect } from "net";
+import { createServer, request, Server } from "http";
+import { AddressInfo, Socket } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Server } from "http";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
+
+/** up: served; down: connections refused; throttle: every request refused as DynamoDB throttles. */
+export type DynamoMode = "up" | "down" | "throttle";
 
 export interface LocalDynamo {
     endpoint: string;
     client: DynamoDBClient;
-    /** DynamoDB operations served so far, by name (GetItem, UpdateItem...). */
+    /** DynamoDB operations that reached dynalite so far, by name (GetItem, UpdateItem...). */
     requests: Map<string, number>;
     createLampTable(name: string): Promise<void>;
-    /** Stops answering (connections are refused) until `resume`. */
+    setMode(mode: DynamoMode): Promise<void>;
+    /** Shorthands for setMode("down") and setMode("up"). */
     pause(): Promise<void>;
     resume(): Promise<void>;
     stop(): Promise<void>;
 }
 
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+// DynamoDB's answer when a request is throttled (a retryable client error).
+const THROTTLED = JSON.stringify({
+    __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+    message: "Rate of requests exceeds the allowed throughput.",
+});
 
 export async function startDynalite(): Promise<LocalDynamo> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -29,27 +39,47 @@ export async function startDynalite(): Promise<LocalDynamo> {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     const backend = (server.address() as AddressInfo).port;
-    // Clients reach dynalite through a relay that can be taken down, as a network outage would,
-    // without losing the tables (closing dynalite itself drops its in-memory database).
+
+    // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
+    // outage would, without losing the tables (closing dynalite drops its in-memory database).
+    let mode: DynamoMode = "up";
     const sockets = new Set<Socket>();
-    const relay = createServer((client) => {
-        const upstream = connect(backend, "127.0.0.1");
-        for (const socket of [client, upstream]) {
-            sockets.add(socket);
-            socket.on("close", () => sockets.delete(socket));
-            socket.on("error", () => undefined);
+    const proxy = createServer((req, res) => {
+        if (mode === "throttle") {
+            req.resume();
+            res.writeHead(400, { "content-type": "application/x-amz-json-1.0" }).end(THROTTLED);
+            return;
         }
-        client.pipe(upstream).pipe(client);
+        const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            answer.pipe(res);
+        });
+        upstream.on("error", () => res.destroy());
+        req.pipe(upstream);
     });
-    const listen = (port: number) => new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", () => resolve()));
-    await listen(0);
-    const port = (relay.address() as AddressInfo).port;
-    const endpoint = `http://127.0.0.1:${port}`;
-    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
-    const closeRelay = () => new Promise<void>((resolve) => {
-        relay.close(() => resolve());
+    proxy.on("connection", (socket: Socket) => {
+        sockets.add(socket);
+        socket.on("close", () => sockets.delete(socket));
+    });
+    const listen = (port: number) => new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", () => resolve()));
+    const closeProxy = () => new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
         sockets.forEach((socket) => socket.destroy());
     });
+    await listen(0);
+    const port = (proxy.address() as AddressInfo).port;
+    const endpoint = `http://127.0.0.1:${port}`;
+    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
+
+    async function setMode(next: DynamoMode) {
+        if (next === "down" && mode !== "down") {
+            await closeProxy();
+        } else if (next !== "down" && mode === "down") {
+            await listen(port);
+        }
+        mode = next;
+    }
+
     return {
         endpoint,
         client,
@@ -62,12 +92,13 @@ export async function startDynalite(): Promise<LocalDynamo> {
                 AttributeDefinitions: [{ AttributeName: "userId", AttributeType: "S" }],
             }));
         },
-        pause: closeRelay,
-        resume: () => listen(port),
+        setMode,
+        pause: () => setMode("down"),
+        resume: () => setMode("up"),
         async stop() {
             client.destroy();
-            if (relay.listening) {
-                await closeRelay();
+            if (mode !== "down") {
+                await closeProxy();
             }
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },

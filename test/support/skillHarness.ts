@@ -22,8 +22,9 @@ export interface SkillHarness {
     stop(): Promise<void>;
 }
 
-export async function startSkillHarness(verifier: Partial<VerifierSettings> = {}): Promise<SkillHarness> {
-    const key = newSigningKey();
+/** `verifier` overrides the verifier's settings; `key` is the pool's signing key (default: a new one). */
+export async function startSkillHarness(options: Partial<VerifierSettings> & { key?: SigningKey } = {}): Promise<SkillHarness> {
+    const { key = newSigningKey(), ...verifier } = options;
     const dynamo = await startDynalite();
     const tableName = "lamps-" + randomUUID();
     await dynamo.createLampTable(tableName);

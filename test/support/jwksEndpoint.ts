@@ -1,0 +1,92 @@
+// The user pool's JWKS endpoint, played by an HTTPS server on 127.0.0.1 with a certificate made
+// for the run. The verifier downloads from it with aws-jwt-verify's own SimpleFetcher (its
+// timeouts, status checks and retry), only the address is moved from cognito-idp to here.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import { createServer, Server } from "https";
+import { AddressInfo, Socket } from "net";
+import * as os from "os";
+import * as path from "path";
+import { SimpleFetcher } from "aws-jwt-verify/https";
+import type { Fetcher } from "aws-jwt-verify/https";
+
+export type JwksMode = "ok" | "down" | "slow" | "error" | "garbage";
+
+export interface JwksEndpoint {
+    /** A Fetcher for VerifierSettings: requests for the pool's JWKS go to this server. */
+    fetcher: Fetcher;
+    setMode(mode: JwksMode): Promise<void>;
+    /** Replaces the JWKS the endpoint serves. */
+    serve(jwks: unknown): void;
+    /** Downloads that reached the server (answered or not). */
+    downloads(): number;
+    stop(): Promise<void>;
+}
+
+let certificate: { key: string; cert: string } | undefined;
+
+/** A self-signed certificate for 127.0.0.1, made once per run with openssl. */
+function localCertificate(): { key: string; cert: string } {
+    if (!certificate) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jwks-tls-"));
+        execFileSync("openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
+        ], { stdio: "ignore" });
+        certificate = { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8") };
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return certificate;
+}
+
+/** `responseTimeoutMs` plays the part of the function's JWKS timeout (1500 ms deployed). */
+export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300): Promise<JwksEndpoint> {
+    const tls = localCertificate();
+    let body = JSON.stringify(jwks);
+    let mode: JwksMode = "ok";
+    let downloads = 0;
+    const sockets = new Set<Socket>();
+    const held: NodeJS.Timeout[] = [];
+    const server: Server = createServer(tls, (_req, res) => {
+        downloads++;
+        if (mode === "slow") {
+            held.push(setTimeout(() => res.writeHead(200).end(body), 5000));
+        } else if (mode === "error") {
+            res.writeHead(500, { "content-type": "text/plain" }).end("InternalError");
+        } else {
+            res.writeHead(200, { "content-type": "application/json" }).end(mode === "garbage" ? "{\"keys\": [ not json" : body);
+        }
+    });
+    server.on("connection", (socket: Socket) => {
+        sockets.add(socket);
+        socket.on("close", () => sockets.delete(socket));
+    });
+    const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+    const close = () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        held.forEach(clearTimeout);
+        sockets.forEach((socket) => socket.destroy());
+    });
+    await listen(0);
+    const port = (server.address() as AddressInfo).port;
+    const download = new SimpleFetcher({ defaultRequestOptions: { responseTimeout: responseTimeoutMs, ca: tls.cert } });
+    return {
+        fetcher: {
+            fetch: (uri, options, data) => download.fetch(uri.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${port}`), options, data),
+        },
+        async setMode(next) {
+            if (next === "down" && mode !== "down") {
+                await close();
+            } else if (next !== "down" && mode === "down") {
+                await listen(port);
+            }
+            mode = next;
+        },
+        serve(next) {
+            body = JSON.stringify(next);
+        },
+        downloads: () => downloads,
+        stop: () => (mode === "down" ? Promise.resolve() : close()),
+    };
+}
