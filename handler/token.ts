@@ -99,7 +99,10 @@ export function classifyVerificationError(err: unknown): TokenCheck {
     if (className === "JwtExpiredError") {
         return { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" };
     }
-    if (BAD_TOKEN_ERRORS.includes(className)) {
+    // aws-jwt-verify looks the token's `iss` up among its configured pools, and reports a foreign
+    // issuer as a parameter problem; any other parameter problem is ours, not the token's.
+    const foreignIssuer = className === "ParameterValidationError" && (err as Error).message.startsWith("issuer not configured");
+    if (BAD_TOKEN_ERRORS.includes(className) || foreignIssuer) {
         return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: `the token is not valid (${className})` };
     }
     return { ok: false, error: "INTERNAL_ERROR", reason: `the token could not be checked (${className})` };
