@@ -143,6 +143,25 @@ describe("the primary stack", () => {
         });
     });
 
+    it("grants no wildcard: every action is named, every resource is this stack's own (log streams aside)", () => {
+        const { Statement } = JSON.parse(run.one(ROLE_POLICY).inputs.policy);
+        for (const statement of Statement) {
+            for (const action of [statement.Action].flat()) {
+                assert.doesNotMatch(action, /\*/, `wildcard action ${action}`);
+            }
+            for (const resource of [statement.Resource].flat()) {
+                assert.ok(!resource.includes("*") || /^arn:aws:logs:.*:log-group:[^*]+:\*$/.test(resource), `wildcard resource ${resource}`);
+            }
+        }
+    });
+
+    it("offers no implicit grant and no password flows that bypass the hosted login", () => {
+        const client = run.one(CLIENT).inputs;
+        assert.ok(!client.allowedOauthFlows.includes("implicit"));
+        assert.ok(!client.allowedOauthFlows.includes("client_credentials"));
+        assert.ok(!client.explicitAuthFlows.some((flow: string) => /PASSWORD|CUSTOM_AUTH|ADMIN/.test(flow)));
+    });
+
     it("builds every resource inside a component", () => {
         for (const resource of run.resources.filter((r) => r.type.startsWith("aws:"))) {
             assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint)/, resource.name);
