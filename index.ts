@@ -3,6 +3,7 @@
 import { AccountLinking, LinkingValues } from "./infra/accountLinking";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { loadConfig } from "./infra/config";
+import { handedOverJwks } from "./infra/poolJwks";
 import { linkingFromPrimaryStack } from "./infra/primaryStack";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
@@ -26,6 +27,7 @@ const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: linking.userPoolId,
     clientId: linking.clientId,
+    poolJwks: handedOverJwks(linking.userPoolId),
 });
 
 // What the Alexa developer console's Account Linking page and skill endpoint take (README.md).

@@ -11,6 +11,8 @@ export interface SkillEndpointArgs {
     /** The pool whose access tokens the function accepts, and the app client they were issued to. */
     userPoolId: pulumi.Input<string>;
     clientId: pulumi.Input<string>;
+    /** The pool's JWKS as JSON, handed to the function to spare a download at cold start ("" for none). */
+    poolJwks?: pulumi.Input<string>;
     logRetentionDays?: number;
 }
 
@@ -76,6 +78,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                     [ENVIRONMENT.userPoolId]: args.userPoolId,
                     [ENVIRONMENT.clientId]: args.clientId,
                     [ENVIRONMENT.tableName]: this.table.name,
+                    [ENVIRONMENT.jwks]: args.poolJwks ?? "",
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },

@@ -2,10 +2,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "./support/lambdaArchive";
-import { PRIMARY_CONFIG, runProgram } from "./support/pulumiProgram";
+import { POOL_KEY, PRIMARY_CONFIG, runProgram } from "./support/pulumiProgram";
 import { directives, errorType, property } from "./support/directives";
 import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
-import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { accessTokenClaims, signToken } from "./support/tokens";
 import { lampEndpointId } from "../handler/lamp";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 
@@ -16,10 +16,13 @@ describe("the deployed Lambda archive", function () {
     let archive: MaterialisedArchive;
     let runtime: string;
     let dynamo: LocalDynamo;
+    let deployedEnvironment: Record<string, string>;
 
     before(async () => {
         const run = await runProgram({ ...PRIMARY_CONFIG });
-        archive = await materialiseArchive(run.one("aws:lambda/function:Function").inputs.code);
+        const fn = run.one("aws:lambda/function:Function");
+        archive = await materialiseArchive(fn.inputs.code);
+        deployedEnvironment = fn.inputs.environment.variables;
         runtime = lambdaRuntimeModules();
         dynamo = await startDynalite();
         await dynamo.createLampTable("archive-lamps");
@@ -45,15 +48,13 @@ describe("the deployed Lambda archive", function () {
     });
 
     it("answers Alexa's directives from a fresh process, as Lambda would run it", async () => {
-        const key = newSigningKey();
         const sub = "archive-user";
-        const token = signToken(key, accessTokenClaims(sub));
+        // Signed by the pool's key, whose JWKS the stack handed to the function: no download.
+        const token = signToken(POOL_KEY, accessTokenClaims(sub));
         const endpointId = lampEndpointId(sub);
         const { responses, stdout } = await invokeArchive(archive, runtime, {
-            SKILL_USER_POOL_ID: USER_POOL_ID,
-            SKILL_CLIENT_ID: CLIENT_ID,
+            ...deployedEnvironment,
             SKILL_LAMP_TABLE: "archive-lamps",
-            SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)),
             AWS_REGION: "us-east-1",
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

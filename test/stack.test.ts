@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { ACCOUNT_ID, isSecret, PRIMARY_CONFIG, PRIMARY_OUTPUTS, PRIMARY_STACK, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { jwksOf } from "./support/tokens";
+import { ACCOUNT_ID, isSecret, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, PRIMARY_STACK, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -105,9 +106,22 @@ describe("the primary stack", () => {
             SKILL_USER_POOL_ID: "us-east-1_AbCdEf123",
             SKILL_CLIENT_ID: "1abcdefghij2klmnop3qrstuv4",
             SKILL_LAMP_TABLE: "smartlamp-lamps-tbl",
+            SKILL_POOL_JWKS: JSON.stringify(jwksOf(POOL_KEY)),
         });
         assert.equal(fn.loggingConfig.logGroup, "/aws/lambda/smartlamp-logs");
         assert.equal(fn.role, "arn:aws:iam::123456789012:role/smartlamp-role");
+    });
+
+    it("hands the pool's JWKS, read at deploy time from Cognito's well-known URL, to the function", async () => {
+        const fetched: string[] = [];
+        const again = await runProgram({ ...PRIMARY_CONFIG }, "dev", { fetched });
+        assert.deepEqual(fetched, ["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json"]);
+        assert.deepEqual(JSON.parse(again.one(FUNCTION).inputs.environment.variables.SKILL_POOL_JWKS), jwksOf(POOL_KEY));
+    });
+
+    it("leaves the JWKS to the function's cold start when the deploying machine cannot read it", async () => {
+        const failed = await runProgram({ ...PRIMARY_CONFIG }, "dev", { jwksRead: "fail" });
+        assert.equal(failed.one(FUNCTION).inputs.environment.variables.SKILL_POOL_JWKS, "");
     });
 
     it("gives the function a log group with a retention period and its own narrow role", () => {
@@ -228,6 +242,7 @@ describe("a secondary region stack", () => {
         const env = run.one(FUNCTION).inputs.environment.variables;
         assert.equal(env.SKILL_USER_POOL_ID, PRIMARY_OUTPUTS.userPoolId);
         assert.equal(env.SKILL_CLIENT_ID, PRIMARY_OUTPUTS.clientId);
+        assert.deepEqual(JSON.parse(env.SKILL_POOL_JWKS), jwksOf(POOL_KEY));
         assert.equal(run.one(PERMISSION).inputs.eventSourceToken, SKILL_ID);
     });
 

@@ -3,6 +3,7 @@
 // rejects a user pool id that is not of the `<region>_<id>` shape).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { jwksOf, newSigningKey } from "./tokens";
 
 export const PROJECT = "alexa-account-linking";
 export const ACCOUNT_ID = "123456789012";
@@ -77,13 +78,26 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
     }
 }
 
+/**
+ * The key of the mocked user pool: the deploying machine reads its JWKS (the program's one HTTP
+ * request, answered here without the network), and the tests sign tokens with it.
+ */
+export const POOL_KEY = newSigningKey("pool-key-1");
+
+export interface RunOptions {
+    /** How the deploy-time JWKS read goes (default "ok"). */
+    jwksRead?: "ok" | "fail";
+    /** Collects the URLs the program fetched. */
+    fetched?: string[];
+}
+
 const PROGRAM_MODULES = ["index.ts", "infra"].map((p) => path.resolve(__dirname, "../..", p));
 
 /**
  * Runs index.ts afresh with `config` (keys without the project prefix; `aws:region` as is) as
  * stack `stack`, and resolves once every resource has been registered.
  */
-export async function runProgram(config: Record<string, string>, stack = "dev"): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, string>, stack = "dev", options: RunOptions = {}): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
     const region = config["aws:region"] ?? "us-east-1";
     await pulumi.runtime.setMocks({
@@ -128,10 +142,19 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
             delete require.cache[id];
         }
     }
+    // The deploying machine's one HTTP request (the pool's JWKS), answered without the network.
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async (input: string | URL | Request) => {
+        options.fetched?.push(String(input));
+        return options.jwksRead === "fail"
+            ? new Response("unavailable", { status: 503 })
+            : new Response(JSON.stringify(jwksOf(POOL_KEY)), { status: 200 });
+    };
     let program: Record<string, unknown>;
     try {
         program = require("../../index");
     } catch (err) {
+        globalThis.fetch = realFetch;
         throw new ProgramFailed(err, resources);
     }
     const exported: Record<string, pulumi.Output<unknown>> = {};
@@ -143,6 +166,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev"):
     }
     // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
     await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+    globalThis.fetch = realFetch;
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
