@@ -14,7 +14,7 @@ export default tseslint.config(
         },
     },
     {
-        files: ["scripts/**/*.ts", "test/**/*.ts"],
+        files: ["scripts/**/*.ts", "scripts/**/*.js", "test/**/*.ts"],
         rules: { "no-console": "off", "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -18,6 +18,9 @@ export interface JwksEndpoint {
     setMode(mode: JwksMode): Promise<void>;
     /** Replaces the JWKS the endpoint serves. */
     serve(jwks: unknown): void;
+    port: number;
+    /** The server's certificate (PEM), to trust it. */
+    ca: string;
     /** Downloads that reached the server (answered or not). */
     downloads(): number;
     stop(): Promise<void>;
@@ -86,6 +89,8 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
         serve(next) {
             body = JSON.stringify(next);
         },
+        port,
+        ca: tls.cert,
         downloads: () => downloads,
         stop: () => (mode === "down" ? Promise.resolve() : close()),
     };
