@@ -1,7 +1,7 @@
 // Each user's lamp, one DynamoDB item per user (partition key `userId`, the token's `sub`).
 // Every change is a single conditional UpdateItem that returns the new state: two directives at
 // once can never lose an update, and no read precedes the write in the common case.
-import type { DynamoDBClient, AttributeValue } from "@aws-sdk/client-dynamodb";
+import { createDynamoDb, DynamoDbCall } from "./dynamodb";
 import { applyChange, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL } from "./lamp";
 
 export interface LampStore {
@@ -19,31 +19,15 @@ export class LampStoreError extends Error {
 
 export interface LampStoreSettings {
     tableName: string;
-    /** A ready client (tests, benchmarks); otherwise one is made on first use. */
-    client?: DynamoDBClient;
+    /** A ready DynamoDB client; otherwise one for Lambda's region and credentials is made on first use. */
+    dynamoDb?: DynamoDbCall;
     /** Attempts on a write that raced with another one before giving up (each is one request). */
     maxRaceAttempts?: number;
 }
 
+/** A DynamoDB item in its wire form, e.g. { userId: { S: "…" }, brightness: { N: "40" } }. */
+type AttributeValue = { S?: string; N?: string; NULL?: boolean };
 type Item = Record<string, AttributeValue>;
-
-function commands(): typeof import("@aws-sdk/client-dynamodb") {
-    // A plain require, not an import: Node caches it after the first call, and neither Discover
-    // nor AcceptGrant ever pays for loading the SDK.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("@aws-sdk/client-dynamodb");
-}
-
-/**
- * The SDK is part of the Lambda runtime and is loaded only when a directive needs the table:
- * Discover and AcceptGrant never pay for it.
- */
-function defaultClient(): DynamoDBClient {
-    const sdk = commands();
-    // Alexa waits 8 s for an answer: a few short attempts, never the SDK's open-ended defaults.
-    return new sdk.DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 800, requestTimeout: 1500 } });
-}
-
 
 function toState(item: Item | undefined): LampState {
     if (!item) {
@@ -64,14 +48,14 @@ function isConditionFailure(err: unknown): err is Error & { Item?: Item } {
 export function createLampStore(settings: LampStoreSettings): LampStore {
     const { tableName } = settings;
     const maxRaceAttempts = settings.maxRaceAttempts ?? 8;
-    let client = settings.client;
-    const dynamo = () => (client ??= defaultClient());
+    let dynamoDb = settings.dynamoDb;
+    // Alexa waits 8 s for an answer: three short tries at most (see dynamodb.ts), made on first use.
+    const dynamo = () => (dynamoDb ??= createDynamoDb({ region: process.env.AWS_REGION ?? "us-east-1" }));
     const key = (userId: string): Item => ({ userId: { S: userId } });
 
-    async function send<T>(what: string, command: object): Promise<T> {
+    async function send<T>(what: string, operation: "GetItem" | "UpdateItem", input: object): Promise<T> {
         try {
-            // One signature for every command: the SDK's overloads do not unify across commands.
-            return await (dynamo() as unknown as { send(command: object): Promise<T> }).send(command);
+            return await dynamo()<T>(operation, input);
         } catch (err) {
             if (isConditionFailure(err)) {
                 throw err;
@@ -82,8 +66,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
 
     /** The user's item as stored (undefined: none yet), read consistently. */
     async function readItem(userId: string): Promise<Item | undefined> {
-        const { GetItemCommand } = commands();
-        const out = await send<{ Item?: Item }>("read", new GetItemCommand({ TableName: tableName, Key: key(userId), ConsistentRead: true }));
+        const out = await send<{ Item?: Item }>("read", "GetItem", { TableName: tableName, Key: key(userId), ConsistentRead: true });
         return out.Item;
     }
 
@@ -93,19 +76,18 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
 
     /** Writes `next` only if the item still holds `previous` (or is still absent). */
     async function replace(userId: string, previous: Item | undefined, next: LampState): Promise<boolean> {
-        const { UpdateItemCommand } = commands();
         const condition: { ConditionExpression: string; old: Item } = previous
             ? { ConditionExpression: "powerState = :oldPower AND brightness = :oldLevel",
                 old: { ":oldPower": previous.powerState ?? { NULL: true }, ":oldLevel": previous.brightness ?? { NULL: true } } }
             : { ConditionExpression: "attribute_not_exists(userId)", old: {} };
         try {
-            await send("write", new UpdateItemCommand({
+            await send("write", "UpdateItem", {
                 TableName: tableName,
                 Key: key(userId),
                 UpdateExpression: "SET powerState = :power, brightness = :level",
                 ConditionExpression: condition.ConditionExpression,
                 ExpressionAttributeValues: { ":power": { S: next.powerState }, ":level": { N: String(next.brightness) }, ...condition.old },
-            }));
+            });
             return true;
         } catch (err) {
             if (isConditionFailure(err)) {
@@ -122,7 +104,6 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
      * answers with the item as it was (`undefined` item: none yet) for the rare second step.
      */
     async function changeInPlace(userId: string, change: LampChange): Promise<{ done: LampState } | { current?: Item }> {
-        const { UpdateItemCommand } = commands();
         const values: Item = {};
         const full = { N: String(DEFAULT_LAMP.brightness) };
         let update: string;
@@ -153,7 +134,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
             condition = (defaultInRange ? "attribute_not_exists(brightness) OR " : "") + "brightness BETWEEN :low AND :high";
         }
         try {
-            const out = await send<{ Attributes?: Item }>("write", new UpdateItemCommand({
+            const out = await send<{ Attributes?: Item }>("write", "UpdateItem", {
                 TableName: tableName,
                 Key: key(userId),
                 UpdateExpression: update,
@@ -161,7 +142,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
                 ExpressionAttributeValues: values,
                 ReturnValues: "ALL_NEW",
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            }));
+            });
             return { done: toState(out.Attributes) };
         } catch (err) {
             if (!isConditionFailure(err)) {

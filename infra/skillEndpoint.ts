@@ -19,9 +19,6 @@ export interface SkillEndpointArgs {
 /** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 
-/** The SDK is in the Lambda runtime (Node.js 22): the archive need not carry it. */
-export const PACKAGES_FROM_THE_RUNTIME = ["@aws-sdk/client-dynamodb"];
-
 export class SkillEndpoint extends pulumi.ComponentResource {
     readonly table: aws.dynamodb.Table;
     readonly role: aws.iam.Role;
@@ -82,7 +79,6 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-            codePathOptions: { extraExcludePackages: [...PACKAGES_FROM_THE_RUNTIME] },
         }, { parent: this, dependsOn: [policy] });
 
         // Alexa's Smart Home service may invoke the function only on behalf of this skill.

@@ -26,7 +26,7 @@ describe("the DynamoDB lamp store", () => {
     before(async () => {
         dynamo = await startDynalite();
         await dynamo.createLampTable("store-lamps");
-        store = createLampStore({ tableName: "store-lamps", client: dynamo.client });
+        store = createLampStore({ tableName: "store-lamps", dynamoDb: dynamo.dynamoDb });
     });
     after(() => dynamo.stop());
 

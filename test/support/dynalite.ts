@@ -3,6 +3,7 @@
 import { createServer, request, Server } from "http";
 import { AddressInfo, Socket } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDb, DynamoDbCall } from "../../handler/dynamodb";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
 
@@ -11,6 +12,9 @@ export type DynamoMode = "up" | "down" | "throttle";
 
 export interface LocalDynamo {
     endpoint: string;
+    /** The skill's own DynamoDB client, pointed here (two tries, as a short outage needs one retry). */
+    dynamoDb: DynamoDbCall;
+    /** The AWS SDK, for what the skill never does (creating tables). */
     client: DynamoDBClient;
     /** DynamoDB operations that reached dynalite so far, by name (GetItem, UpdateItem...). */
     requests: Map<string, number>;
@@ -70,6 +74,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
     const port = (proxy.address() as AddressInfo).port;
     const endpoint = `http://127.0.0.1:${port}`;
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
+    const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
 
     async function setMode(next: DynamoMode) {
         if (next === "down" && mode !== "down") {
@@ -82,6 +87,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
 
     return {
         endpoint,
+        dynamoDb,
         client,
         requests,
         async createLampTable(name) {

@@ -28,7 +28,7 @@ export async function startSkillHarness(options: Partial<VerifierSettings> & { k
     const dynamo = await startDynalite();
     const tableName = "lamps-" + randomUUID();
     await dynamo.createLampTable(tableName);
-    const store = createLampStore({ tableName, client: dynamo.client });
+    const store = createLampStore({ tableName, dynamoDb: dynamo.dynamoDb });
     const logLines: string[] = [];
     const handle = createSkillHandler({
         verifyAccessToken: createAccessTokenVerifier({

@@ -1,0 +1,149 @@
+// A small DynamoDB client: the JSON 1.0 protocol over HTTPS, signed with Signature Version 4,
+// with the credentials and region that Lambda puts in the environment. It exists for the cold
+// start: loading the AWS SDK's DynamoDB client takes about 100 ms, this takes well under one,
+// and the skill needs only GetItem and UpdateItem.
+// Protocol: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/Welcome.html
+// Signing: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
+import { createHash, createHmac } from "crypto";
+import * as http from "http";
+import * as https from "https";
+
+export interface Credentials {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+}
+
+export interface DynamoDbSettings {
+    region: string;
+    /** Default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, or the region's public endpoint. */
+    endpoint?: string;
+    /** Default: Lambda's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. */
+    credentials?: () => Credentials;
+    /** Tries per request (retrying throttling, server errors and network failures). */
+    maxAttempts?: number;
+    /** Milliseconds one try may take, from connecting to the last byte. */
+    attemptTimeoutMs?: number;
+}
+
+/** DynamoDB's answer to a request it refused; `name` is its error type, e.g. ConditionalCheckFailedException. */
+export class DynamoDbError extends Error {
+    constructor(readonly name: string, message: string, readonly status: number, readonly body: Record<string, unknown>) {
+        super(message);
+    }
+    /** The item as it was, when a condition failed with ReturnValuesOnConditionCheckFailure ALL_OLD. */
+    get Item(): unknown {
+        return this.body.Item;
+    }
+}
+
+export type DynamoDbCall = <T = Record<string, unknown>>(operation: "GetItem" | "UpdateItem", input: object) => Promise<T>;
+
+const RETRYABLE = ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "LimitExceededException"];
+
+const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
+const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
+
+export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): Credentials {
+    const accessKeyId = env.AWS_ACCESS_KEY_ID;
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+    if (!accessKeyId || !secretAccessKey) {
+        throw new Error("no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)");
+    }
+    return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+}
+
+/** The headers that sign a DynamoDB JSON request with Signature Version 4 (service "dynamodb"). */
+export function signedHeaders(
+    url: URL,
+    target: string,
+    body: string,
+    region: string,
+    credentials: Credentials,
+    now: Date,
+): Record<string, string> {
+    const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const day = amzDate.slice(0, 8);
+    const headers: Record<string, string> = {
+        "content-type": "application/x-amz-json-1.0",
+        host: url.host,
+        "x-amz-date": amzDate,
+        "x-amz-target": target,
+        ...(credentials.sessionToken ? { "x-amz-security-token": credentials.sessionToken } : {}),
+    };
+    const names = Object.keys(headers).sort();
+    const canonicalRequest = [
+        "POST",
+        url.pathname || "/",
+        "",
+        ...names.map((name) => `${name}:${headers[name]}`),
+        "",
+        names.join(";"),
+        sha256(body),
+    ].join("\n");
+    const scope = `${day}/${region}/dynamodb/aws4_request`;
+    const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
+    const signingKey = hmac(hmac(hmac(hmac("AWS4" + credentials.secretAccessKey, day), region), "dynamodb"), "aws4_request");
+    const signature = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
+    return {
+        ...headers,
+        authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
+    };
+}
+
+export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
+    const endpoint = new URL(settings.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `https://dynamodb.${settings.region}.amazonaws.com`);
+    const secure = endpoint.protocol === "https:";
+    const transport = secure ? https : http;
+    // Keep-alive: after the first directive, a request is one round trip on an open TLS connection.
+    const agent = new transport.Agent({ keepAlive: true, maxSockets: 50 });
+    const credentials = settings.credentials ?? (() => environmentCredentials());
+    const maxAttempts = settings.maxAttempts ?? 3;
+    const attemptTimeoutMs = settings.attemptTimeoutMs ?? 1500;
+
+    function attempt(operation: string, body: string): Promise<{ status: number; text: string }> {
+        const headers = signedHeaders(endpoint, `DynamoDB_20120810.${operation}`, body, settings.region, credentials(), new Date());
+        return new Promise((resolve, reject) => {
+            const request = transport.request(endpoint, { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
+                let text = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk: string) => (text += chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+                response.on("error", reject);
+            });
+            const timer = setTimeout(() => request.destroy(new Error(`no answer from DynamoDB within ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
+            request.on("close", () => clearTimeout(timer));
+            request.on("error", reject);
+            request.end(body);
+        });
+    }
+
+    return async function call<T>(operation: string, input: object): Promise<T> {
+        const body = JSON.stringify(input);
+        for (let tries = 1; ; tries++) {
+            let failure: Error;
+            try {
+                const { status, text } = await attempt(operation, body);
+                const parsed = text ? JSON.parse(text) : {};
+                if (status === 200) {
+                    return parsed as T;
+                }
+                const type = String(parsed.__type ?? `HTTP${status}`).split("#").pop()!;
+                failure = new DynamoDbError(type, String(parsed.message ?? parsed.Message ?? `DynamoDB answered ${status}`), status, parsed);
+                if (status < 500 && !RETRYABLE.includes(type)) {
+                    throw failure;
+                }
+            } catch (err) {
+                if (err instanceof DynamoDbError && err.status < 500 && !RETRYABLE.includes(err.name)) {
+                    throw err;
+                }
+                failure = err instanceof Error ? err : new Error(String(err));
+            }
+            if (tries >= maxAttempts) {
+                throw failure;
+            }
+            // Full jitter on an exponential base: 25, 50, 100 ms at the most.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** (tries - 1)));
+        }
+    };
+}
