@@ -35,6 +35,14 @@ export interface VerifierSettings {
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /**
+ * Tokens already verified in this container, with their expiry. Alexa sends the same access token
+ * with every directive until it refreshes it (hourly by default), so a repeat costs a map lookup
+ * and an expiry check instead of a signature check. Only tokens that passed every check enter;
+ * the key is the whole token, so a changed byte is a miss.
+ */
+const VERIFIED_TOKENS_KEPT = 1000;
+
+/**
  * Builds the verifier once per container: the JWKS is cached in it across invocations, and a
  * download is started at once unless the JWKS was handed over by the stack.
  */
@@ -53,6 +61,8 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
         verifier.hydrate().catch(() => undefined);
     }
 
+    const verified = new Map<string, { userId: string; username?: string; exp: number }>();
+
     return async (token) => {
         if (typeof token !== "string" || token.length === 0) {
             return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "no bearer token" };
@@ -60,9 +70,24 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
         if (token.length > MAX_TOKEN_LENGTH) {
             return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "the token is too long to be a Cognito access token" };
         }
+        const known = verified.get(token);
+        if (known) {
+            if (known.exp * 1000 > Date.now()) {
+                return { ok: true, userId: known.userId, username: known.username };
+            }
+            verified.delete(token);
+            return { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" };
+        }
         try {
             const payload = await verifier.verify(token);
-            return { ok: true, userId: payload.sub, username: typeof payload.username === "string" ? payload.username : undefined };
+            const check = { userId: payload.sub, username: typeof payload.username === "string" ? payload.username : undefined };
+            if (typeof payload.exp === "number") {
+                if (verified.size >= VERIFIED_TOKENS_KEPT) {
+                    verified.delete(verified.keys().next().value!);
+                }
+                verified.set(token, { ...check, exp: payload.exp });
+            }
+            return { ok: true, ...check };
         } catch (err) {
             return classifyVerificationError(err);
         }

@@ -199,6 +199,16 @@ describe("the skill endpoint", () => {
             }
         });
 
+        it("answers EXPIRED for a token it verified before, once that token expires", async () => {
+            const user = skill.newUser();
+            const now = Math.floor(Date.now() / 1000);
+            const token = signToken(skill.key, accessTokenClaims(user.sub, { iat: now - 3598, exp: now + 2 }));
+            assert.equal(errorType(await send(directives.discover(token))), undefined);
+            assert.equal(errorType(await send(directives.discover(token))), undefined);
+            await new Promise((resolve) => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 50));
+            assert.equal(errorType(await send(directives.discover(token))), "EXPIRED_AUTHORIZATION_CREDENTIAL");
+        });
+
         it("never writes the token into a log line", async () => {
             const user = skill.newUser();
             skill.logLines.length = 0;
