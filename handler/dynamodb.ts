@@ -53,6 +53,24 @@ export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): Cr
     return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
 }
 
+/**
+ * The derived signing key depends only on the day, region and secret, so a client keeps the last
+ * one. (Per client, never in a module-level variable: Pulumi would serialize its deploy-time value
+ * into the Lambda archive.)
+ */
+export type SigningKeys = (secret: string, day: string, region: string) => Buffer;
+
+export function signingKeys(): SigningKeys {
+    let last: { id: string; key: Buffer } | undefined;
+    return (secret, day, region) => {
+        const id = `${day}/${region}/${secret}`;
+        if (last?.id !== id) {
+            last = { id, key: hmac(hmac(hmac(hmac("AWS4" + secret, day), region), "dynamodb"), "aws4_request") };
+        }
+        return last.key;
+    };
+}
+
 /** The headers that sign a DynamoDB JSON request with Signature Version 4 (service "dynamodb"). */
 export function signedHeaders(
     url: URL,
@@ -61,6 +79,7 @@ export function signedHeaders(
     region: string,
     credentials: Credentials,
     now: Date,
+    keys: SigningKeys = signingKeys(),
 ): Record<string, string> {
     const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
     const day = amzDate.slice(0, 8);
@@ -83,8 +102,7 @@ export function signedHeaders(
     ].join("\n");
     const scope = `${day}/${region}/dynamodb/aws4_request`;
     const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
-    const signingKey = hmac(hmac(hmac(hmac("AWS4" + credentials.secretAccessKey, day), region), "dynamodb"), "aws4_request");
-    const signature = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
+    const signature = createHmac("sha256", keys(credentials.secretAccessKey, day, region)).update(stringToSign).digest("hex");
     return {
         ...headers,
         authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
@@ -100,9 +118,10 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
     const credentials = settings.credentials ?? (() => environmentCredentials());
     const maxAttempts = settings.maxAttempts ?? 3;
     const attemptTimeoutMs = settings.attemptTimeoutMs ?? 1500;
+    const keys = signingKeys();
 
     function attempt(operation: string, body: string): Promise<{ status: number; text: string }> {
-        const headers = signedHeaders(endpoint, `DynamoDB_20120810.${operation}`, body, settings.region, credentials(), new Date());
+        const headers = signedHeaders(endpoint, `DynamoDB_20120810.${operation}`, body, settings.region, credentials(), new Date(), keys);
         return new Promise((resolve, reject) => {
             const request = transport.request(endpoint, { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
                 let text = "";

@@ -131,7 +131,14 @@ async function main() {
     // 5. Memory
     await timedProcess(["--expose-gc", CHILD], { ...lambdaEnv(true), BENCH_MODE: "memory" });
     const memory = readResults();
-    report.memory = { after1000: memory[1000], after100000: memory[100000], rssGrowthBytes: memory[100000].rss - memory[1000].rss, heapGrowthBytes: memory[100000].heapUsed - memory[1000].heapUsed };
+    report.memory = {
+        marks: memory,
+        after1000: memory[1000],
+        after100000: memory[100000],
+        rssGrowthBytes: memory[100000].rss - memory[1000].rss,
+        heapGrowthBytes: memory[100000].heapUsed - memory[1000].heapUsed,
+        rssGrowthFrom10000Bytes: memory[100000].rss - memory[10000].rss,
+    };
 
     await dynamo.stop();
     await jwks.stop();
@@ -161,7 +168,11 @@ function print(report: Record<string, any>) {
     }
     console.log(`  ${"RS256 verify".padEnd(18)} ${us(report.warm.floorRs256Verify.p50).padEnd(9)} ${us(report.warm.floorRs256Verify.p99)}   (the floor: crypto.verify of the same token)`);
     const m = report.memory;
-    console.log(`\nMemory: after 1,000 directives RSS ${kb(m.after1000.rss)}, heap ${kb(m.after1000.heapUsed)}; after 100,000 RSS ${kb(m.after100000.rss)}, heap ${kb(m.after100000.heapUsed)}; growth RSS ${kb(m.rssGrowthBytes)}, heap ${kb(m.heapGrowthBytes)}`);
+    console.log(`\nMemory (after a full GC), directives: RSS / heap used`);
+    for (const [count, mark] of Object.entries<any>(m.marks)) {
+        console.log(`  ${count.padStart(7)}   ${kb(mark.rss).padStart(12)} / ${kb(mark.heapUsed)}`);
+    }
+    console.log(`  growth 1,000 -> 100,000: RSS ${kb(m.rssGrowthBytes)}, heap ${kb(m.heapGrowthBytes)}; 10,000 -> 100,000: RSS ${kb(m.rssGrowthFrom10000Bytes)}`);
     console.log(`\nWritten: bench-results.json`);
 }
 

@@ -47,6 +47,17 @@ describe("the deployed Lambda archive", function () {
         }
     });
 
+    it("is built from handler modules that keep no module-level mutable state", () => {
+        // Pulumi serializes a captured module variable with its value at deploy time: state kept at
+        // module level would travel into the archive from whatever ran in the deploying process.
+        const dir = path.resolve(__dirname, "../handler");
+        for (const file of fs.readdirSync(dir)) {
+            const text = fs.readFileSync(path.join(dir, file), "utf8");
+            assert.doesNotMatch(text, /^(let|var) /m, `${file} has a module-level let/var`);
+            assert.doesNotMatch(text, /^(export )?const \w+ = new (Map|Set|WeakMap)\b/m, `${file} has a module-level collection`);
+        }
+    });
+
     it("answers Alexa's directives from a fresh process, as Lambda would run it", async () => {
         const sub = "archive-user";
         // Signed by the pool's key, whose JWKS the stack handed to the function: no download.
@@ -67,7 +78,7 @@ describe("the deployed Lambda archive", function () {
         ]);
         const [discover, set, report, forged] = responses;
         assert.equal(discover.event.payload.endpoints[0].endpointId, endpointId);
-        assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 42);
+        assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 42, JSON.stringify(set.event.payload) + stdout);
         assert.equal(property(report, "Alexa.BrightnessController", "brightness"), 42);
         assert.equal(errorType(forged), "INVALID_AUTHORIZATION_CREDENTIAL");
         if (alexaDataPresent) {
