@@ -3,7 +3,7 @@
 // Message shapes: https://developer.amazon.com/docs/device-apis/message-guide.html
 import { randomUUID } from "crypto";
 
-export const PAYLOAD_VERSION = "3";
+const PAYLOAD_VERSION = "3";
 
 /** Error types this skill answers with (a subset of Alexa.ErrorResponse's `type` enum). */
 export type AlexaErrorType =
@@ -193,3 +193,7 @@ export function errorResponse(directive: Partial<Directive>, type: AlexaErrorTyp
         },
     };
 }
+
+// Exported here rather than at their declarations: uses inside this module then refer to the
+// local constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
+export { PAYLOAD_VERSION };

@@ -9,7 +9,7 @@ export { createSkillHandler } from "./skill";
 export type { SkillHandler, SkillDependencies } from "./skill";
 
 /** The environment variables the stack sets on the function. */
-export const ENVIRONMENT = {
+const ENVIRONMENT = {
     userPoolId: "SKILL_USER_POOL_ID",
     clientId: "SKILL_CLIENT_ID",
     tableName: "SKILL_LAMP_TABLE",
@@ -46,3 +46,7 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
     const lampStore = createLampStore({ tableName: required(env, ENVIRONMENT.tableName) });
     return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout });
 }
+
+// Exported here rather than at their declarations: uses inside this module then refer to the
+// local constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
+export { ENVIRONMENT };

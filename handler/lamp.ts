@@ -15,11 +15,11 @@ export interface LampState {
     brightness: number;
 }
 
-export const MIN_LEVEL = 1;
-export const MAX_LEVEL = 100;
+const MIN_LEVEL = 1;
+const MAX_LEVEL = 100;
 
 /** A user who never spoke to the lamp has one that is off, at full brightness when switched on. */
-export const DEFAULT_LAMP: Readonly<LampState> = Object.freeze({ powerState: "OFF", brightness: MAX_LEVEL });
+const DEFAULT_LAMP: Readonly<LampState> = Object.freeze({ powerState: "OFF", brightness: MAX_LEVEL });
 
 /** A change Alexa asks for, already checked for its type and range. */
 export type LampChange =
@@ -91,3 +91,7 @@ export function lampProperties(state: LampState, now: Date): Property[] {
         { namespace: "Alexa.EndpointHealth", name: "connectivity", value: { value: "OK" }, ...sample },
     ];
 }
+
+// Exported here rather than at their declarations: uses inside this module then refer to the
+// local constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
+export { MIN_LEVEL, MAX_LEVEL, DEFAULT_LAMP };

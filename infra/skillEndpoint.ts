@@ -76,9 +76,6 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                     [ENVIRONMENT.clientId]: args.clientId,
                     [ENVIRONMENT.tableName]: this.table.name,
                     [ENVIRONMENT.jwks]: args.poolJwks ?? "",
-                    // V8 grows its young generation up to 32 MB under steady traffic although the
-                    // skill keeps about 5 MB alive; 2 MB semi-spaces hold memory flat (npm run bench).
-                    NODE_OPTIONS: "--max-semi-space-size=2",
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },

@@ -168,9 +168,9 @@ function print(report: Record<string, any>) {
     }
     console.log(`  ${"RS256 verify".padEnd(18)} ${us(report.warm.floorRs256Verify.p50).padEnd(9)} ${us(report.warm.floorRs256Verify.p99)}   (the floor: crypto.verify of the same token)`);
     const m = report.memory;
-    console.log(`\nMemory (after a full GC), directives: RSS / heap used`);
+    console.log(`\nMemory (after a full GC), directives: RSS / V8 heap reserved / heap used`);
     for (const [count, mark] of Object.entries<any>(m.marks)) {
-        console.log(`  ${count.padStart(7)}   ${kb(mark.rss).padStart(12)} / ${kb(mark.heapUsed)}`);
+        console.log(`  ${count.padStart(7)}   ${kb(mark.rss).padStart(12)} / ${kb(mark.heapTotal).padStart(11)} / ${kb(mark.heapUsed)}`);
     }
     console.log(`  growth 1,000 -> 100,000: RSS ${kb(m.rssGrowthBytes)}, heap ${kb(m.heapGrowthBytes)}; 10,000 -> 100,000: RSS ${kb(m.rssGrowthFrom10000Bytes)}`);
     console.log(`\nWritten: bench-results.json`);

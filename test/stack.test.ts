@@ -107,7 +107,6 @@ describe("the primary stack", () => {
             SKILL_CLIENT_ID: "1abcdefghij2klmnop3qrstuv4",
             SKILL_LAMP_TABLE: "smartlamp-lamps-tbl",
             SKILL_POOL_JWKS: JSON.stringify(jwksOf(POOL_KEY)),
-            NODE_OPTIONS: "--max-semi-space-size=2",
         });
         assert.equal(fn.loggingConfig.logGroup, "/aws/lambda/smartlamp-logs");
         assert.equal(fn.role, "arn:aws:iam::123456789012:role/smartlamp-role");
