@@ -58,6 +58,8 @@ async function main() {
     const sub = "bench-user";
     const token = signToken(POOL_KEY, accessTokenClaims(sub, { exp: Math.floor(Date.now() / 1000) + 6 * 3600 }));
     const directives = JSON.stringify({ token, endpointId: lampEndpointId(sub), jwk: POOL_KEY.jwk });
+    const freshTokens = path.join(archive.dir, "..", `bench-tokens-${process.pid}.json`);
+    fs.writeFileSync(freshTokens, JSON.stringify(Array.from({ length: WARM_CALLS }, (_, i) => signToken(POOL_KEY, accessTokenClaims(`${sub}-${i}`)))));
     const lambdaEnv = (jwksHandedOver: boolean): Record<string, string> => ({
         ...fn.inputs.environment.variables,
         SKILL_LAMP_TABLE: "bench-lamps",
@@ -70,6 +72,7 @@ async function main() {
         BENCH_ARCHIVE: archive.dir,
         BENCH_DIRECTIVES: directives,
         BENCH_RESULTS: results,
+        BENCH_FRESH_TOKENS: freshTokens,
         BENCH_JWKS_PORT: String(jwks.port),
         BENCH_JWKS_CA: jwks.ca,
     });
@@ -117,11 +120,11 @@ async function main() {
         if (phase === "start") {
             startCount = requests();
         } else if (phase === "end") {
-            perType[kind] = (requests() - startCount) / WARM_CALLS;
+            perType[kind.replace(/_/g, " ")] = (requests() - startCount) / WARM_CALLS;
         }
     });
     const warm = readResults();
-    report.warm = Object.fromEntries(["Discover", "TurnOn", "AdjustBrightness", "ReportState", "AcceptGrant"].map((kind) => [kind, {
+    report.warm = Object.fromEntries(["Discover, new token", "Discover", "TurnOn", "AdjustBrightness", "ReportState", "AcceptGrant"].map((kind) => [kind, {
         ...warm[kind],
         ownOverFloor: warm[kind].ownP50 / warm.floor.p50,
         dynamoRequestsPerDirective: perType[kind],
@@ -145,6 +148,7 @@ async function main() {
     fs.rmSync(archive.dir, { recursive: true, force: true });
     fs.rmSync(runtime, { recursive: true, force: true });
     fs.rmSync(results, { force: true });
+    fs.rmSync(freshTokens, { force: true });
     fs.writeFileSync("bench-results.json", JSON.stringify(report, null, 2) + "\n");
     print(report);
 }
@@ -161,12 +165,12 @@ function print(report: Record<string, any>) {
     for (const [name, c] of Object.entries<any>(variants)) {
         console.log(`  ${("first " + name).padEnd(30)} ${ms(c.median)} [${ms(c.min)}..${ms(c.max)}]  +${ms(c.overBareNode)} over bare node, ${c.jwksDownloads} JWKS download(s)`);
     }
-    console.log(`\nWarm, ${WARM_CALLS} calls each   p50       p99       own p50   own/RS256   DynamoDB requests`);
+    console.log(`\nWarm, ${WARM_CALLS} calls each     p50       p99       own p50   own/RS256   DynamoDB requests`);
     for (const [kind, w] of Object.entries<any>(report.warm)) {
         if (kind === "floorRs256Verify") continue;
-        console.log(`  ${kind.padEnd(18)} ${us(w.p50).padEnd(9)} ${us(w.p99).padEnd(9)} ${us(w.ownP50).padEnd(9)} ${w.ownOverFloor.toFixed(2).padEnd(11)} ${w.dynamoRequestsPerDirective}`);
+        console.log(`  ${kind.padEnd(20)} ${us(w.p50).padEnd(9)} ${us(w.p99).padEnd(9)} ${us(w.ownP50).padEnd(9)} ${w.ownOverFloor.toFixed(2).padEnd(11)} ${w.dynamoRequestsPerDirective}`);
     }
-    console.log(`  ${"RS256 verify".padEnd(18)} ${us(report.warm.floorRs256Verify.p50).padEnd(9)} ${us(report.warm.floorRs256Verify.p99)}   (the floor: crypto.verify of the same token)`);
+    console.log(`  ${"RS256 verify".padEnd(20)} ${us(report.warm.floorRs256Verify.p50).padEnd(9)} ${us(report.warm.floorRs256Verify.p99)}   (the floor: crypto.verify of the same token)`);
     const m = report.memory;
     console.log(`\nMemory (after a full GC), directives: RSS / V8 heap reserved / heap used`);
     for (const [count, mark] of Object.entries<any>(m.marks)) {
