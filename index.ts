@@ -1,6 +1,7 @@
 // Alexa account linking on AWS: Cognito is the OAuth server, the SmartLamp Lambda is the skill.
 // One stack per Alexa region; the primary stack also holds the user pool (see README.md).
 import { AccountLinking, LinkingValues } from "./infra/accountLinking";
+import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { loadConfig } from "./infra/config";
 import { handedOverJwks } from "./infra/poolJwks";
@@ -38,6 +39,10 @@ export const clientSecret = linking.clientSecret;
 export const scopes = linking.scopes;
 export const alexaRedirectUrls = linking.alexaRedirectUrls;
 export const accessTokenValidityMinutes = linking.accessTokenValidityMinutes;
+export const refreshTokenValidityDays = linking.refreshTokenValidityDays;
+export const jwksUri = linking.jwksUri;
+// The same values as the body of `ask smapi update-account-linking-info` (README.md).
+export const accountLinkingRequest = linkingRequestBody(linking);
 export const skillEndpointArn = skill.arn;
 export const userPoolId = linking.userPoolId;
 export const region = config.region;

@@ -5,6 +5,7 @@ import { createHash } from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CustomDomain, RESERVED_PREFIX_WORDS } from "./config";
+import { poolJwksUrl } from "./poolJwks";
 
 export interface AccountLinkingArgs {
     alexaRedirectUrls: string[];
@@ -30,6 +31,9 @@ export interface LinkingValues {
     alexaRedirectUrls: pulumi.Output<string[]>;
     userPoolId: pulumi.Output<string>;
     accessTokenValidityMinutes: pulumi.Output<number>;
+    refreshTokenValidityDays: pulumi.Output<number>;
+    /** Where the pool publishes the public keys of its tokens. */
+    jwksUri: pulumi.Output<string>;
 }
 
 /**
@@ -61,6 +65,8 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
     readonly authorizationUri: pulumi.Output<string>;
     readonly accessTokenUri: pulumi.Output<string>;
     readonly accessTokenValidityMinutes: pulumi.Output<number>;
+    readonly refreshTokenValidityDays: pulumi.Output<number>;
+    readonly jwksUri: pulumi.Output<string>;
     /** The CNAME target for a custom domain (undefined for a prefix domain). */
     readonly customDomainTarget?: pulumi.Output<string>;
 
@@ -138,6 +144,8 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
         this.authorizationUri = pulumi.interpolate`https://${this.domainHost}/oauth2/authorize`;
         this.accessTokenUri = pulumi.interpolate`https://${this.domainHost}/oauth2/token`;
         this.accessTokenValidityMinutes = pulumi.output(args.accessTokenValidityMinutes);
+        this.refreshTokenValidityDays = pulumi.output(args.refreshTokenValidityDays);
+        this.jwksUri = this.userPoolId.apply(poolJwksUrl);
 
         this.registerOutputs({
             userPoolId: this.userPoolId,

@@ -16,5 +16,7 @@ export function linkingFromPrimaryStack(stackName: string): LinkingValues {
         alexaRedirectUrls: primary.requireOutput("alexaRedirectUrls") as pulumi.Output<string[]>,
         userPoolId: text("userPoolId"),
         accessTokenValidityMinutes: primary.requireOutput("accessTokenValidityMinutes") as pulumi.Output<number>,
+        refreshTokenValidityDays: primary.requireOutput("refreshTokenValidityDays") as pulumi.Output<number>,
+        jwksUri: text("jwksUri"),
     };
 }

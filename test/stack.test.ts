@@ -82,14 +82,30 @@ describe("the primary stack", () => {
             scopes: ["openid"],
             alexaRedirectUrls: REDIRECTS,
             accessTokenValidityMinutes: 60,
+            refreshTokenValidityDays: 3650,
+            jwksUri: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json",
+            accountLinkingRequest: {
+                accountLinkingRequest: {
+                    type: "AUTH_CODE",
+                    authorizationUrl: `https://${host}/oauth2/authorize`,
+                    accessTokenUrl: `https://${host}/oauth2/token`,
+                    clientId: "1abcdefghij2klmnop3qrstuv4",
+                    clientSecret: "mock-client-secret-0123456789abcdef",
+                    accessTokenScheme: "HTTP_BASIC",
+                    scopes: ["openid"],
+                    domains: [],
+                    defaultTokenExpirationInSeconds: 3600,
+                },
+            },
             skillEndpointArn: `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:smartlamp-function-fn`,
             userPoolId: "us-east-1_AbCdEf123",
             region: "us-east-1",
         });
     });
 
-    it("exports the client secret as a secret and nothing else as one", async () => {
+    it("exports the client secret, and the request body that holds it, as secrets and nothing else as one", async () => {
         assert.equal(await isSecret(run.exports.clientSecret), true);
+        assert.equal(await isSecret(run.exports.accountLinkingRequest), true);
         for (const name of ["authorizationUri", "accessTokenUri", "clientId", "skillEndpointArn"]) {
             assert.equal(await isSecret(run.exports[name]), false, name);
         }
@@ -249,9 +265,11 @@ describe("a secondary region stack", () => {
     it("exports its own function ARN and region and repeats the primary's linking values", async () => {
         assert.equal(run.outputs.region, "eu-west-1");
         assert.match(run.outputs.skillEndpointArn as string, /^arn:aws:lambda:eu-west-1:/);
-        for (const name of ["authorizationUri", "accessTokenUri", "clientId", "clientSecret", "scopes", "alexaRedirectUrls", "userPoolId"] as const) {
+        for (const name of ["authorizationUri", "accessTokenUri", "clientId", "clientSecret", "scopes", "alexaRedirectUrls", "userPoolId", "refreshTokenValidityDays", "jwksUri"] as const) {
             assert.deepEqual(run.outputs[name], PRIMARY_OUTPUTS[name], name);
         }
         assert.equal(await isSecret(run.exports.clientSecret), true);
+        assert.equal(await isSecret(run.exports.accountLinkingRequest), true);
+        assert.equal((run.outputs.accountLinkingRequest as any).accountLinkingRequest.clientSecret, PRIMARY_OUTPUTS.clientSecret);
     });
 });

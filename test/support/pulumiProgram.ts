@@ -49,6 +49,8 @@ export const PRIMARY_OUTPUTS = {
     alexaRedirectUrls: ["https://pitangui.amazon.com/api/skill/link/M2AAAAAAAAAAAA"],
     userPoolId: "us-east-1_AbCdEf123",
     accessTokenValidityMinutes: 60,
+    refreshTokenValidityDays: 3650,
+    jwksUri: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json",
     region: "us-east-1",
 };
 

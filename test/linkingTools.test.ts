@@ -1,0 +1,188 @@
+import { strict as assert } from "assert";
+import { accountLinkingRequest, accountLinkingRequestProblems } from "../infra/accountLinkingRequest";
+import { checkLinking, formatResults } from "../scripts/checkLinking";
+import { endpointsOfPool, formatAlexaValues } from "../scripts/alexaValues";
+import { explainCliFailure } from "../scripts/stackOutputs";
+import { startCognitoEndpoints, CognitoSetup } from "./support/cognitoEndpoints";
+
+const REDIRECTS = [
+    "https://pitangui.amazon.com/api/skill/link/M2AAAAAAAAAAAA",
+    "https://layla.amazon.com/api/skill/link/M2AAAAAAAAAAAA",
+    "https://alexa.amazon.co.jp/api/skill/link/M2AAAAAAAAAAAA",
+];
+const SECRET = "s3cr3t-client-secret-value-0123456789";
+
+/** Stack outputs as `pulumi stack output --json --show-secrets` gives them. */
+function outputsFor(base: string, overrides: Record<string, unknown> = {}) {
+    return {
+        authorizationUri: `${base}/oauth2/authorize`,
+        accessTokenUri: `${base}/oauth2/token`,
+        clientId: "1abcdefghij2klmnop3qrstuv4",
+        clientSecret: SECRET,
+        scopes: ["openid"],
+        alexaRedirectUrls: REDIRECTS,
+        accessTokenValidityMinutes: 60,
+        refreshTokenValidityDays: 3650,
+        jwksUri: `${base}/us-east-1_AbCdEf123/.well-known/jwks.json`,
+        skillEndpointArn: "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-function-1a2b3c",
+        userPoolId: "us-east-1_AbCdEf123",
+        region: "us-east-1",
+        ...overrides,
+    };
+}
+
+const COGNITO: CognitoSetup = { clientId: "1abcdefghij2klmnop3qrstuv4", clientSecret: SECRET, callbackUrls: REDIRECTS, scopes: ["openid", "email"] };
+
+describe("npm run check-linking", () => {
+    async function check(setup: Partial<CognitoSetup>, overrides: Record<string, unknown> = {}, timeoutMs = 2000) {
+        const cognito = await startCognitoEndpoints({ ...COGNITO, ...setup });
+        try {
+            const results = await checkLinking(outputsFor(cognito.base, overrides), { timeoutMs });
+            return { results, failed: results.filter((r) => !r.ok), printed: formatResults(results) };
+        } finally {
+            await cognito.stop();
+        }
+    }
+
+    it("passes all six checks against a correct deployment", async () => {
+        const { results, failed, printed } = await check({});
+        assert.equal(results.length, 6);
+        assert.deepEqual(failed, []);
+        assert.match(printed, /All 6 checks passed/);
+        assert.ok(!printed.includes(SECRET), "the secret was printed");
+    });
+
+    it("names the Alexa redirect URL that Cognito refuses (redirect_mismatch) and says how to fix it", async () => {
+        const { failed } = await check({ callbackUrls: REDIRECTS.slice(0, 2) });
+        assert.equal(failed.length, 1);
+        assert.match(failed[0].name, /alexa\.amazon\.co\.jp/);
+        assert.match(failed[0].detail, /redirect_mismatch.*alexaVendorId/);
+    });
+
+    it("fails the token check on a wrong client secret (invalid_client) without printing either secret", async () => {
+        const { failed, printed } = await check({}, { clientSecret: "pasted-the-wrong-thing" });
+        assert.equal(failed.length, 1);
+        assert.match(failed[0].detail, /invalid_client.*Your Secret/);
+        assert.ok(!printed.includes(SECRET) && !printed.includes("pasted-the-wrong-thing"));
+    });
+
+    it("fails the authorization checks for scopes the app client does not allow", async () => {
+        const { failed } = await check({ scopes: ["openid"] }, { scopes: ["openid", "profile"] });
+        assert.equal(failed.length, 3);
+        assert.ok(failed.every((f) => /invalid_scope/.test(f.detail)));
+    });
+
+    it("fails the authorization checks for a client ID the pool does not know", async () => {
+        const { failed } = await check({}, { clientId: "0unknown0client0id00000000" });
+        assert.equal(failed.filter((f) => /error=invalid_request/.test(f.detail)).length, 3);
+        assert.ok(failed.some((f) => /invalid_client/.test(f.detail)));
+    });
+
+    it("fails when the pool's JWKS cannot be read", async () => {
+        const { failed } = await check({ jwksDown: true });
+        assert.deepEqual(failed.map((f) => f.name), ["the pool's JWKS is reachable"]);
+        assert.match(failed[0].detail, /HTTP 503/);
+    });
+
+    it("fails a refresh token lifetime that would unlink users, saying when", async () => {
+        const { failed } = await check({}, { refreshTokenValidityDays: 30 });
+        assert.equal(failed.length, 1);
+        assert.match(failed[0].detail, /unlinked 30 days after linking.*refreshTokenValidityDays 3650/);
+    });
+
+    it("gives up on an endpoint that does not answer within the timeout", async () => {
+        const started = Date.now();
+        const { failed } = await check({ silent: true }, {}, 300);
+        assert.equal(failed.length, 5);
+        assert.ok(failed.every((f) => /no answer from 127\.0\.0\.1:\d+ in time/.test(f.detail)));
+        assert.ok(Date.now() - started < 3000);
+    });
+
+    it("says when an endpoint cannot be reached at all", async () => {
+        const { failed } = await check({}, { jwksUri: "http://127.0.0.1:1/jwks.json" });
+        assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1/);
+    });
+});
+
+describe("the accountLinkingRequest output", () => {
+    const request = accountLinkingRequest({
+        authorizationUri: "https://login.example.com/oauth2/authorize",
+        accessTokenUri: "https://login.example.com/oauth2/token",
+        clientId: "client",
+        clientSecret: "secret",
+        scopes: ["openid", "email"],
+        accessTokenValidityMinutes: 60,
+    });
+
+    it("is the SMAPI body for an Auth Code Grant with HTTP Basic, and passes Amazon's documented schema", () => {
+        assert.deepEqual(request, {
+            accountLinkingRequest: {
+                type: "AUTH_CODE",
+                authorizationUrl: "https://login.example.com/oauth2/authorize",
+                accessTokenUrl: "https://login.example.com/oauth2/token",
+                clientId: "client",
+                clientSecret: "secret",
+                accessTokenScheme: "HTTP_BASIC",
+                scopes: ["openid", "email"],
+                domains: [],
+                defaultTokenExpirationInSeconds: 3600,
+            },
+        });
+        assert.deepEqual(accountLinkingRequestProblems(request), []);
+    });
+
+    it("is refused by the schema check for unknown fields, bad enums, plain http and more than 15 scopes or domains", () => {
+        const body = request.accountLinkingRequest;
+        const problems = (change: Record<string, unknown>) => accountLinkingRequestProblems({ accountLinkingRequest: { ...body, ...change } });
+        assert.match(problems({ accessTokenScheme: "BASIC" }).join(), /accessTokenScheme must be HTTP_BASIC or REQUEST_BODY_CREDENTIALS/);
+        assert.match(problems({ type: "CODE" }).join(), /type must be AUTH_CODE or IMPLICIT/);
+        assert.match(problems({ authorizationURL: "x" }).join(), /authorizationURL is not a field/);
+        assert.match(problems({ accessTokenUrl: "http://login.example.com/oauth2/token" }).join(), /accessTokenUrl must be an https URL/);
+        assert.match(problems({ scopes: Array.from({ length: 16 }, (_, i) => `s${i}`) }).join(), /scopes may hold at most 15/);
+        assert.match(problems({ domains: Array.from({ length: 16 }, (_, i) => `d${i}.example.com`) }).join(), /domains may hold at most 15/);
+        assert.match(problems({ scopes: [] }).join(), /scopes must not be empty/);
+        assert.match(problems({ defaultTokenExpirationInSeconds: 1.5 }).join(), /whole number/);
+        assert.deepEqual(accountLinkingRequestProblems({}), ["the body must be an object with an accountLinkingRequest object"]);
+    });
+});
+
+describe("npm run alexa-values", () => {
+    const outputs = outputsFor("https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com", { scopes: ["openid", "email"] });
+    const stacks = [
+        { stack: "dev", outputs },
+        { stack: "dev-eu", outputs: { ...outputs, region: "eu-west-1", skillEndpointArn: "arn:aws:lambda:eu-west-1:123456789012:function:eu" } },
+        { stack: "other", outputs: { ...outputs, userPoolId: "us-east-1_Other9999", region: "us-west-2", skillEndpointArn: "arn:aws:lambda:us-west-2:1:function:other" } },
+    ];
+
+    it("prints every Account Linking field in the console's order, with its value", () => {
+        const text = formatAlexaValues(outputs, endpointsOfPool(outputs.userPoolId, stacks));
+        const order = ["Authorization Grant Type", "Your Web Authorization URI", "Access Token URI", "Your Client ID", "Your Secret", "Your Authentication Scheme", "Scope", "Domain List", "Default Access Token Expiration Time"];
+        const positions = order.map((field) => text.indexOf(field));
+        assert.ok(positions.every((p) => p >= 0), positions.join());
+        assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+        assert.match(text, /Your Web Authorization URI\s+https:\/\/smartlamp-dev-0123456789\.auth\.us-east-1\.amazoncognito\.com\/oauth2\/authorize/);
+        assert.match(text, new RegExp(`Your Secret\\s+${SECRET}`));
+        assert.match(text, /Your Authentication Scheme\s+HTTP Basic/);
+        assert.match(text, /Scope\s+openid\n.*\(Add scope\)\s+email/);
+        assert.match(text, /Default Access Token Expiration Time\s+3600/);
+    });
+
+    it("lists the endpoint ARN of each region whose stack serves the same pool, and names the regions without one", () => {
+        const text = formatAlexaValues(outputs, endpointsOfPool(outputs.userPoolId, stacks));
+        assert.match(text, /Default endpoint\s+arn:aws:lambda:us-east-1:/);
+        assert.match(text, /North America\s+arn:aws:lambda:us-east-1:.*stack dev,/);
+        assert.match(text, /Europe and India\s+arn:aws:lambda:eu-west-1:.*stack dev-eu/);
+        assert.ok(!text.includes("function:other"), "a stack of another pool was listed");
+        assert.match(text, /No stack serves us-west-2 yet/);
+    });
+
+    it("says to deploy when the stack lacks an output", () => {
+        assert.throws(() => formatAlexaValues({ ...outputs, accessTokenUri: undefined }, []), /no output "accessTokenUri".*npx pulumi up/);
+    });
+
+    it("turns the CLI's failures into the command to run", () => {
+        assert.match(explainCliFailure("error: no stack selected; please use `pulumi stack select`"), /npx pulumi stack select/);
+        assert.match(explainCliFailure("error: no stack named 'dev-eu' found"), /npx pulumi stack ls/);
+        assert.match(explainCliFailure("error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE"), /PULUMI_CONFIG_PASSPHRASE/);
+    });
+});

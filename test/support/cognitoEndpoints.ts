@@ -1,0 +1,65 @@
+// A local stand-in for a user pool's hosted domain and JWKS endpoint, on 127.0.0.1, answering as
+// Cognito does (see the list in scripts/checkLinking.ts), so that every failure `check-linking`
+// diagnoses can be produced on purpose.
+import { createServer, Server } from "http";
+import { AddressInfo } from "net";
+
+export interface CognitoSetup {
+    clientId: string;
+    clientSecret: string;
+    callbackUrls: string[];
+    scopes: string[];
+    /** Answer nothing at all (a hung endpoint). */
+    silent?: boolean;
+    jwksDown?: boolean;
+}
+
+export async function startCognitoEndpoints(setup: CognitoSetup) {
+    const server: Server = createServer((req, res): void => {
+        if (setup.silent) {
+            return;
+        }
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const redirect = (location: string) => res.writeHead(302, { location }).end();
+        const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+        if (req.method === "GET" && url.pathname === "/oauth2/authorize") {
+            const params = url.searchParams;
+            if (params.get("client_id") !== setup.clientId) {
+                return void redirect(`/error?error=invalid_request&client_id=${params.get("client_id")}`);
+            }
+            if (!setup.callbackUrls.includes(params.get("redirect_uri") ?? "")) {
+                return void redirect(`/error?error=redirect_mismatch&client_id=${setup.clientId}`);
+            }
+            if (!(params.get("scope") ?? "").split(" ").every((scope) => setup.scopes.includes(scope))) {
+                // Scope errors go back to the client's redirect URI, as OAuth 2.0 has it.
+                return void redirect(`${params.get("redirect_uri")}?error=invalid_scope&state=${params.get("state")}`);
+            }
+            return void redirect(`/login?${params.toString()}`);
+        }
+        if (req.method === "GET" && url.pathname === "/login") {
+            return void res.writeHead(200, { "content-type": "text/html;charset=UTF-8" }).end("<html><form name=\"cognitoSignInForm\"><input name=\"username\"/></form></html>");
+        }
+        if (req.method === "POST" && url.pathname === "/oauth2/token") {
+            const [scheme, encoded] = (req.headers.authorization ?? "").split(" ");
+            const [id, secret] = Buffer.from(encoded ?? "", "base64").toString().split(":").map(decodeURIComponent);
+            req.resume();
+            if (scheme !== "Basic" || id !== setup.clientId || secret !== setup.clientSecret) {
+                return void json(400, { error: "invalid_client" });
+            }
+            return void json(400, { error: "invalid_grant" });
+        }
+        if (req.method === "GET" && url.pathname.endsWith("/.well-known/jwks.json")) {
+            return void (setup.jwksDown ? json(503, { message: "unavailable" }) : json(200, { keys: [{ kid: "k1", kty: "RSA", n: "x", e: "AQAB" }] }));
+        }
+        res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+        base,
+        stop: () => new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }),
+    };
+}
