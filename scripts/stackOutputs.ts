@@ -21,6 +21,9 @@ function pulumi(args: string[]): Promise<string> {
 
 /** The CLI's complaint, as the next step to take. */
 export function explainCliFailure(stderr: string): string {
+    if (/Downloading pulumi/i.test(stderr) && /fetch failed|ENOTFOUND|ECONNREFUSED|download/i.test(stderr)) {
+        return "The Pulumi CLI could not be downloaded (the pinned `pulumi` npm package fetches it on first use): check the network, or point PULUMI_CLI at an installed pulumi binary.";
+    }
     if (/no stack (is )?selected|no current stack/i.test(stderr)) {
         return "No Pulumi stack is selected: run `npx pulumi stack select dev` (or pass --stack <name>).";
     }

@@ -183,6 +183,7 @@ describe("npm run alexa-values", () => {
     it("turns the CLI's failures into the command to run", () => {
         assert.match(explainCliFailure("error: no stack selected; please use `pulumi stack select`"), /npx pulumi stack select/);
         assert.match(explainCliFailure("error: no stack named 'dev-eu' found"), /npx pulumi stack ls/);
+        assert.match(explainCliFailure("Downloading pulumi v3.265.0...\npulumi: fetch failed"), /could not be downloaded.*PULUMI_CLI/);
         assert.match(explainCliFailure("error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE"), /PULUMI_CONFIG_PASSPHRASE/);
     });
 });
