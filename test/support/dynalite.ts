@@ -1,9 +1,10 @@
 // A real DynamoDB implementation for the tests: dynalite, in memory, on 127.0.0.1, started and
 // stopped by the tests. Requests are counted at the server, as the benchmark reports them.
 import { createServer, request, Server } from "http";
-import { AddressInfo, Socket } from "net";
+import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDb, DynamoDbCall } from "../../handler/dynamodb";
+import { interruptible } from "./interruptible";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
 
@@ -47,7 +48,6 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
     // outage would, without losing the tables (closing dynalite drops its in-memory database).
     let mode: DynamoMode = "up";
-    const sockets = new Set<Socket>();
     const proxy = createServer((req, res) => {
         if (mode === "throttle") {
             req.resume();
@@ -61,26 +61,16 @@ export async function startDynalite(): Promise<LocalDynamo> {
         upstream.on("error", () => res.destroy());
         req.pipe(upstream);
     });
-    proxy.on("connection", (socket: Socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-    });
-    const listen = (port: number) => new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", () => resolve()));
-    const closeProxy = () => new Promise<void>((resolve) => {
-        proxy.close(() => resolve());
-        sockets.forEach((socket) => socket.destroy());
-    });
-    await listen(0);
-    const port = (proxy.address() as AddressInfo).port;
-    const endpoint = `http://127.0.0.1:${port}`;
+    const outage = await interruptible(proxy);
+    const endpoint = `http://127.0.0.1:${outage.port}`;
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
     const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
 
     async function setMode(next: DynamoMode) {
-        if (next === "down" && mode !== "down") {
-            await closeProxy();
-        } else if (next !== "down" && mode === "down") {
-            await listen(port);
+        if (next === "down" && outage.isUp()) {
+            await outage.takeDown();
+        } else if (next !== "down" && !outage.isUp()) {
+            await outage.bringUp();
         }
         mode = next;
     }
@@ -103,8 +93,8 @@ export async function startDynalite(): Promise<LocalDynamo> {
         resume: () => setMode("up"),
         async stop() {
             client.destroy();
-            if (mode !== "down") {
-                await closeProxy();
+            if (outage.isUp()) {
+                await outage.takeDown();
             }
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },

@@ -4,7 +4,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { createServer, Server } from "https";
-import { AddressInfo, Socket } from "net";
+import { interruptible } from "./interruptible";
 import * as os from "os";
 import * as path from "path";
 import { SimpleFetcher } from "aws-jwt-verify/https";
@@ -49,7 +49,6 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
     let body = JSON.stringify(jwks);
     let mode: JwksMode = "ok";
     let downloads = 0;
-    const sockets = new Set<Socket>();
     const held: NodeJS.Timeout[] = [];
     const server: Server = createServer(tls, (_req, res) => {
         downloads++;
@@ -61,28 +60,22 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
             res.writeHead(200, { "content-type": "application/json" }).end(mode === "garbage" ? "{\"keys\": [ not json" : body);
         }
     });
-    server.on("connection", (socket: Socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-    });
-    const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-    const close = () => new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    const outage = await interruptible(server);
+    const port = outage.port;
+    const close = () => {
         held.forEach(clearTimeout);
-        sockets.forEach((socket) => socket.destroy());
-    });
-    await listen(0);
-    const port = (server.address() as AddressInfo).port;
+        return outage.takeDown();
+    };
     const download = new SimpleFetcher({ defaultRequestOptions: { responseTimeout: responseTimeoutMs, ca: tls.cert } });
     return {
         fetcher: {
             fetch: (uri, options, data) => download.fetch(uri.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${port}`), options, data),
         },
         async setMode(next) {
-            if (next === "down" && mode !== "down") {
+            if (next === "down" && outage.isUp()) {
                 await close();
-            } else if (next !== "down" && mode === "down") {
-                await listen(port);
+            } else if (next !== "down" && !outage.isUp()) {
+                await outage.bringUp();
             }
             mode = next;
         },
@@ -92,6 +85,6 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
         port,
         ca: tls.cert,
         downloads: () => downloads,
-        stop: () => (mode === "down" ? Promise.resolve() : close()),
+        stop: () => (outage.isUp() ? close() : Promise.resolve()),
     };
 }
