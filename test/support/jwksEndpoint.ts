@@ -4,11 +4,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { createServer, Server } from "https";
-import { interruptible } from "./interruptible";
 import * as os from "os";
 import * as path from "path";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Fetcher } from "aws-jwt-verify/https";
+import { interruptible } from "./interruptible";
 
 export type JwksMode = "ok" | "down" | "slow" | "error" | "garbage";
 
