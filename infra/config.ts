@@ -186,7 +186,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
             problem("scopes", scopesText,
                 `it must be a non-empty list without repeats drawn from ${COGNITO_SCOPES.join(", ")}; email, phone and profile need openid too` +
                     (unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""),
-                `scopes '["openid","email"]'`);
+                `--path 'scopes[0]' openid (and 'scopes[1]' email, ...; \`pulumi config rm scopes\` first to start afresh)`);
         }
         scopes = list as CognitoScope[];
     }
