@@ -12,7 +12,7 @@ import { startJwksEndpoint } from "../test/support/jwksEndpoint";
 import { accessTokenClaims, jwksOf, signToken } from "../test/support/tokens";
 import { zipFolder } from "./bench/zip";
 
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 30);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 10000);
 const CHILD = path.join(__dirname, "bench", "child.js");
 
