@@ -19,6 +19,9 @@ export interface SkillEndpointArgs {
 /** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 
+/** Relative to the program's folder, where `npm ci` puts the package. */
+export const ARCHIVED_FILES_OF_AWS_JWT_VERIFY = ["node_modules/aws-jwt-verify/package.json", "node_modules/aws-jwt-verify/dist/cjs"];
+
 export class SkillEndpoint extends pulumi.ComponentResource {
     readonly table: aws.dynamodb.Table;
     readonly role: aws.iam.Role;
@@ -79,6 +82,12 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            // aws-jwt-verify ships a CommonJS and an ES module build; `require` needs only the
+            // first, so the archive carries that and the package.json that maps to it.
+            codePathOptions: {
+                extraExcludePackages: ["aws-jwt-verify"],
+                extraIncludePaths: [...ARCHIVED_FILES_OF_AWS_JWT_VERIFY],
+            },
         }, { parent: this, dependsOn: [policy] });
 
         // Alexa's Smart Home service may invoke the function only on behalf of this skill.

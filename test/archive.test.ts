@@ -33,8 +33,8 @@ describe("the deployed Lambda archive", function () {
         fs.rmSync(runtime, { recursive: true, force: true });
     });
 
-    it("holds __index.js and aws-jwt-verify only: no Pulumi, no AWS SDK, no dev dependencies", () => {
-        assert.deepEqual(archive.entries, ["__index.js", "node_modules/aws-jwt-verify"]);
+    it("holds __index.js and aws-jwt-verify's CommonJS build only: no Pulumi, no AWS SDK, no dev dependencies", () => {
+        assert.deepEqual(archive.entries, ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
     });
 
     it("requires only Node built-ins and the packages it holds (not even the runtime's AWS SDK)", () => {
