@@ -46,3 +46,5 @@ export const accountLinkingRequest = linkingRequestBody(linking);
 export const skillEndpointArn = skill.arn;
 export const userPoolId = linking.userPoolId;
 export const region = config.region;
+// With a custom domain: the CloudFront name its DNS record must point at (an alias or CNAME).
+export const customDomainTarget = linking instanceof AccountLinking ? linking.customDomainTarget : undefined;

@@ -232,6 +232,7 @@ describe("stack settings from config", () => {
         assert.equal(run.one(DOMAIN).inputs.domain, "login.example.com");
         assert.equal(run.one(DOMAIN).inputs.certificateArn, certificateArn);
         assert.equal(run.outputs.accessTokenUri, "https://login.example.com/oauth2/token");
+        assert.equal(run.outputs.customDomainTarget, "d111111abcdef8.cloudfront.net");
     });
 });
 

@@ -162,6 +162,9 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     const exported: Record<string, pulumi.Output<unknown>> = {};
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
+        if (value === undefined) {
+            continue; // Pulumi leaves undefined exports out of the stack's outputs.
+        }
         const output = pulumi.output(value);
         exported[name] = output;
         outputs[name] = await new Promise((resolve) => (output as pulumi.Output<unknown>).apply(resolve));
