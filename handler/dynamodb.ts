@@ -149,14 +149,13 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
                 }
                 const type = String(parsed.__type ?? `HTTP${status}`).split("#").pop()!;
                 failure = new DynamoDbError(type, String(parsed.message ?? parsed.Message ?? `DynamoDB answered ${status}`), status, parsed);
-                if (status < 500 && !RETRYABLE.includes(type)) {
-                    throw failure;
-                }
             } catch (err) {
-                if (err instanceof DynamoDbError && err.status < 500 && !RETRYABLE.includes(err.name)) {
-                    throw err;
-                }
                 failure = err instanceof Error ? err : new Error(String(err));
+            }
+            // DynamoDB's refusals (a failed condition, a validation error) stand; throttling,
+            // server errors and network failures get another try.
+            if (failure instanceof DynamoDbError && failure.status < 500 && !RETRYABLE.includes(failure.name)) {
+                throw failure;
             }
             if (tries >= maxAttempts) {
                 throw failure;
