@@ -1,17 +1,17 @@
 // Alexa account linking on AWS: Cognito is the OAuth server, the SmartLamp Lambda is the skill.
 // One stack per Alexa region; the primary stack also holds the user pool (see README.md).
-import { AccountLinking, LinkingValues } from "./infra/accountLinking";
+import { AccountLinking } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { loadConfig } from "./infra/config";
-import { handedOverJwks } from "./infra/poolJwks";
-import { linkingFromPrimaryStack } from "./infra/primaryStack";
+import { poolFromPrimaryStack } from "./infra/primaryStack";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
 const config = loadConfig();
 
-const linking: LinkingValues = config.accountLinkingStack
-    ? linkingFromPrimaryStack(config.accountLinkingStack)
+// The primary stack builds the pool; a secondary region stack uses the primary's.
+const linking = config.accountLinkingStack
+    ? undefined
     : new AccountLinking("account-linking", {
           alexaRedirectUrls: redirectUrlsFor(config.alexaVendorId!),
           extraCallbackUrls: config.extraCallbackUrls,
@@ -19,32 +19,38 @@ const linking: LinkingValues = config.accountLinkingStack
           refreshTokenValidityDays: config.refreshTokenValidityDays,
           accessTokenValidityMinutes: config.accessTokenValidityMinutes,
           mfa: config.mfa,
+          featurePlan: config.featurePlan,
+          email: config.email,
           domainPrefix: config.domainPrefix,
           customDomain: config.customDomain,
           region: config.region,
       });
+const pool = linking ?? poolFromPrimaryStack(config.accountLinkingStack!);
 
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
-    userPoolId: linking.userPoolId,
-    clientId: linking.clientId,
-    poolJwks: handedOverJwks(linking.userPoolId),
+    userPoolId: pool.userPoolId,
+    clientId: pool.clientId,
 });
 
-// What the Alexa developer console's Account Linking page and skill endpoint take (README.md).
-export const authorizationUri = linking.authorizationUri;
-export const accessTokenUri = linking.accessTokenUri;
-export const clientId = linking.clientId;
-export const clientSecret = linking.clientSecret;
-export const scopes = linking.scopes;
-export const alexaRedirectUrls = linking.alexaRedirectUrls;
-export const accessTokenValidityMinutes = linking.accessTokenValidityMinutes;
-export const refreshTokenValidityDays = linking.refreshTokenValidityDays;
-export const jwksUri = linking.jwksUri;
-// The same values as the body of `ask smapi update-account-linking-info` (README.md).
-export const accountLinkingRequest = linkingRequestBody(linking);
+// Every region: what the skill's endpoint field takes, and the pool it serves.
 export const skillEndpointArn = skill.arn;
-export const userPoolId = linking.userPoolId;
 export const region = config.region;
-// With a custom domain: the CloudFront name its DNS record must point at (an alias or CNAME).
-export const customDomainTarget = linking instanceof AccountLinking ? linking.customDomainTarget : undefined;
+export const userPoolId = pool.userPoolId;
+export const clientId = pool.clientId;
+export const jwksUri = pool.jwksUri;
+export const accountLinkingStack = config.accountLinkingStack;
+
+// The primary only: what the Alexa developer console's Account Linking page takes (README.md).
+export const authorizationUri = linking?.authorizationUri;
+export const accessTokenUri = linking?.accessTokenUri;
+export const clientSecret = linking?.clientSecret;
+export const scopes = linking?.scopes;
+export const alexaRedirectUrls = linking?.alexaRedirectUrls;
+export const accessTokenValidityMinutes = linking?.accessTokenValidityMinutes;
+export const refreshTokenValidityDays = linking?.refreshTokenValidityDays;
+// The same values as the body of `ask smapi update-account-linking-info` (README.md).
+export const accountLinkingRequest = linking && linkingRequestBody(linking);
+// With a custom domain: where its DNS alias record points (README, "A custom domain").
+export const customDomainTarget = linking?.customDomainTarget;
+export const customDomainHostedZoneId = linking?.customDomainHostedZoneId;

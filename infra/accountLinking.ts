@@ -4,7 +4,7 @@
 import { createHash } from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CustomDomain, RESERVED_PREFIX_WORDS } from "./config";
+import { CustomDomain, EmailSender, FeaturePlan, MfaSetting, RESERVED_PREFIX_WORDS } from "./config";
 import { poolJwksUrl } from "./poolJwks";
 
 export interface AccountLinkingArgs {
@@ -14,24 +14,20 @@ export interface AccountLinkingArgs {
     scopes: string[];
     refreshTokenValidityDays: number;
     accessTokenValidityMinutes: number;
-    mfa: "OFF" | "OPTIONAL";
+    mfa: MfaSetting;
+    featurePlan: FeaturePlan;
+    /** Undefined: Cognito's own email sender. */
+    email?: EmailSender;
     /** Undefined: derived from the account, region and stack. */
     domainPrefix?: string;
     customDomain?: CustomDomain;
     region: string;
 }
 
-/** The values Alexa's Account Linking page and the skill function need; a secondary stack reads them from the primary. */
-export interface LinkingValues {
-    authorizationUri: pulumi.Output<string>;
-    accessTokenUri: pulumi.Output<string>;
-    clientId: pulumi.Output<string>;
-    clientSecret: pulumi.Output<string>;
-    scopes: pulumi.Output<string[]>;
-    alexaRedirectUrls: pulumi.Output<string[]>;
+/** The pool and app client whose access tokens the skill function accepts. */
+export interface PoolReference {
     userPoolId: pulumi.Output<string>;
-    accessTokenValidityMinutes: pulumi.Output<number>;
-    refreshTokenValidityDays: pulumi.Output<number>;
+    clientId: pulumi.Output<string>;
     /** Where the pool publishes the public keys of its tokens. */
     jwksUri: pulumi.Output<string>;
 }
@@ -42,15 +38,19 @@ export interface LinkingValues {
  */
 export function derivedDomainPrefix(accountId: string, region: string, project: string, stack: string): string {
     let slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-    for (const word of RESERVED_PREFIX_WORDS) {
-        slug = slug.split(word).join("");
+    // Removing a word can join its neighbours into another one ("aawsws" -> "aws"): repeat until
+    // none is left. Each pass shortens the slug, so this ends.
+    while (RESERVED_PREFIX_WORDS.some((word) => slug.includes(word))) {
+        for (const word of RESERVED_PREFIX_WORDS) {
+            slug = slug.split(word).join("");
+        }
     }
     slug = slug.replace(/-+/g, "-").replace(/^-|-$/g, "").slice(0, 30).replace(/-$/, "");
     const hash = createHash("sha256").update([accountId, region, project, stack].join("/")).digest("hex").slice(0, 10);
     return ["smartlamp", slug, hash].filter((part) => part.length > 0).join("-");
 }
 
-export class AccountLinking extends pulumi.ComponentResource implements LinkingValues {
+export class AccountLinking extends pulumi.ComponentResource implements PoolReference {
     readonly userPool: aws.cognito.UserPool;
     readonly client: aws.cognito.UserPoolClient;
     readonly domain: aws.cognito.UserPoolDomain;
@@ -69,6 +69,8 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
     readonly jwksUri: pulumi.Output<string>;
     /** The CNAME target for a custom domain (undefined for a prefix domain). */
     readonly customDomainTarget?: pulumi.Output<string>;
+    /** With a custom domain: the hosted zone of an alias record to customDomainTarget. */
+    readonly customDomainHostedZoneId?: pulumi.Output<string>;
 
     constructor(name: string, args: AccountLinkingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:linking:AccountLinking", name, {}, opts);
@@ -89,9 +91,18 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
                 requireSymbols: true,
                 temporaryPasswordValidityDays: 3,
             },
+            // ON: TOTP required; the hosted login page walks a user without one through setting up
+            // an authenticator app at sign-in (see README, Configuration).
             mfaConfiguration: args.mfa,
-            softwareTokenMfaConfiguration: args.mfa === "OFF" ? undefined : { enabled: true },
+            softwareTokenMfaConfiguration: args.mfa === "ON" ? { enabled: true } : undefined,
             verificationMessageTemplate: { defaultEmailOption: "CONFIRM_WITH_CODE" },
+            // Chosen, not defaulted: without it a new pool gets Essentials, at about three times
+            // Lite's price per monthly active user, and Alexa makes every linked user active monthly.
+            userPoolTier: args.featurePlan,
+            // Cognito's own sender stops after about 50 emails a day; SES has no such limit.
+            emailConfiguration: args.email
+                ? { emailSendingAccount: "DEVELOPER", sourceArn: args.email.sourceArn, fromEmailAddress: args.email.from }
+                : { emailSendingAccount: "COGNITO_DEFAULT" },
             deletionProtection: "ACTIVE",
             // No `schemas`: the standard email attribute needs none, and custom schema entries
             // without explicit constraints make every update plan a replacement of the pool.
@@ -115,7 +126,9 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
             enableTokenRevocation: true,
             preventUserExistenceErrors: "ENABLED",
             explicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
-        }, { parent: this });
+            // Replacing the client gives it a new ID and secret: every refresh token Alexa holds
+            // stops working and every user must link again. Hence `protect`.
+        }, { parent: this, protect: true });
 
         const prefix = args.customDomain
             ? undefined
@@ -130,12 +143,17 @@ export class AccountLinking extends pulumi.ComponentResource implements LinkingV
             certificateArn: args.customDomain?.certificateArn,
             // The classic hosted UI: login and sign-up pages with no branding resources to manage.
             managedLoginVersion: 1,
-        }, { parent: this });
+            // A new domain means new OAuth URIs: Alexa keeps refreshing at the old token URI, and
+            // every user's refresh fails until account linking is updated. `protect` makes such a
+            // change deliberate (README, "Changing the login domain"); Cognito allows one domain
+            // of a kind per pool, so the old one must go before the new one is made.
+        }, { parent: this, protect: true, deleteBeforeReplace: true });
 
         this.domainHost = args.customDomain
             ? this.domain.domain
             : pulumi.interpolate`${this.domain.domain}.auth.${args.region}.amazoncognito.com`;
         this.customDomainTarget = args.customDomain ? this.domain.cloudfrontDistribution : undefined;
+        this.customDomainHostedZoneId = args.customDomain ? this.domain.cloudfrontDistributionZoneId : undefined;
         this.userPoolId = this.userPool.id;
         this.clientId = this.client.id;
         this.clientSecret = pulumi.secret(this.client.clientSecret);

@@ -3,7 +3,7 @@
 // instead of pasting each value into the console. Field names, enums and limits follow Amazon's
 // "Account Linking Schemas" for SMAPI (developer.amazon.com/docs/alexa/smapi/account-linking-schemas.html).
 import * as pulumi from "@pulumi/pulumi";
-import type { LinkingValues } from "./accountLinking";
+import type { AccountLinking } from "./accountLinking";
 
 export interface AccountLinkingValues {
     authorizationUri: string;
@@ -110,7 +110,7 @@ export function accountLinkingRequestProblems(body: unknown): string[] {
 }
 
 /** The stack output: the request body, checked against the schema, secret (it holds the client secret). */
-export function linkingRequestBody(linking: LinkingValues): pulumi.Output<AccountLinkingRequest> {
+export function linkingRequestBody(linking: AccountLinking): pulumi.Output<AccountLinkingRequest> {
     const body = pulumi
         .all([linking.authorizationUri, linking.accessTokenUri, linking.clientId, linking.clientSecret, linking.scopes, linking.accessTokenValidityMinutes])
         .apply(([authorizationUri, accessTokenUri, clientId, clientSecret, scopes, accessTokenValidityMinutes]) => {

@@ -1,14 +1,33 @@
 // The stack's configuration: every key read once, checked, and returned as one frozen object.
 // A bad value stops `pulumi up` before any resource is registered, with every problem at once.
+//
+// The Pulumi engine runs first (pulumi/pulumi sdk/go/common/workspace/config.go, mergeConfig and
+// validateStackConfigValue): it fills in Pulumi.yaml's defaults, refuses a stack that lacks
+// alexaSkillId (the one key without a default), and refuses a value of the wrong type. So here
+// every key is present, integers parse, lists are JSON arrays of strings, and "" means "not set".
 import * as pulumi from "@pulumi/pulumi";
 import { ALEXA_REGIONS } from "./alexa";
 
 export const COGNITO_SCOPES = ["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"] as const;
 export type CognitoScope = (typeof COGNITO_SCOPES)[number];
 
+export const MFA_SETTINGS = ["OFF", "ON"] as const;
+export type MfaSetting = (typeof MFA_SETTINGS)[number];
+
+/** Cognito's feature plans (UserPoolTier). */
+export const FEATURE_PLANS = ["LITE", "ESSENTIALS", "PLUS"] as const;
+export type FeaturePlan = (typeof FEATURE_PLANS)[number];
+
 export interface CustomDomain {
     domain: string;
     certificateArn: string;
+}
+
+/** Amazon SES as the pool's email sender. */
+export interface EmailSender {
+    sourceArn: string;
+    /** Undefined: the SES identity's own address. */
+    from?: string;
 }
 
 export interface StackConfig {
@@ -22,17 +41,20 @@ export interface StackConfig {
     scopes: CognitoScope[];
     refreshTokenValidityDays: number;
     accessTokenValidityMinutes: number;
-    mfa: "OFF" | "OPTIONAL";
+    mfa: MfaSetting;
+    featurePlan: FeaturePlan;
+    /** Undefined: Cognito's own sender (about 50 emails a day). */
+    email?: EmailSender;
     /** Set on a secondary region stack: the fully qualified name of the primary stack. */
     accountLinkingStack?: string;
     region: string;
 }
 
-/** Raw values as Pulumi hands them over: `undefined` for a key that is not set. */
+/** Raw values as the engine hands them over: text, lists as JSON. */
 export type RawConfig = Record<string, string | undefined>;
 
-export const CONFIG_KEYS = [
-    "alexaSkillId",
+/** Keys that shape the user pool or its app client, and so only the primary stack uses. */
+const PRIMARY_ONLY_KEYS = [
     "alexaVendorId",
     "extraCallbackUrls",
     "domainPrefix",
@@ -42,8 +64,28 @@ export const CONFIG_KEYS = [
     "refreshTokenValidityDays",
     "accessTokenValidityMinutes",
     "mfa",
-    "accountLinkingStack",
+    "featurePlan",
+    "emailSourceArn",
+    "emailFrom",
 ] as const;
+
+export const CONFIG_KEYS = ["alexaSkillId", ...PRIMARY_ONLY_KEYS, "accountLinkingStack"] as const;
+
+/** What Pulumi.yaml declares as each optional key's default, as the engine hands it over. */
+const DEFAULTS: Record<(typeof PRIMARY_ONLY_KEYS)[number], string> = {
+    alexaVendorId: "",
+    extraCallbackUrls: "[]",
+    domainPrefix: "",
+    customDomain: "",
+    certificateArn: "",
+    scopes: '["openid"]',
+    refreshTokenValidityDays: "3650",
+    accessTokenValidityMinutes: "60",
+    mfa: "OFF",
+    featurePlan: "LITE",
+    emailSourceArn: "",
+    emailFrom: "",
+};
 
 /** All the problems of one configuration, said at once. */
 export class ConfigError extends pulumi.RunError {
@@ -58,26 +100,37 @@ export class ConfigError extends pulumi.RunError {
 
 const SKILL_ID = /^amzn1\.ask\.skill\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const VENDOR_ID = /^[A-Z0-9]{10,20}$/;
+// Cognito's prefix rule (CreateUserPoolDomain, Domain: ^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$).
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** Cognito refuses prefixes with these words (reserved for AWS). */
+/** Cognito refuses prefixes that contain these words (reserved for AWS). */
 export const RESERVED_PREFIX_WORDS = ["aws", "amazon", "cognito"];
 const HOSTNAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 // Cognito serves custom domains through CloudFront, which takes certificates from us-east-1 only.
 const US_EAST_1_CERTIFICATE = /^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const SES_IDENTITY = /^arn:aws:ses:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:identity\/(.+)$/;
 const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
-/** Reads a list given as JSON (`["a","b"]`) or as words separated by commas or spaces. */
-function parseList(text: string): string[] | undefined {
-    const trimmed = text.trim();
-    if (trimmed.startsWith("[")) {
-        try {
-            const list: unknown = JSON.parse(trimmed);
-            return Array.isArray(list) && list.every((item) => typeof item === "string") ? list : undefined;
-        } catch {
-            return undefined;
-        }
-    }
-    return trimmed.split(/[\s,]+/).filter((item) => item.length > 0);
+/**
+ * The SES regions a user pool may send through, by the pool's region: its own, or one of the three
+ * legacy ones (Cognito developer guide, "Email settings for Amazon Cognito user pools", Amazon SES
+ * email configuration Regions). Every Alexa region's pool may use all three.
+ */
+export const SES_REGIONS_FOR_POOL: Record<string, readonly string[]> = {
+    "us-east-1": ["us-east-1", "us-west-2", "eu-west-1"],
+    "eu-west-1": ["eu-west-1", "us-east-1", "us-west-2"],
+    "us-west-2": ["us-west-2", "us-east-1", "eu-west-1"],
+};
+
+/** The address in `From`, whether given bare or as `Name <address>`. */
+function mailAddress(from: string): string | undefined {
+    const address = (/<([^<>]+)>\s*$/.exec(from)?.[1] ?? from).trim().toLowerCase();
+    return /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address) ? address : undefined;
+}
+
+/** SES sends only from the verified address itself, or from an address in the verified domain. */
+function identityCovers(identity: string, address: string): boolean {
+    const verified = identity.toLowerCase();
+    return verified.includes("@") ? address === verified : address.endsWith("@" + verified);
 }
 
 function isHttpsUrl(text: string): boolean {
@@ -89,116 +142,169 @@ function isHttpsUrl(text: string): boolean {
     }
 }
 
-/** Checks raw config values; `region` is the stack's `aws:region`. */
+/** Checks the config the engine hands over; `region` is the stack's `aws:region`. */
 export function parseConfig(raw: RawConfig, region: string | undefined): StackConfig {
     const problems: string[] = [];
     const problem = (key: string, given: string | undefined, allowed: string, fix: string) => {
-        const value = given === undefined ? "is not set" : `is ${JSON.stringify(given)}`;
-        problems.push(`${key} ${value}: ${allowed}. Fix: pulumi config set ${fix}`);
+        const value = given === undefined || given === "" ? "is not set" : `is ${JSON.stringify(given)}`;
+        problems.push(`${key} ${value}: ${allowed}. Fix: pulumi config ${fix}`);
     };
-    const integer = (key: string, fallback: number, min: number, max: number, why: string): number => {
-        const text = raw[key];
-        if (text === undefined) {
-            return fallback;
+    // The engine hands every declared key over (alexaSkillId is required, the rest have defaults):
+    // a missing one means the program ran without this project's Pulumi.yaml.
+    const missing = CONFIG_KEYS.filter((key) => raw[key] === undefined);
+    if (missing.length > 0) {
+        throw new ConfigError(missing.map((key) =>
+            `${key} was not handed over by the Pulumi engine: run the program with this project's Pulumi.yaml, which declares it.`));
+    }
+    // On a secondary stack the pool settings are refused below if set, and otherwise unused.
+    const source: RawConfig = raw.accountLinkingStack ? { ...raw, ...DEFAULTS } : raw;
+    const text = (key: string): string => source[key]!;
+    const optional = (key: string): string | undefined => text(key) || undefined;
+    const list = (key: string): string[] => {
+        try {
+            const value: unknown = JSON.parse(text(key) || "[]");
+            if (Array.isArray(value) && value.every((item) => typeof item === "string")) {
+                return value;
+            }
+        } catch {
+            // Reported below.
         }
-        const value = Number(text);
-        if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-            problem(key, text, `it must be a whole number from ${min} to ${max}${why}`, `${key} ${fallback}`);
+        problems.push(`${key} is not a list of strings as Pulumi.yaml declares it: run the program with the Pulumi CLI, which checks it.`);
+        return [];
+    };
+    const integer = (key: string, min: number, max: number, why: string): number => {
+        const given = text(key);
+        const value = Number(given);
+        if (!Number.isInteger(value) || value < min || value > max) {
+            problem(key, given, `it must be a whole number from ${min} to ${max}${why}`, `set ${key} ${DEFAULTS[key as keyof typeof DEFAULTS]}`);
         }
         return value;
     };
+    const oneOf = <T extends string>(key: string, allowed: readonly T[], meaning: string): T => {
+        const given = text(key);
+        if (!(allowed as readonly string[]).includes(given)) {
+            problem(key, given, `it must be ${allowed.join(" or ")} (${meaning})`, `set ${key} ${DEFAULTS[key as keyof typeof DEFAULTS]}`);
+        }
+        return given as T;
+    };
 
-    const accountLinkingStack = raw.accountLinkingStack;
+    const accountLinkingStack = optional("accountLinkingStack");
     if (accountLinkingStack !== undefined && !STACK_NAME.test(accountLinkingStack)) {
         problem("accountLinkingStack", accountLinkingStack,
-            "it must be the primary stack's fully qualified name, <organization>/<project>/<stack> (shown by `pulumi stack ls` there)",
-            "accountLinkingStack organization/alexa-account-linking/dev");
+            "it must be the primary stack's fully qualified name, <organization>/<project>/<stack> (`pulumi stack ls -a` shows it)",
+            "set accountLinkingStack organization/alexa-account-linking/dev");
     }
     const secondary = accountLinkingStack !== undefined;
 
-    const alexaSkillId = raw.alexaSkillId;
-    if (alexaSkillId === undefined || !SKILL_ID.test(alexaSkillId)) {
+    const alexaSkillId = text("alexaSkillId");
+    if (!SKILL_ID.test(alexaSkillId)) {
         problem("alexaSkillId", alexaSkillId,
             'it must be "amzn1.ask.skill." followed by a lower-case UUID, the Skill ID shown in the Alexa developer console',
-            "alexaSkillId amzn1.ask.skill.00000000-0000-0000-0000-000000000000");
+            "set alexaSkillId amzn1.ask.skill.00000000-0000-0000-0000-000000000000");
     }
 
-    const alexaVendorId = raw.alexaVendorId;
-    if ((alexaVendorId === undefined && !secondary) || (alexaVendorId !== undefined && !VENDOR_ID.test(alexaVendorId))) {
+    if (secondary) {
+        // A secondary stack verifies the primary's tokens and has no pool: a pool setting here
+        // would silently do nothing, so it is refused.
+        for (const key of PRIMARY_ONLY_KEYS) {
+            const given = raw[key] ?? DEFAULTS[key];
+            if (given !== DEFAULTS[key]) {
+                problem(key, given, "only the primary stack uses it (this stack takes the pool from accountLinkingStack); set it there", `rm ${key}`);
+            }
+        }
+    }
+
+    const alexaVendorId = optional("alexaVendorId");
+    if (!secondary && (alexaVendorId === undefined || !VENDOR_ID.test(alexaVendorId))) {
         problem("alexaVendorId", alexaVendorId,
             "it must be 10 to 20 upper-case letters or digits, the last path segment of the Alexa Redirect URLs on the skill's Account Linking page",
-            "alexaVendorId M2AAAAAAAAAAAA");
+            "set alexaVendorId M2AAAAAAAAAAAA");
     }
 
-    const extraText = raw.extraCallbackUrls;
-    let extraCallbackUrls: string[] = [];
-    if (extraText !== undefined) {
-        const list = parseList(extraText);
-        const bad = list === undefined ? [extraText] : list.filter((url) => !isHttpsUrl(url));
-        if (bad.length > 0) {
-            problem("extraCallbackUrls", extraText,
-                `every entry must be an https URL without a fragment (not: ${bad.map((b) => JSON.stringify(b)).join(", ")})`,
-                `--path 'extraCallbackUrls[0]' https://example.com/callback`);
-        }
-        extraCallbackUrls = list ?? [];
+    const extraCallbackUrls = list("extraCallbackUrls");
+    const badUrls = extraCallbackUrls.filter((url) => !isHttpsUrl(url));
+    if (badUrls.length > 0) {
+        problem("extraCallbackUrls", text("extraCallbackUrls"),
+            `every entry must be an https URL without a fragment (not: ${badUrls.map((b) => JSON.stringify(b)).join(", ")})`,
+            "rm extraCallbackUrls, then: pulumi config set-all --path --plaintext 'extraCallbackUrls[0]=https://example.com/callback'");
     }
 
-    const domainPrefix = raw.domainPrefix;
+    const domainPrefix = optional("domainPrefix");
     if (domainPrefix !== undefined) {
         const reserved = RESERVED_PREFIX_WORDS.filter((word) => domainPrefix.includes(word));
         if (!DOMAIN_PREFIX.test(domainPrefix) || reserved.length > 0) {
             problem("domainPrefix", domainPrefix,
                 "it must be 1 to 63 lower-case letters, digits and inner hyphens, without the words aws, amazon or cognito" +
                     (reserved.length > 0 ? ` (it has ${reserved.join(", ")})` : ""),
-                "domainPrefix smartlamp-login-1234");
+                "set domainPrefix smartlamp-login-1234");
         }
     }
 
-    const customDomainText = raw.customDomain;
-    const certificateArn = raw.certificateArn;
+    const customDomainText = optional("customDomain");
+    const certificateArn = optional("certificateArn");
     let customDomain: CustomDomain | undefined;
     if ((customDomainText === undefined) !== (certificateArn === undefined)) {
         const missing = customDomainText === undefined ? "customDomain" : "certificateArn";
         problem(missing, undefined, "customDomain and certificateArn go together: set both, or neither for the prefix domain",
-            missing === "customDomain" ? "customDomain login.example.com" : "certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>");
+            missing === "customDomain" ? "set customDomain login.example.com" : "set certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>");
     } else if (customDomainText !== undefined && certificateArn !== undefined) {
         if (!HOSTNAME.test(customDomainText)) {
-            problem("customDomain", customDomainText, "it must be a lower-case host name such as login.example.com", "customDomain login.example.com");
+            problem("customDomain", customDomainText, "it must be a lower-case host name such as login.example.com", "set customDomain login.example.com");
         }
         if (!US_EAST_1_CERTIFICATE.test(certificateArn)) {
             problem("certificateArn", certificateArn,
                 "it must be the ARN of an ACM certificate in us-east-1 (Cognito serves custom domains through CloudFront, which uses only us-east-1 certificates)",
-                "certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>");
+                "set certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>");
         }
         if (domainPrefix !== undefined) {
-            problem("domainPrefix", domainPrefix, "a stack with customDomain has no prefix domain; remove one of the two", "(none) and run: pulumi config rm domainPrefix");
+            problem("domainPrefix", domainPrefix, "a stack with customDomain has no prefix domain; remove one of the two", "rm domainPrefix");
         }
         customDomain = { domain: customDomainText, certificateArn };
     }
 
-    const scopesText = raw.scopes;
-    let scopes: CognitoScope[] = ["openid"];
-    if (scopesText !== undefined) {
-        const list = parseList(scopesText) ?? [];
-        const unknown = list.filter((scope) => !(COGNITO_SCOPES as readonly string[]).includes(scope));
-        const needsOpenid = list.some((scope) => ["email", "phone", "profile"].includes(scope)) && !list.includes("openid");
-        if (list.length === 0 || unknown.length > 0 || needsOpenid || new Set(list).size !== list.length) {
-            problem("scopes", scopesText,
-                `it must be a non-empty list without repeats drawn from ${COGNITO_SCOPES.join(", ")}; email, phone and profile need openid too` +
-                    (unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""),
-                `--path 'scopes[0]' openid (and 'scopes[1]' email, ...; \`pulumi config rm scopes\` first to start afresh)`);
-        }
-        scopes = list as CognitoScope[];
+    const scopes = list("scopes");
+    const unknown = scopes.filter((scope) => !(COGNITO_SCOPES as readonly string[]).includes(scope));
+    const needsOpenid = scopes.some((scope) => ["email", "phone", "profile"].includes(scope)) && !scopes.includes("openid");
+    if (scopes.length === 0 || unknown.length > 0 || needsOpenid || new Set(scopes).size !== scopes.length) {
+        problem("scopes", text("scopes"),
+            `it must be a non-empty list without repeats drawn from ${COGNITO_SCOPES.join(", ")}; email, phone and profile need openid too` +
+                (unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""),
+            "rm scopes, then: pulumi config set-all --path --plaintext 'scopes[0]=openid' --plaintext 'scopes[1]=email'");
     }
 
-    const refreshTokenValidityDays = integer("refreshTokenValidityDays", 3650, 1, 3650,
-        "; Alexa refreshes the access token with it, and a user is unlinked when it expires");
-    const accessTokenValidityMinutes = integer("accessTokenValidityMinutes", 60, 6, 1440, " (Alexa needs at least 6 minutes)");
+    const refreshTokenValidityDays = integer("refreshTokenValidityDays", 1, 3650,
+        "; it counts from the moment a user linked, and when it ends the user must link again");
+    // Cognito's limits for access tokens: 5 minutes to 1 day (UserPoolClient AccessTokenValidity).
+    const accessTokenValidityMinutes = integer("accessTokenValidityMinutes", 5, 1440, " (Cognito's limits for access tokens)");
 
-    const mfaText = raw.mfa;
-    const mfa = mfaText ?? "OPTIONAL";
-    if (mfa !== "OFF" && mfa !== "OPTIONAL") {
-        problem("mfa", mfaText, "it must be OFF or OPTIONAL (OPTIONAL lets users add an authenticator app)", "mfa OPTIONAL");
+    const mfa = oneOf("mfa", MFA_SETTINGS, "ON makes every user set up an authenticator app at first sign-in; OPTIONAL is not offered, as the hosted login page gives users no way to enrol then");
+    const featurePlan = oneOf("featurePlan", FEATURE_PLANS, "Cognito's feature plans; LITE serves the classic hosted login page at the lowest price");
+
+    const emailSourceArn = optional("emailSourceArn");
+    const emailFrom = optional("emailFrom");
+    let email: EmailSender | undefined;
+    if (emailSourceArn !== undefined) {
+        const match = SES_IDENTITY.exec(emailSourceArn);
+        const allowed = SES_REGIONS_FOR_POOL[region ?? ""] ?? [];
+        if (!match) {
+            problem("emailSourceArn", emailSourceArn,
+                "it must be the ARN of a verified Amazon SES identity, arn:aws:ses:<region>:<account>:identity/<email or domain>",
+                "set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com");
+        } else if (allowed.length > 0 && !allowed.includes(match[1])) {
+            problem("emailSourceArn", emailSourceArn,
+                `a user pool in ${region} can send only through SES in ${allowed.join(" or ")}; verify the identity there`,
+                `set emailSourceArn arn:aws:ses:${allowed[0]}:<account>:identity/${match[2]}`);
+        }
+        const address = emailFrom === undefined ? undefined : mailAddress(emailFrom);
+        if (emailFrom !== undefined && (address === undefined || (match && !identityCovers(match[2], address)))) {
+            problem("emailFrom", emailFrom,
+                `it must be an address${match ? ` that the SES identity ${match[2]} covers (SES sends only from a verified address or domain)` : ""}, bare or as "Name <address>"`,
+                `set emailFrom "SmartLamp <no-reply@${match && !match[2].includes("@") ? match[2] : "example.com"}>"`);
+        }
+        email = { sourceArn: emailSourceArn, from: emailFrom };
+    } else if (emailFrom !== undefined) {
+        problem("emailSourceArn", undefined, "emailFrom needs an SES identity to send from; set emailSourceArn too, or remove emailFrom",
+            "set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com");
     }
 
     if (region === undefined || !(ALEXA_REGIONS as readonly string[]).includes(region)) {
@@ -211,15 +317,17 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         throw new ConfigError(problems);
     }
     return Object.freeze({
-        alexaSkillId: alexaSkillId!,
-        alexaVendorId,
+        alexaSkillId,
+        alexaVendorId: secondary ? undefined : alexaVendorId,
         extraCallbackUrls,
         domainPrefix,
         customDomain,
-        scopes,
+        scopes: scopes as CognitoScope[],
         refreshTokenValidityDays,
         accessTokenValidityMinutes,
-        mfa: mfa as "OFF" | "OPTIONAL",
+        mfa,
+        featurePlan,
+        email,
         accountLinkingStack,
         region: region!,
     });

@@ -1,22 +1,21 @@
 // A secondary region stack shares the primary's user pool and app client: a skill has exactly one
 // account-linking configuration, so all regions verify tokens of the one pool.
 import * as pulumi from "@pulumi/pulumi";
-import { LinkingValues } from "./accountLinking";
+import { PoolReference } from "./accountLinking";
+import { poolJwksUrl } from "./poolJwks";
 
-/** The linking values that the primary stack exports, read through a StackReference. */
-export function linkingFromPrimaryStack(stackName: string): LinkingValues {
+/**
+ * The pool and client the primary stack exports, read through a StackReference. Only the two
+ * outputs every version of this program has exported are read (the rest is computed), so a primary
+ * deployed by an older version serves a new secondary. The client secret is not read: a secondary
+ * never needs it, and its outputs do not repeat it.
+ */
+export function poolFromPrimaryStack(stackName: string): PoolReference {
     const primary = new pulumi.StackReference("account-linking-primary", { name: stackName });
-    const text = (name: string) => primary.requireOutput(name) as pulumi.Output<string>;
+    const userPoolId = primary.requireOutput("userPoolId") as pulumi.Output<string>;
     return {
-        authorizationUri: text("authorizationUri"),
-        accessTokenUri: text("accessTokenUri"),
-        clientId: text("clientId"),
-        clientSecret: pulumi.secret(text("clientSecret")),
-        scopes: primary.requireOutput("scopes") as pulumi.Output<string[]>,
-        alexaRedirectUrls: primary.requireOutput("alexaRedirectUrls") as pulumi.Output<string[]>,
-        userPoolId: text("userPoolId"),
-        accessTokenValidityMinutes: primary.requireOutput("accessTokenValidityMinutes") as pulumi.Output<number>,
-        refreshTokenValidityDays: primary.requireOutput("refreshTokenValidityDays") as pulumi.Output<number>,
-        jwksUri: text("jwksUri"),
+        userPoolId,
+        clientId: primary.requireOutput("clientId") as pulumi.Output<string>,
+        jwksUri: userPoolId.apply(poolJwksUrl),
     };
 }

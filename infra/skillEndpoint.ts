@@ -5,14 +5,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
 import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
+import { PoolJwks } from "./poolJwks";
 
 export interface SkillEndpointArgs {
     alexaSkillId: string;
     /** The pool whose access tokens the function accepts, and the app client they were issued to. */
     userPoolId: pulumi.Input<string>;
     clientId: pulumi.Input<string>;
-    /** The pool's JWKS as JSON, handed to the function to spare a download at cold start ("" for none). */
-    poolJwks?: pulumi.Input<string>;
     logRetentionDays?: number;
 }
 
@@ -28,6 +27,8 @@ export class SkillEndpoint extends pulumi.ComponentResource {
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly permission: aws.lambda.Permission;
+    /** The pool's public keys, handed to the function to spare a download at cold start. */
+    readonly poolJwks: PoolJwks;
     /** What goes into the skill's Default endpoint in the Alexa console. */
     readonly arn: pulumi.Output<string>;
 
@@ -43,6 +44,8 @@ export class SkillEndpoint extends pulumi.ComponentResource {
             pointInTimeRecovery: { enabled: true },
             deletionProtectionEnabled: true,
         }, { parent: this, protect: true });
+
+        this.poolJwks = new PoolJwks(`${name}-pool-jwks`, { userPoolId: args.userPoolId }, { parent: this });
 
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
             retentionInDays: args.logRetentionDays ?? 30,
@@ -78,7 +81,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                     [ENVIRONMENT.userPoolId]: args.userPoolId,
                     [ENVIRONMENT.clientId]: args.clientId,
                     [ENVIRONMENT.tableName]: this.table.name,
-                    [ENVIRONMENT.jwks]: args.poolJwks ?? "",
+                    [ENVIRONMENT.jwks]: this.poolJwks.jwks,
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },

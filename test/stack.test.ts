@@ -33,8 +33,10 @@ describe("the primary stack", () => {
         for (const rule of ["requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"]) {
             assert.equal(pool.inputs.passwordPolicy[rule], true, rule);
         }
-        assert.equal(pool.inputs.mfaConfiguration, "OPTIONAL");
-        assert.deepEqual(pool.inputs.softwareTokenMfaConfiguration, { enabled: true });
+        assert.equal(pool.inputs.mfaConfiguration, "OFF");
+        assert.equal(pool.inputs.softwareTokenMfaConfiguration, undefined);
+        assert.equal(pool.inputs.userPoolTier, "LITE", "the feature plan is chosen, not left to Cognito's default (Essentials)");
+        assert.deepEqual(pool.inputs.emailConfiguration, { emailSendingAccount: "COGNITO_DEFAULT" });
         assert.equal(pool.inputs.deletionProtection, "ACTIVE");
         assert.equal(pool.protect, true);
         assert.equal(pool.inputs.schemas, undefined, "schema attributes make Pulumi plan replacements");
@@ -59,6 +61,16 @@ describe("the primary stack", () => {
         assert.deepEqual(client.explicitAuthFlows, ["ALLOW_REFRESH_TOKEN_AUTH"]);
     });
 
+    it("protects the app client, whose replacement would unlink every user", () => {
+        assert.equal(run.one(CLIENT).protect, true);
+    });
+
+    it("protects the hosted domain, and deletes the old one before making a new one on a deliberate change", () => {
+        const domain = run.one(DOMAIN);
+        assert.equal(domain.protect, true);
+        assert.equal(domain.deleteBeforeReplace, true);
+    });
+
     it("derives a valid domain prefix that is stable for the stack and the account", async () => {
         const prefix = run.one(DOMAIN).inputs.domain as string;
         assert.match(prefix, /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
@@ -70,6 +82,8 @@ describe("the primary stack", () => {
         assert.notEqual(otherPrefix, prefix);
         assert.doesNotMatch(otherPrefix, /aws/);
         assert.ok(prefix.length <= 63 && !prefix.includes(ACCOUNT_ID));
+        const otherAccount = await runProgram({ ...PRIMARY_CONFIG }, "dev", { accountId: "210987654321" });
+        assert.notEqual(otherAccount.one(DOMAIN).inputs.domain, prefix, "another account must get another prefix");
     });
 
     it("exports exactly what the Alexa console takes, without redirect_uri or state", () => {
@@ -128,14 +142,18 @@ describe("the primary stack", () => {
         assert.equal(fn.role, "arn:aws:iam::123456789012:role/smartlamp-role");
     });
 
-    it("hands the pool's JWKS, read at deploy time from Cognito's well-known URL, to the function", async () => {
+    it("hands the pool's JWKS, read at deploy time from Cognito's well-known URL, to the function through a resource that keeps it", async () => {
         const fetched: string[] = [];
         const again = await runProgram({ ...PRIMARY_CONFIG }, "dev", { fetched });
-        assert.deepEqual(fetched, ["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json"]);
+        const url = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json";
+        assert.deepEqual(fetched, [url]);
+        const [jwks] = again.all("pulumi-nodejs:dynamic:Resource").filter((r) => r.inputs.jwksUrl !== undefined);
+        assert.equal(jwks.inputs.jwksUrl, url);
+        assert.match(jwks.parent, /smartlamp:skill:SkillEndpoint/);
         assert.deepEqual(JSON.parse(again.one(FUNCTION).inputs.environment.variables.SKILL_POOL_JWKS), jwksOf(POOL_KEY));
     });
 
-    it("leaves the JWKS to the function's cold start when the deploying machine cannot read it", async () => {
+    it("hands over an empty JWKS on a first deployment whose read fails (the function then downloads it at cold start)", async () => {
         const failed = await runProgram({ ...PRIMARY_CONFIG }, "dev", { jwksRead: "fail" });
         assert.equal(failed.one(FUNCTION).inputs.environment.variables.SKILL_POOL_JWKS, "");
     });
@@ -200,14 +218,13 @@ describe("the primary stack", () => {
 });
 
 describe("stack settings from config", () => {
-    it("adds extra callback URLs, scopes, lifetimes and MFA OFF as configured", async () => {
+    it("adds extra callback URLs, scopes and lifetimes as configured", async () => {
         const run = await runProgram({
             ...PRIMARY_CONFIG,
             extraCallbackUrls: '["https://test.example.com/callback"]',
             scopes: '["openid","email","profile"]',
             refreshTokenValidityDays: "400",
             accessTokenValidityMinutes: "15",
-            mfa: "OFF",
         });
         const client = run.one(CLIENT).inputs;
         assert.deepEqual(client.callbackUrls, [...REDIRECTS, "https://test.example.com/callback"]);
@@ -215,9 +232,20 @@ describe("stack settings from config", () => {
         assert.equal(client.refreshTokenValidity, 400);
         assert.equal(client.accessTokenValidity, 15);
         assert.deepEqual(run.outputs.alexaRedirectUrls, REDIRECTS);
-        const pool = run.one(POOL).inputs;
-        assert.equal(pool.mfaConfiguration, "OFF");
-        assert.equal(pool.softwareTokenMfaConfiguration, undefined);
+        assert.equal(run.outputs.refreshTokenValidityDays, 400);
+    });
+
+    it("requires an authenticator app (TOTP) for every user with mfa ON", async () => {
+        const pool = (await runProgram({ ...PRIMARY_CONFIG, mfa: "ON" })).one(POOL).inputs;
+        assert.equal(pool.mfaConfiguration, "ON");
+        assert.deepEqual(pool.softwareTokenMfaConfiguration, { enabled: true });
+    });
+
+    it("uses the configured feature plan and SES identity", async () => {
+        const sourceArn = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
+        const pool = (await runProgram({ ...PRIMARY_CONFIG, featurePlan: "ESSENTIALS", emailSourceArn: sourceArn, emailFrom: "SmartLamp <no-reply@example.com>" })).one(POOL).inputs;
+        assert.equal(pool.userPoolTier, "ESSENTIALS");
+        assert.deepEqual(pool.emailConfiguration, { emailSendingAccount: "DEVELOPER", sourceArn, fromEmailAddress: "SmartLamp <no-reply@example.com>" });
     });
 
     it("uses a configured domain prefix as is", async () => {
@@ -226,20 +254,22 @@ describe("stack settings from config", () => {
         assert.equal(run.outputs.authorizationUri, "https://lamp-login.auth.us-east-1.amazoncognito.com/oauth2/authorize");
     });
 
-    it("serves the OAuth endpoints from a custom domain with its certificate", async () => {
+    it("serves the OAuth endpoints from a custom domain with its certificate, and says where its alias record points", async () => {
         const certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
         const run = await runProgram({ ...PRIMARY_CONFIG, customDomain: "login.example.com", certificateArn });
         assert.equal(run.one(DOMAIN).inputs.domain, "login.example.com");
         assert.equal(run.one(DOMAIN).inputs.certificateArn, certificateArn);
         assert.equal(run.outputs.accessTokenUri, "https://login.example.com/oauth2/token");
         assert.equal(run.outputs.customDomainTarget, "d111111abcdef8.cloudfront.net");
+        assert.equal(run.outputs.customDomainHostedZoneId, "Z2FDTNDATAQYW2");
     });
 });
 
 describe("a secondary region stack", () => {
+    const SECONDARY = { "aws:region": "eu-west-1", alexaSkillId: SKILL_ID, accountLinkingStack: PRIMARY_STACK };
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram({ "aws:region": "eu-west-1", alexaSkillId: SKILL_ID, accountLinkingStack: PRIMARY_STACK }, "dev-eu");
+        run = await runProgram(SECONDARY, "dev-eu");
     });
 
     it("creates only the skill endpoint: function, role, logs, table and permission, no pool", () => {
@@ -263,14 +293,21 @@ describe("a secondary region stack", () => {
         assert.equal(run.one(PERMISSION).inputs.eventSourceToken, SKILL_ID);
     });
 
-    it("exports its own function ARN and region and repeats the primary's linking values", async () => {
-        assert.equal(run.outputs.region, "eu-west-1");
-        assert.match(run.outputs.skillEndpointArn as string, /^arn:aws:lambda:eu-west-1:/);
-        for (const name of ["authorizationUri", "accessTokenUri", "clientId", "clientSecret", "scopes", "alexaRedirectUrls", "userPoolId", "refreshTokenValidityDays", "jwksUri"] as const) {
-            assert.deepEqual(run.outputs[name], PRIMARY_OUTPUTS[name], name);
-        }
-        assert.equal(await isSecret(run.exports.clientSecret), true);
-        assert.equal(await isSecret(run.exports.accountLinkingRequest), true);
-        assert.equal((run.outputs.accountLinkingRequest as any).accountLinkingRequest.clientSecret, PRIMARY_OUTPUTS.clientSecret);
+    it("exports its own function ARN and region and the pool it serves, but no client secret or linking request", async () => {
+        assert.deepEqual(run.outputs, {
+            skillEndpointArn: `arn:aws:lambda:eu-west-1:${ACCOUNT_ID}:function:smartlamp-function-fn`,
+            region: "eu-west-1",
+            userPoolId: PRIMARY_OUTPUTS.userPoolId,
+            clientId: PRIMARY_OUTPUTS.clientId,
+            jwksUri: PRIMARY_OUTPUTS.jwksUri,
+            accountLinkingStack: PRIMARY_STACK,
+        });
+    });
+
+    it("serves a primary deployed by an older version, which exported only the pool and client it needs", async () => {
+        const old = await runProgram(SECONDARY, "dev-eu", { primaryOutputs: { userPoolId: PRIMARY_OUTPUTS.userPoolId, clientId: PRIMARY_OUTPUTS.clientId } });
+        const env = old.one(FUNCTION).inputs.environment.variables;
+        assert.equal(env.SKILL_USER_POOL_ID, PRIMARY_OUTPUTS.userPoolId);
+        assert.equal(old.outputs.jwksUri, PRIMARY_OUTPUTS.jwksUri, "the JWKS URI is computed from the pool ID");
     });
 });

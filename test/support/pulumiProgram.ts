@@ -3,6 +3,8 @@
 // rejects a user pool id that is not of the `<region>_<id>` shape).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { PoolJwksProvider } from "../../infra/poolJwks";
+import { loadProject, mergeAndValidate, programConfig, StackConfig } from "./pulumiEngine";
 import { jwksOf, newSigningKey } from "./tokens";
 
 export const PROJECT = "alexa-account-linking";
@@ -17,6 +19,7 @@ export interface RecordedResource {
     inputs: Record<string, any>;
     /** Resource options as the engine received them. */
     protect: boolean;
+    deleteBeforeReplace: boolean;
     parent: string;
     dependencies: string[];
     urn: string;
@@ -54,7 +57,7 @@ export const PRIMARY_OUTPUTS = {
     region: "us-east-1",
 };
 
-function fakeState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+function fakeState(type: string, name: string, inputs: Record<string, any>, region: string, primaryOutputs: Record<string, unknown>): { id: string; state: Record<string, any> } {
     const arnFor = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
     switch (type) {
         case "aws:cognito/userPool:UserPool": {
@@ -64,7 +67,7 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
         case "aws:cognito/userPoolClient:UserPoolClient":
             return { id: "1abcdefghij2klmnop3qrstuv4", state: { ...inputs, clientSecret: "mock-client-secret-0123456789abcdef" } };
         case "aws:cognito/userPoolDomain:UserPoolDomain":
-            return { id: inputs.domain, state: { ...inputs, cloudfrontDistribution: "d111111abcdef8.cloudfront.net" } };
+            return { id: inputs.domain, state: { ...inputs, cloudfrontDistribution: "d111111abcdef8.cloudfront.net", cloudfrontDistributionZoneId: "Z2FDTNDATAQYW2" } };
         case "aws:dynamodb/table:Table":
             return { id: `${name}-tbl`, state: { ...inputs, name: `${name}-tbl`, arn: arnFor("dynamodb", `table/${name}-tbl`) } };
         case "aws:cloudwatch/logGroup:LogGroup":
@@ -74,7 +77,7 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
         case "pulumi:pulumi:StackReference":
-            return { id: inputs.name, state: { name: inputs.name, outputs: PRIMARY_OUTPUTS, secretOutputNames: ["clientSecret"] } };
+            return { id: inputs.name, state: { name: inputs.name, outputs: primaryOutputs, secretOutputNames: ["clientSecret", "accountLinkingRequest"] } };
         default:
             return { id: `${name}-id`, state: inputs };
     }
@@ -91,6 +94,24 @@ export interface RunOptions {
     jwksRead?: "ok" | "fail";
     /** Collects the URLs the program fetched. */
     fetched?: string[];
+    /** The deploying account (default ACCOUNT_ID). */
+    accountId?: string;
+    /** What the primary stack exports, as a secondary's StackReference reads it (default PRIMARY_OUTPUTS). */
+    primaryOutputs?: Record<string, unknown>;
+}
+
+/**
+ * `config` as the Pulumi engine would hand it to the program: Pulumi.yaml's defaults filled in,
+ * values checked against their declared types (a list is given as its JSON text). Throws the
+ * engine's refusal, as `pulumi up` would print it, for a config the engine would not accept.
+ */
+export function asTheEngineHandsItOver(config: Record<string, string>, stack: string): Record<string, string> {
+    const stackConfig: StackConfig = new Map();
+    for (const [key, value] of Object.entries(config)) {
+        const list = value.startsWith("[") || value.startsWith("{");
+        stackConfig.set(key.includes(":") ? key : `${PROJECT}:${key}`, { text: value, object: list, secure: false });
+    }
+    return programConfig(mergeAndValidate(loadProject(path.resolve(__dirname, "../../Pulumi.yaml")), stack, stackConfig));
 }
 
 const PROGRAM_MODULES = ["index.ts", "infra"].map((p) => path.resolve(__dirname, "../..", p));
@@ -103,14 +124,18 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     const resources: RecordedResource[] = [];
     const region = config["aws:region"] ?? "us-east-1";
     await pulumi.runtime.setMocks({
-        newResource(args) {
-            const { id, state } = fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, parent: "", dependencies: [], urn: "" });
+        async newResource(args) {
+            const { id, state } = args.type === "pulumi-nodejs:dynamic:Resource" && args.inputs.jwksUrl !== undefined
+                // The pool's JWKS: the real provider's create, its one HTTP request answered below.
+                ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
+                : fakeState(args.type, args.name, args.inputs, region, options.primaryOutputs ?? PRIMARY_OUTPUTS);
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", dependencies: [], urn: "" });
             return { id, state };
         },
         call(args) {
             if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
-                return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/deployer`, userId: "AIDAEXAMPLE" };
+                const accountId = options.accountId ?? ACCOUNT_ID;
+                return { accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
             }
             throw new Error(`no mock for the call ${args.token}`);
         },
@@ -125,6 +150,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             if (recorded) {
                 Object.assign(recorded, {
                     protect: req.getProtect() === true,
+                    deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     urn: res?.getUrn?.() ?? "",
@@ -133,11 +159,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             callback(err, res);
         });
 
-    const all: Record<string, string> = {};
-    for (const [key, value] of Object.entries(config)) {
-        all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
-    }
-    pulumi.runtime.setAllConfig(all);
+    pulumi.runtime.setAllConfig(asTheEngineHandsItOver(config, stack));
 
     for (const id of Object.keys(require.cache)) {
         if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {

@@ -1,0 +1,101 @@
+import { strict as assert } from "assert";
+import { createServer, Server } from "http";
+import { AddressInfo } from "net";
+import { canonicalJwks, PoolJwksProvider, PoolJwksState } from "../infra/poolJwks";
+import { jwksOf, newSigningKey } from "./support/tokens";
+
+/** A stand-in for the pool's well-known JWKS URL that can answer, fail, or serve other keys. */
+async function startJwksUrl(body: () => { status: number; text: string }) {
+    let requests = 0;
+    const server: Server = createServer((_req, res) => {
+        requests++;
+        const { status, text } = body();
+        res.writeHead(status, { "content-type": "application/json" }).end(text);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/us-east-1_AbCdEf123/.well-known/jwks.json`,
+        requests: () => requests,
+        stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+describe("the pool's JWKS handed to the function", function () {
+    this.timeout(20000);
+    const first = newSigningKey("kid-b");
+    const second = newSigningKey("kid-a");
+    const ok = (keys = jwksOf(first, second)) => () => ({ status: 200, text: JSON.stringify(keys) });
+    const failing = () => ({ status: 503, text: "unavailable" });
+
+    it("serializes the same keys the same way, whatever order Cognito lists them in", () => {
+        const one = canonicalJwks(JSON.stringify(jwksOf(first, second)));
+        const other = canonicalJwks(JSON.stringify(jwksOf(second, first)));
+        assert.equal(one, other);
+        assert.deepEqual(JSON.parse(one!).keys.map((k: { kid: string }) => k.kid), ["kid-a", "kid-b"]);
+        for (const bad of ["", "not json", "{}", '{"keys":[]}', '{"keys":[{"kid":1}]}']) {
+            assert.equal(canonicalJwks(bad), undefined, bad);
+        }
+    });
+
+    it("stores the keys it reads at creation", async () => {
+        const endpoint = await startJwksUrl(ok());
+        try {
+            const { outs } = await new PoolJwksProvider(5).create({ jwksUrl: endpoint.url });
+            assert.equal(outs.jwks, canonicalJwks(JSON.stringify(jwksOf(first, second))));
+            assert.equal(outs.jwksUrl, endpoint.url);
+        } finally {
+            await endpoint.stop();
+        }
+    });
+
+    it("stores an empty value when the first read fails after its three tries, and fills it at the next deployment", async () => {
+        let up = false;
+        const endpoint = await startJwksUrl(() => (up ? ok()() : failing()));
+        try {
+            const provider = new PoolJwksProvider(5);
+            const { outs } = await provider.create({ jwksUrl: endpoint.url });
+            assert.equal(outs.jwks, "");
+            assert.equal(endpoint.requests(), 3);
+            up = true;
+            assert.equal((await provider.diff("id", outs as PoolJwksState, { jwksUrl: endpoint.url })).changes, true);
+            const updated = await provider.update("id", outs as PoolJwksState, { jwksUrl: endpoint.url });
+            assert.equal(updated.outs.jwks, canonicalJwks(JSON.stringify(jwksOf(first, second))));
+        } finally {
+            await endpoint.stop();
+        }
+    });
+
+    it("never flaps: a failed read changes nothing, the same keys change nothing, only other keys do", async () => {
+        let answer = ok();
+        const endpoint = await startJwksUrl(() => answer());
+        try {
+            const provider = new PoolJwksProvider(5);
+            const stored = (await provider.create({ jwksUrl: endpoint.url })).outs as PoolJwksState;
+            answer = failing;
+            assert.equal((await provider.diff("id", stored, { jwksUrl: endpoint.url })).changes, false, "a failed read must not change the function");
+            assert.equal((await provider.update("id", stored, { jwksUrl: endpoint.url })).outs.jwks, stored.jwks, "a failed read keeps the stored keys");
+            assert.equal((await provider.read("id", stored)).props.jwks, stored.jwks, "a refresh that cannot read keeps them too");
+            answer = ok(jwksOf(second, first));
+            assert.equal((await provider.diff("id", stored, { jwksUrl: endpoint.url })).changes, false, "the same keys in another order are no change");
+            const rotated = newSigningKey("kid-c");
+            answer = ok(jwksOf(first, second, rotated));
+            assert.equal((await provider.diff("id", stored, { jwksUrl: endpoint.url })).changes, true, "a rotated key is a change");
+            const updated = await provider.update("id", stored, { jwksUrl: endpoint.url });
+            assert.deepEqual(JSON.parse(updated.outs.jwks).keys.map((k: { kid: string }) => k.kid), ["kid-a", "kid-b", "kid-c"]);
+        } finally {
+            await endpoint.stop();
+        }
+    });
+
+    it("treats another pool's URL as a change, and never keeps the old pool's keys for it", async () => {
+        const endpoint = await startJwksUrl(failing);
+        try {
+            const provider = new PoolJwksProvider(5);
+            const stored: PoolJwksState = { jwksUrl: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Old/.well-known/jwks.json", jwks: canonicalJwks(JSON.stringify(jwksOf(first)))! };
+            assert.equal((await provider.diff("id", stored, { jwksUrl: endpoint.url })).changes, true);
+            assert.equal((await provider.update("id", stored, { jwksUrl: endpoint.url })).outs.jwks, "");
+        } finally {
+            await endpoint.stop();
+        }
+    });
+});

@@ -1,0 +1,76 @@
+// The Pulumi commands README.md tells a user to run, read from the README itself so that the
+// engine preflight checks what users really type. Shell blocks are steps, in order, each for the
+// stack last named by `pulumi stack init|select`; an inline `npx pulumi config ...` span is an
+// example a user may add to the primary stack (a mention without `npx` is prose, not a command). Placeholders such as <uuid> get sample values.
+import * as fs from "fs";
+import * as path from "path";
+import { shellWords } from "./pulumiEngine";
+
+export const README = path.resolve(__dirname, "../../README.md");
+
+/** What each placeholder of the README stands for, as a user would fill it in. */
+const PLACEHOLDERS: Record<string, string> = {
+    "<uuid>": "0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90",
+    "<vendor id>": "M2AAAAAAAAAAAA",
+    "<organization>": "organization",
+    "<account>": "123456789012",
+    "<certificate id>": "0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90",
+    "<new prefix>": "smartlamp-login-2",
+};
+
+export interface ReadmeCommands {
+    /** `pulumi config ...` words (after `pulumi`), per stack, in the README's order. */
+    steps: Map<string, string[][]>;
+    /** Inline examples: each one or more `pulumi config ...` commands. */
+    examples: string[][][];
+}
+
+function fillPlaceholders(word: string): string {
+    // A placeholder is a few lower-case words in angle brackets; "Name <a@example.com>" is not one.
+    return word.replace(/<[a-z ]+>/g, (placeholder) => {
+        const value = PLACEHOLDERS[placeholder];
+        if (value === undefined) {
+            throw new Error(`README placeholder ${placeholder} has no sample value in test/support/readmeCommands.ts`);
+        }
+        return value;
+    });
+}
+
+/** The `pulumi ...` commands of a shell snippet, as words after `pulumi`, placeholders filled. */
+export function pulumiCommands(snippet: string): string[][] {
+    const lines = snippet.replace(/\\\n/g, " ").split("\n").map((line) => line.replace(/(^|\s)#.*$/, ""));
+    const commands: string[][] = [];
+    for (const line of lines) {
+        for (const part of line.split("&&")) {
+            const words = shellWords(part.trim());
+            const at = words.indexOf("pulumi");
+            if (at >= 0 && (at === 0 || (at === 1 && words[0] === "npx"))) {
+                commands.push(shellWords(fillPlaceholders(part.trim())).slice(at + 1));
+            }
+        }
+    }
+    return commands;
+}
+
+export function readmeCommands(text = fs.readFileSync(README, "utf8")): ReadmeCommands {
+    const steps = new Map<string, string[][]>();
+    let stack: string | undefined;
+    for (const [, block] of text.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)) {
+        for (const words of pulumiCommands(block)) {
+            if (words[0] === "stack" && (words[1] === "init" || words[1] === "select")) {
+                stack = words[2];
+            } else if (words[0] === "config") {
+                const flag = words.indexOf("--stack");
+                const target = flag >= 0 ? words[flag + 1] : stack;
+                if (target === undefined) {
+                    throw new Error(`README sets config before naming a stack: pulumi ${words.join(" ")}`);
+                }
+                const command = flag >= 0 ? [...words.slice(0, flag), ...words.slice(flag + 2)] : words;
+                steps.set(target, [...(steps.get(target) ?? []), command]);
+            }
+        }
+    }
+    const prose = text.replace(/```[\s\S]*?```/g, "");
+    const examples = [...prose.matchAll(/`(npx pulumi config [^`]+)`/g)].map(([, span]) => pulumiCommands(span));
+    return { steps, examples };
+}
