@@ -109,6 +109,19 @@ export function signedHeaders(
     };
 }
 
+/** A JSON object body, {} for an empty one, undefined for anything else. */
+function parseBody(text: string): Record<string, unknown> | undefined {
+    if (text === "") {
+        return {};
+    }
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
     const endpoint = new URL(settings.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `https://dynamodb.${settings.region}.amazonaws.com`);
     const secure = endpoint.protocol === "https:";
@@ -143,12 +156,16 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
             let failure: Error;
             try {
                 const { status, text } = await attempt(operation, body);
-                const parsed = text ? JSON.parse(text) : {};
-                if (status === 200) {
+                const parsed = parseBody(text);
+                if (status === 200 && parsed !== undefined) {
                     return parsed as T;
                 }
-                const type = String(parsed.__type ?? `HTTP${status}`).split("#").pop()!;
-                failure = new DynamoDbError(type, String(parsed.message ?? parsed.Message ?? `DynamoDB answered ${status}`), status, parsed);
+                // An answer arrived, so it is classified by its status whatever its body: a proxy's
+                // HTML error page for a 4xx stands like DynamoDB's own refusal. A 200 that is not
+                // JSON is not retried either: the write it answers may have been applied.
+                const fields = parsed ?? {};
+                const type = String(fields.__type ?? (status === 200 ? "InvalidResponse" : `HTTP${status}`)).split("#").pop()!;
+                failure = new DynamoDbError(type, String(fields.message ?? fields.Message ?? `DynamoDB answered ${status}${parsed === undefined ? " with a body that is not JSON" : ""}`), status, fields);
             } catch (err) {
                 failure = err instanceof Error ? err : new Error(String(err));
             }
