@@ -18,6 +18,10 @@ export interface RegionEndpoint {
 
 /** The page as text: fields in the console's order, each with its value. */
 export function formatAlexaValues(outputs: StackOutputs, endpoints: RegionEndpoint[]): string {
+    if (typeof outputs.accountLinkingStack === "string" && outputs.accountLinkingStack !== "") {
+        throw new Error(`This is a secondary region stack: the Account Linking values are on the primary stack. ` +
+            `Run \`npm run alexa-values -- --stack ${outputs.accountLinkingStack}\`.`);
+    }
     const text = (name: string) => {
         const value = outputs[name];
         if (value === undefined || value === null || value === "") {

@@ -80,6 +80,16 @@ describe("the engine preflight", function () {
         assert.equal(fromZero.get(`${PROJECT}:scopes`)?.text, '["openid","email"]');
     });
 
+    it("pins the pulumi launcher (the CLI that `npx pulumi` runs) at a version not older than the @pulumi/pulumi SDK", () => {
+        const declared = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const pin = declared.devDependencies.pulumi as string;
+        assert.match(pin, /^\d+\.\d+\.\d+$/, "the launcher must be pinned to one version");
+        const version = (name: string) => (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), "utf8")).version as string).split(".").map(Number);
+        const [cli, sdk] = [version("pulumi"), version("@pulumi/pulumi")];
+        const order = cli.map((part, i) => part - sdk[i]).find((difference) => difference !== 0) ?? 0;
+        assert.ok(order >= 0, `launcher ${cli.join(".")} is older than @pulumi/pulumi ${sdk.join(".")}`);
+    });
+
     it("names every missing key in the engine's own words", () => {
         const bare: Project = { name: PROJECT, config: { ...project.config, domainPrefix: { type: "string" }, customDomain: { type: "string" } } };
         assert.throws(() => mergeAndValidate(bare, "dev", new Map()), (err: Error) =>

@@ -176,6 +176,11 @@ describe("npm run alexa-values", () => {
         assert.match(text, /No stack serves us-west-2 yet/);
     });
 
+    it("sends a secondary region stack's user to the primary, which holds the linking values", () => {
+        const secondary = { region: "eu-west-1", userPoolId: outputs.userPoolId, clientId: outputs.clientId, skillEndpointArn: "arn:aws:lambda:eu-west-1:1:function:eu", accountLinkingStack: "organization/alexa-account-linking/dev" };
+        assert.throws(() => formatAlexaValues(secondary, []), /secondary region stack.*npm run alexa-values -- --stack organization\/alexa-account-linking\/dev/);
+    });
+
     it("says to deploy when the stack lacks an output", () => {
         assert.throws(() => formatAlexaValues({ ...outputs, accessTokenUri: undefined }, []), /no output "accessTokenUri".*npx pulumi up/);
     });
