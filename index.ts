@@ -4,13 +4,13 @@ import { AccountLinking } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { loadConfig } from "./infra/config";
-import { poolFromPrimaryStack } from "./infra/primaryStack";
+import { primaryPoolReference } from "./infra/primaryPool";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
 const config = loadConfig();
 
 // The primary stack builds the pool; a secondary region stack uses the primary's.
-const linking = config.accountLinkingStack
+const linking = config.primaryPool
     ? undefined
     : new AccountLinking("account-linking", {
           alexaRedirectUrls: redirectUrlsFor(config.alexaVendorId!),
@@ -25,7 +25,7 @@ const linking = config.accountLinkingStack
           customDomain: config.customDomain,
           region: config.region,
       });
-const pool = linking ?? poolFromPrimaryStack(config.accountLinkingStack!);
+const pool = linking ?? primaryPoolReference(config.primaryPool!);
 
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
@@ -39,7 +39,6 @@ export const region = config.region;
 export const userPoolId = pool.userPoolId;
 export const clientId = pool.clientId;
 export const jwksUri = pool.jwksUri;
-export const accountLinkingStack = config.accountLinkingStack;
 
 // The primary only: what the Alexa developer console's Account Linking page takes (README.md).
 export const authorizationUri = linking?.authorizationUri;

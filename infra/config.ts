@@ -45,9 +45,15 @@ export interface StackConfig {
     featurePlan: FeaturePlan;
     /** Undefined: Cognito's own sender (about 50 emails a day). */
     email?: EmailSender;
-    /** Set on a secondary region stack: the fully qualified name of the primary stack. */
-    accountLinkingStack?: string;
+    /** Set on a secondary region stack: the primary's pool and client, whose tokens it verifies. */
+    primaryPool?: PrimaryPool;
     region: string;
+}
+
+/** The primary stack's pool and app client, as its userPoolId and clientId outputs give them. */
+export interface PrimaryPool {
+    userPoolId: string;
+    clientId: string;
 }
 
 /** Raw values as the engine hands them over: text, lists as JSON. */
@@ -69,7 +75,16 @@ const PRIMARY_ONLY_KEYS = [
     "emailFrom",
 ] as const;
 
-export const CONFIG_KEYS = ["alexaSkillId", ...PRIMARY_ONLY_KEYS, "accountLinkingStack"] as const;
+export const CONFIG_KEYS = ["alexaSkillId", ...PRIMARY_ONLY_KEYS, "primaryUserPoolId", "primaryClientId"] as const;
+
+/**
+ * Keys an earlier version declared: the engine still hands them over from a stack file, so one that
+ * is set gets a problem that says what replaced it rather than being silently ignored.
+ */
+const RETIRED_KEYS: Record<string, string> = {
+    accountLinkingStack: "a secondary stack now takes the primary's pool and client instead of reading its state (which held the client secret): " +
+        "set primaryUserPoolId and primaryClientId (README, \"One stack per Alexa region\")",
+};
 
 /** What Pulumi.yaml declares as each optional key's default, as the engine hands it over. */
 const DEFAULTS: Record<(typeof PRIMARY_ONLY_KEYS)[number], string> = {
@@ -108,7 +123,9 @@ const HOSTNAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 // Cognito serves custom domains through CloudFront, which takes certificates from us-east-1 only.
 const US_EAST_1_CERTIFICATE = /^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const SES_IDENTITY = /^arn:aws:ses:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:identity\/(.+)$/;
-const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+// Cognito's formats (UserPoolType Id: <region>_<id>; UserPoolClientType ClientId: [\w+]+, up to 128).
+const USER_POOL_ID = /^[a-z]{2}(?:-[a-z]+)+-\d_[0-9A-Za-z]+$/;
+const CLIENT_ID = /^[\w+]{1,128}$/;
 
 /**
  * The SES regions a user pool may send through, by the pool's region: its own, or one of the three
@@ -157,7 +174,8 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
             `${key} was not handed over by the Pulumi engine: run the program with this project's Pulumi.yaml, which declares it.`));
     }
     // On a secondary stack the pool settings are refused below if set, and otherwise unused.
-    const source: RawConfig = raw.accountLinkingStack ? { ...raw, ...DEFAULTS } : raw;
+    const secondary = raw.primaryUserPoolId !== "" || raw.primaryClientId !== "";
+    const source: RawConfig = secondary ? { ...raw, ...DEFAULTS } : raw;
     const text = (key: string): string => source[key]!;
     const optional = (key: string): string | undefined => text(key) || undefined;
     const list = (key: string): string[] => {
@@ -188,13 +206,26 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         return given as T;
     };
 
-    const accountLinkingStack = optional("accountLinkingStack");
-    if (accountLinkingStack !== undefined && !STACK_NAME.test(accountLinkingStack)) {
-        problem("accountLinkingStack", accountLinkingStack,
-            "it must be the primary stack's fully qualified name, <organization>/<project>/<stack> (`pulumi stack ls -a` shows it)",
-            "set accountLinkingStack organization/alexa-account-linking/dev");
+    for (const [key, replacement] of Object.entries(RETIRED_KEYS)) {
+        if (raw[key] !== undefined && raw[key] !== "") {
+            problem(key, raw[key], `it is no longer used; ${replacement}`, `rm ${key}`);
+        }
     }
-    const secondary = accountLinkingStack !== undefined;
+
+    let primaryPool: PrimaryPool | undefined;
+    if (secondary) {
+        const userPoolId = text("primaryUserPoolId");
+        const clientId = text("primaryClientId");
+        if (!USER_POOL_ID.test(userPoolId)) {
+            problem("primaryUserPoolId", userPoolId, "it must be the primary stack's userPoolId output, <region>_<id>, given together with primaryClientId",
+                'set primaryUserPoolId "$(pulumi stack output userPoolId --stack dev)"');
+        }
+        if (!CLIENT_ID.test(clientId)) {
+            problem("primaryClientId", clientId, "it must be the primary stack's clientId output, given together with primaryUserPoolId",
+                'set primaryClientId "$(pulumi stack output clientId --stack dev)"');
+        }
+        primaryPool = { userPoolId, clientId };
+    }
 
     const alexaSkillId = text("alexaSkillId");
     if (!SKILL_ID.test(alexaSkillId)) {
@@ -209,7 +240,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         for (const key of PRIMARY_ONLY_KEYS) {
             const given = raw[key] ?? DEFAULTS[key];
             if (given !== DEFAULTS[key]) {
-                problem(key, given, "only the primary stack uses it (this stack takes the pool from accountLinkingStack); set it there", `rm ${key}`);
+                problem(key, given, "only the primary stack uses it (this stack verifies the primary's tokens); set it there", `rm ${key}`);
             }
         }
     }
@@ -328,7 +359,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         mfa,
         featurePlan,
         email,
-        accountLinkingStack,
+        primaryPool,
         region: region!,
     });
 }
@@ -337,7 +368,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
 export function loadConfig(): StackConfig {
     const config = new pulumi.Config();
     const raw: RawConfig = {};
-    for (const key of CONFIG_KEYS) {
+    for (const key of [...CONFIG_KEYS, ...Object.keys(RETIRED_KEYS)]) {
         raw[key] = config.get(key);
     }
     return parseConfig(raw, new pulumi.Config("aws").get("region"));

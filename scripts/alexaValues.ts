@@ -18,9 +18,9 @@ export interface RegionEndpoint {
 
 /** The page as text: fields in the console's order, each with its value. */
 export function formatAlexaValues(outputs: StackOutputs, endpoints: RegionEndpoint[]): string {
-    if (typeof outputs.accountLinkingStack === "string" && outputs.accountLinkingStack !== "") {
-        throw new Error(`This is a secondary region stack: the Account Linking values are on the primary stack. ` +
-            `Run \`npm run alexa-values -- --stack ${outputs.accountLinkingStack}\`.`);
+    if (isSecondary(outputs)) {
+        throw new Error("This is a secondary region stack: the Account Linking values are on the primary stack, which holds the pool. " +
+            "Run `npm run alexa-values -- --stack <the primary stack>`.");
     }
     const text = (name: string) => {
         const value = outputs[name];
@@ -63,6 +63,11 @@ export function formatAlexaValues(outputs: StackOutputs, endpoints: RegionEndpoi
     return lines.join("\n");
 }
 
+/** A secondary region stack exports the pool it serves, but not the pool's linking values. */
+export function isSecondary(outputs: StackOutputs): boolean {
+    return outputs.authorizationUri === undefined && typeof outputs.userPoolId === "string";
+}
+
 /** The endpoints of every stack of this project that verifies tokens of the same pool. */
 export function endpointsOfPool(poolId: unknown, stacks: { stack: string; outputs: StackOutputs }[]): RegionEndpoint[] {
     return stacks
@@ -72,13 +77,19 @@ export function endpointsOfPool(poolId: unknown, stacks: { stack: string; output
 
 async function main() {
     const chosen = stackArgument(process.argv);
-    const outputs = await readStackOutputs(chosen);
+    let outputs = await readStackOutputs(chosen);
     const stacks: { stack: string; outputs: StackOutputs }[] = [];
     for (const stack of await listStacks()) {
         const found = await readStackOutputs(stack).catch(() => undefined);
         if (found) {
             stacks.push({ stack, outputs: found });
         }
+    }
+    // Run on a secondary stack, show its primary: the stack that serves the same pool and holds it.
+    const primary = isSecondary(outputs) ? stacks.find((s) => s.outputs.userPoolId === outputs.userPoolId && !isSecondary(s.outputs)) : undefined;
+    if (primary) {
+        console.log(`(${chosen ?? "the selected stack"} is a secondary region stack; showing its primary, ${primary.stack})\n`);
+        outputs = primary.outputs;
     }
     console.log(formatAlexaValues(outputs, endpointsOfPool(outputs.userPoolId, stacks)));
 }

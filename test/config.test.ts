@@ -5,7 +5,7 @@ import { EngineRefusal, loadProject } from "./support/pulumiEngine";
 import { asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
 
 const VALID: RawConfig = { alexaSkillId: SKILL_ID, alexaVendorId: VENDOR_ID };
-const SECONDARY: RawConfig = { alexaSkillId: SKILL_ID, accountLinkingStack: "acme/alexa-account-linking/dev" };
+const SECONDARY: RawConfig = { alexaSkillId: SKILL_ID, primaryUserPoolId: "us-east-1_AbCdEf123", primaryClientId: "4example5client6id7alexa89" };
 const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 const SES_DOMAIN = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
 
@@ -62,7 +62,7 @@ describe("stack configuration", () => {
         assert.deepEqual(config.extraCallbackUrls, []);
         assert.equal(config.domainPrefix, undefined);
         assert.equal(config.customDomain, undefined);
-        assert.equal(config.accountLinkingStack, undefined);
+        assert.equal(config.primaryPool, undefined);
         assert.ok(Object.isFrozen(config));
     });
 
@@ -202,8 +202,17 @@ describe("stack configuration", () => {
         assert.match(assertOneProblem({ ...VALID, emailFrom: "no-reply@example.com" }, "emailSourceArn"), /emailFrom needs an SES identity/);
     });
 
-    it("takes accountLinkingStack as a fully qualified stack name", () => {
-        assertOneProblem({ alexaSkillId: SKILL_ID, accountLinkingStack: "dev" }, "accountLinkingStack", "dev", "eu-west-1");
+    it("makes a stack secondary with the primary's pool and client IDs, given together and well-formed", () => {
+        assert.deepEqual(parse(SECONDARY, "eu-west-1").primaryPool, { userPoolId: "us-east-1_AbCdEf123", clientId: "4example5client6id7alexa89" });
+        assert.match(assertOneProblem({ ...SECONDARY, primaryClientId: undefined }, "primaryClientId", undefined, "eu-west-1"), /is not set.*stack output clientId --stack dev/);
+        assertOneProblem({ ...SECONDARY, primaryUserPoolId: undefined }, "primaryUserPoolId", undefined, "eu-west-1");
+        assertOneProblem({ ...SECONDARY, primaryUserPoolId: "AbCdEf123" }, "primaryUserPoolId", "AbCdEf123", "eu-west-1");
+        assertOneProblem({ ...SECONDARY, primaryClientId: "not a client id" }, "primaryClientId", "not a client id", "eu-west-1");
+    });
+
+    it("refuses accountLinkingStack, set by an earlier version, saying what replaced it", () => {
+        const problem = assertOneProblem({ ...SECONDARY, accountLinkingStack: "organization/alexa-account-linking/dev" }, "accountLinkingStack", "organization/alexa-account-linking/dev", "eu-west-1");
+        assert.match(problem, /no longer used.*primaryUserPoolId and primaryClientId.*Fix: pulumi config rm accountLinkingStack/);
     });
 
     it("accepts only the three regions where Alexa calls skill functions", () => {

@@ -90,6 +90,17 @@ describe("the engine preflight", function () {
         assert.ok(order >= 0, `launcher ${cli.join(".")} is older than @pulumi/pulumi ${sdk.join(".")}`);
     });
 
+    it("models the CLI's --path writes: a new list is padded, an existing one refuses a gap, leading zeros stay text", () => {
+        const stack: StackConfig = new Map();
+        applyConfigCommand(stack, PROJECT, pulumiCommands("pulumi config set --path 'extraCallbackUrls[1]' https://b.example.com")[0]);
+        assert.equal(stack.get(`${PROJECT}:extraCallbackUrls`)?.text, '[null,"https://b.example.com"]');
+        applyConfigCommand(stack, PROJECT, pulumiCommands("pulumi config set --path 'extraCallbackUrls[2]' https://c.example.com")[0]);
+        assert.throws(() => applyConfigCommand(stack, PROJECT, pulumiCommands("pulumi config set --path 'extraCallbackUrls[4]' x")[0]), /index out of range/);
+        applyConfigCommand(stack, PROJECT, pulumiCommands("pulumi config set --path 'limits.a' 0123")[0]);
+        applyConfigCommand(stack, PROJECT, pulumiCommands("pulumi config set --path 'limits.b' 123")[0]);
+        assert.deepEqual(JSON.parse(stack.get(`${PROJECT}:limits`)!.text), { a: "0123", b: 123 });
+    });
+
     it("names every missing key in the engine's own words", () => {
         const bare: Project = { name: PROJECT, config: { ...project.config, domainPrefix: { type: "string" }, customDomain: { type: "string" } } };
         assert.throws(() => mergeAndValidate(bare, "dev", new Map()), (err: Error) =>

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { accountLinkingRequest, accountLinkingRequestProblems } from "../infra/accountLinkingRequest";
 import { checkLinking, formatResults } from "../scripts/checkLinking";
-import { endpointsOfPool, formatAlexaValues } from "../scripts/alexaValues";
+import { endpointsOfPool, formatAlexaValues, isSecondary } from "../scripts/alexaValues";
 import { explainCliFailure } from "../scripts/stackOutputs";
 import { startCognitoEndpoints, CognitoSetup } from "./support/cognitoEndpoints";
 
@@ -177,8 +177,9 @@ describe("npm run alexa-values", () => {
     });
 
     it("sends a secondary region stack's user to the primary, which holds the linking values", () => {
-        const secondary = { region: "eu-west-1", userPoolId: outputs.userPoolId, clientId: outputs.clientId, skillEndpointArn: "arn:aws:lambda:eu-west-1:1:function:eu", accountLinkingStack: "organization/alexa-account-linking/dev" };
-        assert.throws(() => formatAlexaValues(secondary, []), /secondary region stack.*npm run alexa-values -- --stack organization\/alexa-account-linking\/dev/);
+        const secondary = { region: "eu-west-1", userPoolId: outputs.userPoolId, clientId: outputs.clientId, jwksUri: outputs.jwksUri, skillEndpointArn: "arn:aws:lambda:eu-west-1:1:function:eu" };
+        assert.ok(isSecondary(secondary) && !isSecondary(outputs));
+        assert.throws(() => formatAlexaValues(secondary, []), /secondary region stack.*npm run alexa-values -- --stack <the primary stack>/);
     });
 
     it("says to deploy when the stack lacks an output", () => {

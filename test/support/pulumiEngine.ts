@@ -158,14 +158,18 @@ function pathLeaf(text: string): unknown {
     if (text === "true" || text === "false") {
         return text === "true";
     }
-    return /^-?\d+$/.test(text) ? Number(text) : text;
+    // "0123" stays text: only what reads back the same as a number becomes one.
+    return /^-?(?:0|[1-9]\d*)$/.test(text) ? Number(text) : text;
 }
 
 function setAtPath(container: unknown, parts: PathPart[], leaf: unknown): unknown {
     const [head, ...rest] = parts;
     if (typeof head === "number") {
+        if (Array.isArray(container) && head > container.length) {
+            throw new EngineRefusal(`array index out of range: ${head} in a list of ${container.length}`);
+        }
         const list = Array.isArray(container) ? [...container] : [];
-        // An index past the end pads the list with nulls: `scopes[1]` on an absent key gives [null, v].
+        // On a new list an index past the end pads it with nulls: `scopes[1]` on an absent key gives [null, v].
         while (list.length < head) {
             list.push(null);
         }
@@ -217,6 +221,7 @@ export function applyConfigCommand(stack: StackConfig, projectName: string, word
         }
         setValue(stack, projectName, key, value, { path, secret });
     } else if (verb === "set-all") {
+        const pairs: { key: string; value: string; secret: boolean }[] = [];
         for (let i = 0; i < args.length; i += 2) {
             const flag = args[i];
             const pair = args[i + 1] ?? "";
@@ -224,7 +229,11 @@ export function applyConfigCommand(stack: StackConfig, projectName: string, word
             if ((flag !== "--plaintext" && flag !== "--secret") || at <= 0) {
                 throw new Error(`pulumi config set-all takes --plaintext or --secret before each key=value: ${words.join(" ")}`);
             }
-            setValue(stack, projectName, pair.slice(0, at), pair.slice(at + 1), { path, secret: flag === "--secret" });
+            pairs.push({ key: pair.slice(0, at), value: pair.slice(at + 1), secret: flag === "--secret" });
+        }
+        // The CLI applies every --plaintext pair, then every --secret pair.
+        for (const { key, value, secret } of [...pairs.filter((p) => !p.secret), ...pairs.filter((p) => p.secret)]) {
+            setValue(stack, projectName, key, value, { path, secret });
         }
     } else if (verb === "rm" && args.length === 1 && !path) {
         stack.delete(namespaced(projectName, args[0]));

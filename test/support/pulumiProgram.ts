@@ -11,7 +11,6 @@ export const PROJECT = "alexa-account-linking";
 export const ACCOUNT_ID = "123456789012";
 export const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 export const VENDOR_ID = "M2AAAAAAAAAAAA";
-export const PRIMARY_STACK = "organization/alexa-account-linking/dev";
 
 export interface RecordedResource {
     type: string;
@@ -42,7 +41,7 @@ export class ProgramFailed extends Error {
     }
 }
 
-/** What a primary stack exports, as a secondary stack's StackReference reads it. */
+/** What a primary stack exports (a secondary stack is given its userPoolId and clientId). */
 export const PRIMARY_OUTPUTS = {
     authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
     accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
@@ -57,7 +56,7 @@ export const PRIMARY_OUTPUTS = {
     region: "us-east-1",
 };
 
-function fakeState(type: string, name: string, inputs: Record<string, any>, region: string, primaryOutputs: Record<string, unknown>): { id: string; state: Record<string, any> } {
+function fakeState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
     const arnFor = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
     switch (type) {
         case "aws:cognito/userPool:UserPool": {
@@ -76,8 +75,6 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
-        case "pulumi:pulumi:StackReference":
-            return { id: inputs.name, state: { name: inputs.name, outputs: primaryOutputs, secretOutputNames: ["clientSecret", "accountLinkingRequest"] } };
         default:
             return { id: `${name}-id`, state: inputs };
     }
@@ -96,8 +93,6 @@ export interface RunOptions {
     fetched?: string[];
     /** The deploying account (default ACCOUNT_ID). */
     accountId?: string;
-    /** What the primary stack exports, as a secondary's StackReference reads it (default PRIMARY_OUTPUTS). */
-    primaryOutputs?: Record<string, unknown>;
 }
 
 /**
@@ -128,7 +123,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             const { id, state } = args.type === "pulumi-nodejs:dynamic:Resource" && args.inputs.jwksUrl !== undefined
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
-                : fakeState(args.type, args.name, args.inputs, region, options.primaryOutputs ?? PRIMARY_OUTPUTS);
+                : fakeState(args.type, args.name, args.inputs, region);
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", dependencies: [], urn: "" });
             return { id, state };
         },

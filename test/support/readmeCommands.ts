@@ -18,6 +18,12 @@ const PLACEHOLDERS: Record<string, string> = {
     "<new prefix>": "smartlamp-login-2",
 };
 
+/** What `$(npx pulumi stack output NAME --stack dev)` gives on a deployed primary stack. */
+const PRIMARY_STACK_OUTPUTS: Record<string, string> = {
+    userPoolId: "us-east-1_AbCdEf123",
+    clientId: "4example5client6id7alexa89",
+};
+
 export interface ReadmeCommands {
     /** `pulumi config ...` words (after `pulumi`), per stack, in the README's order. */
     steps: Map<string, string[][]>;
@@ -26,8 +32,16 @@ export interface ReadmeCommands {
 }
 
 function fillPlaceholders(word: string): string {
+    // A primary's output read by command substitution, as the region steps do.
+    const substituted = word.replace(/\$\((?:npx )?pulumi stack output (\w+) --stack [\w.-]+\)/g, (_, name: string) => {
+        const value = PRIMARY_STACK_OUTPUTS[name];
+        if (value === undefined) {
+            throw new Error(`README reads the primary's output ${name}, which test/support/readmeCommands.ts has no sample for`);
+        }
+        return value;
+    });
     // A placeholder is a few lower-case words in angle brackets; "Name <a@example.com>" is not one.
-    return word.replace(/<[a-z ]+>/g, (placeholder) => {
+    return substituted.replace(/<[a-z ]+>/g, (placeholder) => {
         const value = PLACEHOLDERS[placeholder];
         if (value === undefined) {
             throw new Error(`README placeholder ${placeholder} has no sample value in test/support/readmeCommands.ts`);
