@@ -3,12 +3,14 @@
 import { AccountLinking, LinkingValues } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
-import { loadConfig } from "./infra/config";
+import { loadConfig, loadSmapiConfig } from "./infra/config";
 import { handedOverJwks } from "./infra/poolJwks";
 import { linkingFromPrimaryStack } from "./infra/primaryStack";
+import { SkillConfiguration } from "./infra/skillConfiguration";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
 const config = loadConfig();
+const smapi = loadSmapiConfig();
 
 const linking: LinkingValues = config.accountLinkingStack
     ? linkingFromPrimaryStack(config.accountLinkingStack)
@@ -31,6 +33,23 @@ const skill = new SkillEndpoint("smartlamp", {
     poolJwks: handedOverJwks(linking.userPoolId),
 });
 
+// The same values as the body of `ask smapi update-account-linking-info` (README.md).
+const linkingRequest = linkingRequestBody(linking);
+
+// With the three smapi* values, `pulumi up` sets this region's endpoint in the skill manifest and,
+// on the primary, the account linking: nothing to paste (README.md, "Deploy").
+if (smapi) {
+    new SkillConfiguration("alexa-skill", {
+        alexaSkillId: config.alexaSkillId,
+        awsRegion: config.region,
+        endpointArn: skill.arn,
+        invokePermission: skill.permission,
+        primary: !config.accountLinkingStack,
+        accountLinkingRequest: config.accountLinkingStack ? undefined : linkingRequest,
+        smapi,
+    });
+}
+
 // What the Alexa developer console's Account Linking page and skill endpoint take (README.md).
 export const authorizationUri = linking.authorizationUri;
 export const accessTokenUri = linking.accessTokenUri;
@@ -41,8 +60,7 @@ export const alexaRedirectUrls = linking.alexaRedirectUrls;
 export const accessTokenValidityMinutes = linking.accessTokenValidityMinutes;
 export const refreshTokenValidityDays = linking.refreshTokenValidityDays;
 export const jwksUri = linking.jwksUri;
-// The same values as the body of `ask smapi update-account-linking-info` (README.md).
-export const accountLinkingRequest = linkingRequestBody(linking);
+export const accountLinkingRequest = linkingRequest;
 export const skillEndpointArn = skill.arn;
 export const userPoolId = linking.userPoolId;
 export const region = config.region;

@@ -6,6 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { jwksOf, newSigningKey } from "./tokens";
 
 export const PROJECT = "alexa-account-linking";
+/** How a secret travels to the engine (pulumi/pulumi sdk/nodejs/runtime/rpc.ts, specialSigKey and specialSecretSig). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const ACCOUNT_ID = "123456789012";
 export const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 export const VENDOR_ID = "M2AAAAAAAAAAAA";
@@ -20,6 +23,9 @@ export interface RecordedResource {
     parent: string;
     dependencies: string[];
     urn: string;
+    /** Top-level inputs that reached the engine as secrets. */
+    secretInputs: string[];
+    additionalSecretOutputs: string[];
 }
 
 export interface ProgramRun {
@@ -91,6 +97,8 @@ export interface RunOptions {
     jwksRead?: "ok" | "fail";
     /** Collects the URLs the program fetched. */
     fetched?: string[];
+    /** Keys stored with `pulumi config set --secret` (without the project prefix). */
+    secretKeys?: string[];
 }
 
 const PROGRAM_MODULES = ["index.ts", "infra"].map((p) => path.resolve(__dirname, "../..", p));
@@ -105,7 +113,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     await pulumi.runtime.setMocks({
         newResource(args) {
             const { id, state } = fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, parent: "", dependencies: [], urn: "" });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, parent: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {
@@ -128,6 +136,10 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     urn: res?.getUrn?.() ?? "",
+                    secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, any>)
+                        .filter(([, value]) => value?.[SECRET_SIG] === SECRET_VALUE_SIG)
+                        .map(([key]) => key),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
                 });
             }
             callback(err, res);
@@ -137,7 +149,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     for (const [key, value] of Object.entries(config)) {
         all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
     }
-    pulumi.runtime.setAllConfig(all);
+    pulumi.runtime.setAllConfig(all, (options.secretKeys ?? []).map((key) => (key.includes(":") ? key : `${PROJECT}:${key}`)));
 
     for (const id of Object.keys(require.cache)) {
         if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {

@@ -1,0 +1,99 @@
+// The Alexa skill configured by `pulumi up` itself, through the Skill Management API, instead of by
+// pasting values into the developer console: this stack's Smart Home endpoint in the skill manifest
+// and, on the primary stack, the skill's account linking. Used only when the three smapi* config
+// values are set (README, "Deploy").
+//
+// Order, as Alexa needs it:
+// 1. the Lambda permission for the skill exists (SMAPI refuses, as a FAILED manifest update, an
+//    endpoint that Alexa cannot invoke);
+// 2. the manifest holds the endpoint;
+// 3. then account linking, since a manifest update can reset the account-linking settings.
+import * as pulumi from "@pulumi/pulumi";
+import type { AccountLinkingRequest } from "./accountLinkingRequest";
+import { SkillAccountLinkingProvider, SkillEndpointProvider } from "./skillProviders";
+
+/** Where SMAPI and Login with Amazon answer (developer.amazon.com/docs/alexa/smapi/get-access-token-smapi.html). */
+export const AMAZON_ENDPOINTS = Object.freeze({
+    smapiBase: "https://api.amazonalexa.com",
+    lwaTokenUrl: "https://api.amazon.com/auth/o2/token",
+});
+
+export interface SmapiCredentialInputs {
+    clientId: pulumi.Output<string>;
+    clientSecret: pulumi.Output<string>;
+    refreshToken: pulumi.Output<string>;
+}
+
+export interface SkillConfigurationArgs {
+    alexaSkillId: string;
+    /** This stack's AWS region (us-east-1, eu-west-1 or us-west-2). */
+    awsRegion: string;
+    /** The skill function's ARN. */
+    endpointArn: pulumi.Input<string>;
+    /** The Lambda permission that lets the skill invoke the function: written before the endpoint. */
+    invokePermission: pulumi.Resource;
+    /** The primary stack owns the default endpoint and the account linking. */
+    primary: boolean;
+    /** The account-linking request body (a secret); used on the primary stack only. */
+    accountLinkingRequest?: pulumi.Input<AccountLinkingRequest>;
+    smapi: SmapiCredentialInputs;
+    /** Amazon's endpoints by default; the tests point them at a local stand-in. */
+    endpoints?: { smapiBase: string; lwaTokenUrl: string };
+}
+
+const SECRET_OUTPUTS = ["credentials", "accountLinkingRequest"];
+
+/** One region's Smart Home endpoint entries in the skill manifest. */
+export class SkillManifestEndpoint extends pulumi.dynamic.Resource {
+    declare readonly alexaRegion: pulumi.Output<string>;
+    declare readonly liveRegionUri: pulumi.Output<string>;
+    constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
+        super(new SkillEndpointProvider(), name, { alexaRegion: undefined, liveRegionUri: undefined, ...args },
+            { ...opts, additionalSecretOutputs: SECRET_OUTPUTS }, undefined, "SkillManifestEndpoint");
+    }
+}
+
+/** The skill's account linking, development stage. */
+export class SkillAccountLinking extends pulumi.dynamic.Resource {
+    declare readonly drift: pulumi.Output<string[]>;
+    constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
+        super(new SkillAccountLinkingProvider(), name, { drift: undefined, ...args },
+            { ...opts, additionalSecretOutputs: SECRET_OUTPUTS }, undefined, "SkillAccountLinking");
+    }
+}
+
+export class SkillConfiguration extends pulumi.ComponentResource {
+    readonly endpoint: SkillManifestEndpoint;
+    readonly accountLinking?: SkillAccountLinking;
+
+    constructor(name: string, args: SkillConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("smartlamp:alexa:SkillConfiguration", name, {}, opts);
+
+        const endpoints = args.endpoints ?? AMAZON_ENDPOINTS;
+        const connection = {
+            // One secret object: the provider gets it in each call, the state keeps it encrypted.
+            credentials: pulumi.secret(pulumi.all([args.smapi.clientId, args.smapi.clientSecret, args.smapi.refreshToken])
+                .apply(([clientId, clientSecret, refreshToken]) => ({ clientId, clientSecret, refreshToken }))),
+            smapiBase: endpoints.smapiBase,
+            lwaTokenUrl: endpoints.lwaTokenUrl,
+        };
+
+        this.endpoint = new SkillManifestEndpoint(`${name}-endpoint`, {
+            ...connection,
+            skillId: args.alexaSkillId,
+            awsRegion: args.awsRegion,
+            endpointUri: args.endpointArn,
+            isDefault: args.primary,
+        }, { parent: this, dependsOn: [args.invokePermission] });
+
+        if (args.primary && args.accountLinkingRequest !== undefined) {
+            this.accountLinking = new SkillAccountLinking(`${name}-account-linking`, {
+                ...connection,
+                skillId: args.alexaSkillId,
+                accountLinkingRequest: pulumi.secret(args.accountLinkingRequest),
+            }, { parent: this, dependsOn: [this.endpoint] });
+        }
+
+        this.registerOutputs({ alexaRegion: this.endpoint.alexaRegion });
+    }
+}
