@@ -9,9 +9,11 @@
 // - the credentials reach the provider as inputs: secret in the program, kept secret in the state
 //   (`additionalSecretOutputs`, and the engine marks outputs secret whose input was: pulumi/pulumi
 //   pkg/resource/plugin/provider_plugin.go, annotateSecrets, as this host does not accept secrets);
-// - `diff` compares the stack's inputs with the last state and calls nothing: `pulumi preview` shows
-//   the managed fields that would change and writes nothing (the engine calls Create, Update and
-//   Delete only in `up`/`destroy`; the dynamic host does not support previews of them).
+// - `check` and `diff` compare the stack's inputs with the last state and call nothing: `pulumi
+//   preview` shows the managed fields that would change and writes nothing. During a preview the
+//   engine does not call Create or Update of a provider that does not declare preview support
+//   (pulumi/pulumi pkg/resource/plugin/provider_plugin.go: `!pcfg.supportsPreview` returns the
+//   inputs), and the dynamic host declares none (sdk/nodejs/cmd/dynamic-provider, configure).
 import type * as pulumi from "@pulumi/pulumi";
 import type { AccountLinkingRequest } from "./accountLinkingRequest";
 import { alexaRegionCode, managedValues, ManagedEndpoint } from "./skillManifest";

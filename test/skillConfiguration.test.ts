@@ -38,8 +38,9 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
         let run: ProgramRun;
         let endpoint: RecordedResource;
         let linking: RecordedResource;
+        const fetched: string[] = [];
         before(async () => {
-            run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG }, "dev", { secretKeys: SMAPI_KEYS });
+            run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG }, "dev", { secretKeys: SMAPI_KEYS, fetched });
             endpoint = run.one(ENDPOINT);
             linking = run.one(LINKING);
         });
@@ -51,6 +52,10 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
             assert.equal(endpoint.inputs.isDefault, true);
             assert.equal(endpoint.inputs.smapiBase, "https://api.amazonalexa.com");
             assert.equal(endpoint.inputs.lwaTokenUrl, "https://api.amazon.com/auth/o2/token");
+        });
+
+        it("calls neither SMAPI nor LWA while the program runs (only the providers do, in up, refresh and destroy)", () => {
+            assert.deepEqual(fetched, ["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json"]);
         });
 
         it("writes the manifest after the Lambda permission exists, and account linking after the manifest", () => {
