@@ -10,7 +10,7 @@
 // 3. then account linking, since a manifest update can reset the account-linking settings.
 import * as pulumi from "@pulumi/pulumi";
 import type { AccountLinkingRequest } from "./accountLinkingRequest";
-import { SkillAccountLinkingProvider, SkillEndpointProvider } from "./skillProviders";
+import { SkillAccountLinkingProvider, SkillEndpointProvider, SkillMessagingCredentialsProvider } from "./skillProviders";
 
 /** Where SMAPI and Login with Amazon answer (developer.amazon.com/docs/alexa/smapi/get-access-token-smapi.html). */
 export const AMAZON_ENDPOINTS = Object.freeze({
@@ -37,11 +37,15 @@ export interface SkillConfigurationArgs {
     /** The account-linking request body (a secret); used on the primary stack only. */
     accountLinkingRequest?: pulumi.Input<AccountLinkingRequest>;
     smapi: SmapiCredentialInputs;
+    /**
+     * Read the skill's messaging credentials (Alexa Client ID and Secret) for sending events, when
+     * they are not configured (issue 11's alexaClientId/alexaClientSecret): see `messagingCredentials`.
+     */
+    readMessagingCredentials?: boolean;
     /** Amazon's endpoints by default; the tests point them at a local stand-in. */
     endpoints?: { smapiBase: string; lwaTokenUrl: string };
 }
 
-const SECRET_OUTPUTS = ["credentials", "accountLinkingRequest"];
 
 /** One region's Smart Home endpoint entries in the skill manifest. */
 export class SkillManifestEndpoint extends pulumi.dynamic.Resource {
@@ -49,7 +53,7 @@ export class SkillManifestEndpoint extends pulumi.dynamic.Resource {
     declare readonly liveRegionUri: pulumi.Output<string>;
     constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
         super(new SkillEndpointProvider(), name, { alexaRegion: undefined, liveRegionUri: undefined, ...args },
-            { ...opts, additionalSecretOutputs: SECRET_OUTPUTS }, undefined, "SkillManifestEndpoint");
+            { ...opts, additionalSecretOutputs: ["credentials"] }, undefined, "SkillManifestEndpoint");
     }
 }
 
@@ -58,13 +62,25 @@ export class SkillAccountLinking extends pulumi.dynamic.Resource {
     declare readonly drift: pulumi.Output<string[]>;
     constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
         super(new SkillAccountLinkingProvider(), name, { drift: undefined, ...args },
-            { ...opts, additionalSecretOutputs: SECRET_OUTPUTS }, undefined, "SkillAccountLinking");
+            { ...opts, additionalSecretOutputs: ["credentials", "accountLinkingRequest"] }, undefined, "SkillAccountLinking");
+    }
+}
+
+/** The skill's messaging credentials, read through SMAPI; both outputs are secrets. */
+export class SkillMessagingCredentials extends pulumi.dynamic.Resource {
+    declare readonly alexaClientId: pulumi.Output<string>;
+    declare readonly alexaClientSecret: pulumi.Output<string>;
+    constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
+        super(new SkillMessagingCredentialsProvider(), name, { alexaClientId: undefined, alexaClientSecret: undefined, ...args },
+            { ...opts, additionalSecretOutputs: ["credentials", "alexaClientId", "alexaClientSecret"] }, undefined, "SkillMessagingCredentials");
     }
 }
 
 export class SkillConfiguration extends pulumi.ComponentResource {
     readonly endpoint: SkillManifestEndpoint;
     readonly accountLinking?: SkillAccountLinking;
+    /** With `readMessagingCredentials`: the Alexa Client ID and Secret for the event gateway, as secrets. */
+    readonly messagingCredentials?: SkillMessagingCredentials;
 
     constructor(name: string, args: SkillConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:alexa:SkillConfiguration", name, {}, opts);
@@ -91,6 +107,14 @@ export class SkillConfiguration extends pulumi.ComponentResource {
                 ...connection,
                 skillId: args.alexaSkillId,
                 accountLinkingRequest: pulumi.secret(args.accountLinkingRequest),
+            }, { parent: this, dependsOn: [this.endpoint] });
+        }
+
+        if (args.readMessagingCredentials) {
+            // After the manifest: the credentials exist once the manifest asks for a permission.
+            this.messagingCredentials = new SkillMessagingCredentials(`${name}-messaging-credentials`, {
+                ...connection,
+                skillId: args.alexaSkillId,
             }, { parent: this, dependsOn: [this.endpoint] });
         }
 

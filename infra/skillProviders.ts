@@ -19,7 +19,8 @@ import type { AccountLinkingRequest } from "./accountLinkingRequest";
 import { alexaRegionCode, managedValues, ManagedEndpoint } from "./skillManifest";
 import { linkingAsSeen, linkingDifferences } from "./skillLinking";
 import {
-    applyEndpoint, defaultTiming, readAccountLinking, readManifest, removeEndpoint, SmapiCredentials, smapiSession, SmapiTiming, writeAccountLinking,
+    applyEndpoint, defaultTiming, readAccountLinking, readManifest, readMessagingCredentials, removeEndpoint, SmapiCredentials, smapiSession, SmapiTiming,
+    writeAccountLinking,
 } from "./smapiClient";
 
 export interface SmapiConnection {
@@ -57,6 +58,16 @@ export interface SkillAccountLinkingInputs extends SmapiConnection {
 export interface SkillAccountLinkingOutputs extends SkillAccountLinkingInputs {
     /** The fields SMAPI showed different from the stack's at the last refresh (empty: none). */
     drift: string[];
+}
+
+export interface SkillMessagingCredentialsInputs extends SmapiConnection {
+    skillId: string;
+}
+
+export interface SkillMessagingCredentialsOutputs extends SkillMessagingCredentialsInputs {
+    /** The skill's Alexa Client ID and Secret (the console's Permissions page), for sending events. */
+    alexaClientId: string;
+    alexaClientSecret: string;
 }
 
 /** The values Pulumi passes for outputs not known during a preview (pulumi/pulumi sdk/nodejs/runtime/rpc.ts, unknownValue). */
@@ -207,6 +218,47 @@ export class SkillAccountLinkingProvider implements pulumi.dynamic.ResourceProvi
     }
 
     /** The skill keeps its account linking: removing it would unlink no one but stop every new link. */
+    async delete(): Promise<void> {
+        return;
+    }
+}
+
+/**
+ * The skill's messaging credentials, read (never written) through SMAPI, so that a stack sending
+ * Alexa events needs no Alexa Client ID and Secret pasted into its config. A refresh reads them
+ * again (a secret rotated in the console); a destroy leaves the skill as it is.
+ */
+export class SkillMessagingCredentialsProvider implements pulumi.dynamic.ResourceProvider<SkillMessagingCredentialsInputs, SkillMessagingCredentialsOutputs> {
+    constructor(private readonly timing?: Partial<SmapiTiming>) {}
+
+    async check(_olds: SkillMessagingCredentialsInputs, news: SkillMessagingCredentialsInputs): Promise<pulumi.dynamic.CheckResult<SkillMessagingCredentialsInputs>> {
+        return { inputs: news, failures: connectionFailures(news) };
+    }
+
+    async diff(_id: string, olds: SkillMessagingCredentialsOutputs, news: SkillMessagingCredentialsInputs): Promise<pulumi.dynamic.DiffResult> {
+        const replaces = same(olds.skillId, news.skillId) ? [] : ["skillId"];
+        const changed = (["credentials", "smapiBase", "lwaTokenUrl"] as const).filter((key) => !same(olds[key], news[key]));
+        return { changes: replaces.length > 0 || changed.length > 0, replaces, deleteBeforeReplace: false };
+    }
+
+    private async fetch(inputs: SkillMessagingCredentialsInputs): Promise<SkillMessagingCredentialsOutputs> {
+        const session = smapiSession(inputs.skillId, inputs.credentials, inputs, timingOf(this.timing));
+        const messaging = await readMessagingCredentials(session);
+        return { ...inputs, alexaClientId: messaging.clientId, alexaClientSecret: messaging.clientSecret };
+    }
+
+    async create(inputs: SkillMessagingCredentialsInputs): Promise<pulumi.dynamic.CreateResult<SkillMessagingCredentialsOutputs>> {
+        return { id: `${inputs.skillId}/credentials`, outs: await this.fetch(inputs) };
+    }
+
+    async read(id: string, state?: SkillMessagingCredentialsOutputs): Promise<pulumi.dynamic.ReadResult<SkillMessagingCredentialsOutputs>> {
+        return { id, props: await this.fetch(knownState(id, state)) };
+    }
+
+    async update(_id: string, _olds: SkillMessagingCredentialsOutputs, news: SkillMessagingCredentialsInputs): Promise<pulumi.dynamic.UpdateResult<SkillMessagingCredentialsOutputs>> {
+        return { outs: await this.fetch(news) };
+    }
+
     async delete(): Promise<void> {
         return;
     }

@@ -258,7 +258,11 @@ export async function writeAccountLinking(session: SmapiSession, request: unknow
 
 /** The skill's messaging credentials (the console's Permissions page: Alexa Client ID and Secret). */
 export async function readMessagingCredentials(session: SmapiSession): Promise<{ clientId: string; clientSecret: string }> {
-    const answer = await session.request("GET", skillPath(session.skillId, "credentials"), "read the skill's messaging credentials");
+    const answer = await session.request("GET", skillPath(session.skillId, "credentials"), "read the skill's messaging credentials", { accept: [200, 404] });
+    if (answer.status === 404) {
+        throw new Error(`SMAPI has no messaging credentials for ${session.skillId} (HTTP 404): a skill gets them with a permission in its manifest; ` +
+            'turn on "Send Alexa Events" on the skill\'s Permissions page in the console (and check alexaSkillId), then run `npx pulumi up` again.');
+    }
     const credentials = (answer.body as { skillMessagingCredentials?: { clientId?: unknown; clientSecret?: unknown } } | undefined)?.skillMessagingCredentials;
     if (typeof credentials?.clientId !== "string" || typeof credentials.clientSecret !== "string") {
         throw new Error(`SMAPI answered without messaging credentials for ${session.skillId}: turn on "Send Alexa Events" on the skill's Permissions page in the console, then run \`npx pulumi up\` again.`);

@@ -208,7 +208,7 @@ export async function checkSkillThroughSmapi(outputs: StackOutputs, options: Sma
             results.push(fields.length === 0
                 ? { name: linkingName, ok: true, detail: "every field SMAPI shows matches (the client secret is not readable through SMAPI; the token check tests it)" }
                 : { name: linkingName, ok: false, detail: fields.map((f) => `${f}: the skill has ${show(live[f])}, the stack ${show(request[f])}`).join("; ") +
-                    ". Someone changed it in the console: run `npx pulumi up` on the primary stack to set it again." });
+                    ". Someone changed it in the console: run `npx pulumi up --refresh` on the primary stack to set it again (a plain `up` compares with its last state only)." });
         }
     } catch (err) {
         results.push({ name: linkingName, ok: false, detail: err instanceof Error ? err.message : String(err) });
@@ -222,12 +222,12 @@ export async function checkSkillThroughSmapi(outputs: StackOutputs, options: Sma
             const name = `the skill's ${region} endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
             results.push(live.regionUri === endpoint.arn
                 ? { name, ok: true, detail: endpoint.arn }
-                : { name, ok: false, detail: `the manifest has ${live.regionUri ?? "no endpoint"} for ${region}: run \`npx pulumi up --stack ${endpoint.stack}\` (or paste ${endpoint.arn} into the console).` });
+                : { name, ok: false, detail: `the manifest has ${live.regionUri ?? "no endpoint"} for ${region}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\` (or paste ${endpoint.arn} into the console).` });
             if (endpoint.region === PRIMARY_REGION) {
                 const defaultName = `the skill's default endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
                 results.push(live.defaultUri === endpoint.arn
                     ? { name: defaultName, ok: true, detail: endpoint.arn }
-                    : { name: defaultName, ok: false, detail: `the manifest has ${live.defaultUri ?? "no default endpoint"}: run \`npx pulumi up --stack ${endpoint.stack}\`.` });
+                    : { name: defaultName, ok: false, detail: `the manifest has ${live.defaultUri ?? "no default endpoint"}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\`.` });
             }
         }
     } catch (err) {

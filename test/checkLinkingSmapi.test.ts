@@ -62,7 +62,7 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         assert.equal(result.ok, false);
         assert.match(result.detail, /accessTokenScheme: the skill has "REQUEST_BODY_CREDENTIALS", the stack "HTTP_BASIC"/);
         assert.match(result.detail, /scopes: the skill has \["openid","email"\], the stack \["openid"\]/);
-        assert.match(result.detail, /npx pulumi up/);
+        assert.match(result.detail, /npx pulumi up --refresh/);
         printedWithoutSecrets(result.detail);
     });
 
@@ -71,8 +71,8 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.endpoint.uri = "arn:aws:lambda:us-east-1:123456789012:function:old";
         const failed = (await checkSkillThroughSmapi(OUTPUTS, options)).filter((r) => !r.ok);
         assert.deepEqual(failed.map((r) => r.detail), [
-            "the manifest has arn:aws:lambda:us-east-1:123456789012:function:old: run `npx pulumi up --stack dev`.",
-            `the manifest has no endpoint for EU: run \`npx pulumi up --stack dev-eu\` (or paste ${EU} into the console).`,
+            "the manifest has arn:aws:lambda:us-east-1:123456789012:function:old: run `npx pulumi up --refresh --stack dev`.",
+            `the manifest has no endpoint for EU: run \`npx pulumi up --refresh --stack dev-eu\` (or paste ${EU} into the console).`,
         ]);
     });
 

@@ -75,9 +75,8 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
             assert.deepEqual(endpoint.secretInputs, ["credentials"]);
             assert.deepEqual([...linking.secretInputs].sort(), ["accountLinkingRequest", "credentials"]);
             assert.deepEqual(unwrap(endpoint.inputs.credentials), STAND_IN_CREDENTIALS);
-            for (const resource of [endpoint, linking]) {
-                assert.deepEqual([...resource.additionalSecretOutputs].sort(), ["accountLinkingRequest", "credentials"]);
-            }
+            assert.deepEqual(endpoint.additionalSecretOutputs, ["credentials"]);
+            assert.deepEqual([...linking.additionalSecretOutputs].sort(), ["accountLinkingRequest", "credentials"]);
             for (const [name, value] of Object.entries(run.outputs)) {
                 const text = JSON.stringify(value);
                 assert.ok(!text.includes(STAND_IN_CREDENTIALS.refreshToken) && !text.includes(STAND_IN_CREDENTIALS.clientSecret), `stack output ${name} holds an SMAPI secret`);
@@ -161,6 +160,19 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
 
     describe("the three config values", () => {
         const secret = () => true;
+
+        it("are declared in Pulumi.yaml as the engine accepts optional keys: a default of \"\", and not `secret: true`", () => {
+            // The engine requires every declared key without a default, and refuses a plain-text
+            // default for a key declared secret (pulumi/pulumi sdk/go/common/workspace/config.go).
+            const text = fs.readFileSync(path.resolve(__dirname, "../Pulumi.yaml"), "utf8");
+            for (const key of SMAPI_KEYS) {
+                const block = new RegExp(`^  ${key}:\\n((?:    .*\\n?)+)`, "m").exec(text)?.[1];
+                assert.ok(block, `${key} is not declared`);
+                assert.match(block, /^    type: string$/m, key);
+                assert.match(block, /^    default: ""$/m, key);
+                assert.doesNotMatch(block, /secret:/, key);
+            }
+        });
 
         it("are all unset, or all set", () => {
             assert.equal(parseSmapiConfig({ smapiClientId: "", smapiClientSecret: "", smapiRefreshToken: "" }, secret), undefined);

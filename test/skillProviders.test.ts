@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import { accountLinkingRequest } from "../infra/accountLinkingRequest";
-import { SkillAccountLinkingInputs, SkillAccountLinkingProvider, SkillEndpointInputs, SkillEndpointOutputs, SkillEndpointProvider } from "../infra/skillProviders";
+import {
+    SkillAccountLinkingInputs, SkillAccountLinkingProvider, SkillEndpointInputs, SkillEndpointOutputs, SkillEndpointProvider, SkillMessagingCredentialsProvider,
+} from "../infra/skillProviders";
 import { readMessagingCredentials, smapiSession, SmapiTiming } from "../infra/smapiClient";
 import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
@@ -288,6 +290,20 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
         assert.deepEqual(await readMessagingCredentials(session), { clientId: "amzn1.application-oa2-client.events", clientSecret: "events-client-secret-value" });
         smapi.skills.get(SKILL_ID)!.messagingCredentials = undefined;
         const error = await failureOf(readMessagingCredentials(session));
-        assert.match(error.message, /404/);
+        assert.match(error.message, /no messaging credentials .*HTTP 404.*"Send Alexa Events"/);
+    });
+
+    it("the messaging-credentials resource reads them on create and again on refresh, and writes nothing", async () => {
+        const provider = new SkillMessagingCredentialsProvider(TIMING);
+        const inputs = { skillId: SKILL_ID, credentials: { ...STAND_IN_CREDENTIALS }, ...smapi.endpoints };
+        const { id, outs } = await provider.create(inputs);
+        assert.equal(id, `${SKILL_ID}/credentials`);
+        assert.equal(outs!.alexaClientId, "amzn1.application-oa2-client.events");
+        assert.equal(outs!.alexaClientSecret, "events-client-secret-value");
+        smapi.skills.get(SKILL_ID)!.messagingCredentials = { clientId: "amzn1.application-oa2-client.events", clientSecret: "rotated-in-the-console" };
+        assert.equal((await provider.read(id, outs!)).props!.alexaClientSecret, "rotated-in-the-console");
+        assert.equal((await provider.diff(id, outs!, inputs)).changes, false);
+        await provider.delete();
+        assert.equal(smapi.writes().length, 0);
     });
 });
