@@ -96,6 +96,16 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
         });
     });
 
+    it("builds its providers from modules that keep no module-level mutable state", () => {
+        // Pulumi serializes what the providers reach with its value at deploy time, as for the skill function.
+        for (const file of ["skillProviders.ts", "smapiClient.ts", "skillManifest.ts", "skillLinking.ts", "smapiErrors.ts"]) {
+            const text = fs.readFileSync(path.resolve(__dirname, "../infra", file), "utf8");
+            assert.doesNotMatch(text, /^(export )?(let|var) /m, `${file} has a module-level let/var`);
+            assert.doesNotMatch(text, /^(export )?const \w+ = new (Map|Set|WeakMap)\b/m, `${file} has a module-level collection`);
+            assert.doesNotMatch(text, /^import (?!type )[^;]*"@pulumi\/pulumi"/m, `${file} loads the Pulumi SDK`);
+        }
+    });
+
     describe("on a secondary stack", () => {
         it("sets only its own region's endpoint and leaves account linking and the default endpoint to the primary", async () => {
             const run = await runProgram({ ...SECONDARY_CONFIG, ...SMAPI_CONFIG }, "dev-eu", { secretKeys: SMAPI_KEYS });
@@ -133,10 +143,15 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
             });
         }
 
-        it("creates the primary's endpoint and account linking from the stack's inputs, then a secondary's, in a skill with nothing set", async () => {
+        it("leaves a skill with nothing set linked and pointing at the three stacks' functions after their up (primary, then Europe, then Far East)", async () => {
             const primary = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG }, "dev", { secretKeys: SMAPI_KEYS });
-            const secondary = await runProgram({ ...SECONDARY_CONFIG, ...SMAPI_CONFIG }, "dev-eu", { secretKeys: SMAPI_KEYS });
+            const europe = await runProgram({ ...SECONDARY_CONFIG, ...SMAPI_CONFIG }, "dev-eu", { secretKeys: SMAPI_KEYS });
+            const farEast = await runProgram({ ...SECONDARY_CONFIG, "aws:region": "us-west-2", ...SMAPI_CONFIG }, "dev-fe", { secretKeys: SMAPI_KEYS });
             smapi.addSkill(SKILL_ID, { manifest: { apis: { smartHome: { protocolVersion: "3" } } } });
+            // Alexa accepts an endpoint only when its function lets this skill invoke it: the stacks' permissions.
+            smapi.invocable = new Set([primary, europe, farEast]
+                .filter((run) => run.one(PERMISSION).inputs.eventSourceToken === SKILL_ID && run.one(PERMISSION).inputs.principal === "alexa-connectedhome.amazon.com")
+                .map((run) => run.outputs.skillEndpointArn as string));
             const inputsOf = (resource: RecordedResource) => {
                 const inputs: Record<string, unknown> = {};
                 for (const [key, value] of Object.entries(resource.inputs)) {
@@ -146,14 +161,16 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
                 }
                 return { ...inputs, ...smapi.endpoints };
             };
-            for (const resource of [primary.one(ENDPOINT), primary.one(LINKING), secondary.one(ENDPOINT)]) {
+            for (const resource of [primary.one(ENDPOINT), primary.one(LINKING), europe.one(ENDPOINT), farEast.one(ENDPOINT)]) {
                 const outcome = JSON.parse(await callInFreshProcess(resource.inputs.__provider, "create", [inputsOf(resource)]));
                 assert.ok(typeof outcome.id === "string" && outcome.id.startsWith(SKILL_ID), outcome.id);
             }
             const smartHome = smapi.manifestOf(SKILL_ID).manifest.apis.smartHome;
             assert.equal(smartHome.endpoint.uri, primary.outputs.skillEndpointArn);
             assert.equal(smartHome.regions.NA.endpoint.uri, primary.outputs.skillEndpointArn);
-            assert.equal(smartHome.regions.EU.endpoint.uri, secondary.outputs.skillEndpointArn);
+            assert.equal(smartHome.regions.EU.endpoint.uri, europe.outputs.skillEndpointArn);
+            assert.equal(smartHome.regions.FE.endpoint.uri, farEast.outputs.skillEndpointArn);
+            assert.deepEqual(Object.keys(smartHome.regions).sort(), ["EU", "FE", "NA"]);
             assert.deepEqual(smapi.skills.get(SKILL_ID)!.accountLinking, (primary.outputs.accountLinkingRequest as any).accountLinkingRequest);
         });
     });

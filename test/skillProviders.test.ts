@@ -194,6 +194,12 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.deepEqual((await endpoint.diff("id", outs!, { ...inputs, skillId: "amzn1.ask.skill.00000000-0000-0000-0000-000000000000" })).replaces, ["skillId"]);
         });
 
+        it("accept a function ARN not known yet (a preview of a new stack)", async () => {
+            const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            const result = await endpoint.check(endpointInputs("eu-west-1"), endpointInputs("eu-west-1", { endpointUri: unknown }));
+            assert.deepEqual(result.failures, []);
+        });
+
         it("refuses a function ARN of another region and empty credentials, naming the config key to set", async () => {
             const result = await endpoint.check(endpointInputs("eu-west-1"), endpointInputs("eu-west-1", { endpointUri: ARN["us-east-1"], credentials: { ...STAND_IN_CREDENTIALS, refreshToken: "" } }));
             const reasons = result.failures!.map((f) => `${f.property}: ${f.reason}`);
