@@ -10,6 +10,7 @@
 // 3. then account linking, since a manifest update can reset the account-linking settings.
 import * as pulumi from "@pulumi/pulumi";
 import type { AccountLinkingRequest } from "./accountLinkingRequest";
+import { shownPart } from "./skillLinking";
 import { SkillAccountLinkingProvider, SkillEndpointProvider, SkillMessagingCredentialsProvider } from "./skillProviders";
 
 /** Where SMAPI and Login with Amazon answer (developer.amazon.com/docs/alexa/smapi/get-access-token-smapi.html). */
@@ -62,7 +63,7 @@ export class SkillAccountLinking extends pulumi.dynamic.Resource {
     declare readonly drift: pulumi.Output<string[]>;
     constructor(name: string, args: Record<string, pulumi.Input<unknown>>, opts?: pulumi.CustomResourceOptions) {
         super(new SkillAccountLinkingProvider(), name, { drift: undefined, ...args },
-            { ...opts, additionalSecretOutputs: ["credentials", "accountLinkingRequest"] }, undefined, "SkillAccountLinking");
+            { ...opts, additionalSecretOutputs: ["credentials", "clientSecret"] }, undefined, "SkillAccountLinking");
     }
 }
 
@@ -103,10 +104,14 @@ export class SkillConfiguration extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [args.invokePermission] });
 
         if (args.primary && args.accountLinkingRequest !== undefined) {
+            // The body is a secret as a whole; only its client secret is one. The other fields go
+            // in plain, so that `pulumi preview` shows which of them would change.
+            const request = pulumi.output(args.accountLinkingRequest);
             this.accountLinking = new SkillAccountLinking(`${name}-account-linking`, {
                 ...connection,
                 skillId: args.alexaSkillId,
-                accountLinkingRequest: pulumi.secret(args.accountLinkingRequest),
+                accountLinking: pulumi.unsecret(request.apply(shownPart)),
+                clientSecret: pulumi.secret(request.apply((body) => body.accountLinkingRequest.clientSecret)),
             }, { parent: this, dependsOn: [this.endpoint] });
         }
 

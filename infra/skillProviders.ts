@@ -15,9 +15,8 @@
 //   (pulumi/pulumi pkg/resource/plugin/provider_plugin.go: `!pcfg.supportsPreview` returns the
 //   inputs), and the dynamic host declares none (sdk/nodejs/cmd/dynamic-provider, configure).
 import type * as pulumi from "@pulumi/pulumi";
-import type { AccountLinkingRequest } from "./accountLinkingRequest";
 import { alexaRegionCode, managedValues, ManagedEndpoint } from "./skillManifest";
-import { linkingAsSeen, linkingDifferences } from "./skillLinking";
+import { liveLinking, linkingDifferences, ShownLinking, withClientSecret } from "./skillLinking";
 import {
     applyEndpoint, defaultTiming, readAccountLinking, readManifest, readMessagingCredentials, removeEndpoint, SmapiCredentials, smapiSession, SmapiTiming,
     writeAccountLinking,
@@ -52,7 +51,10 @@ export interface SkillEndpointOutputs extends SkillEndpointInputs {
 
 export interface SkillAccountLinkingInputs extends SmapiConnection {
     skillId: string;
-    accountLinkingRequest: AccountLinkingRequest;
+    /** The request's fields but the secret: plain, so that a preview shows which of them change. */
+    accountLinking: ShownLinking;
+    /** The app client's secret (Cognito's), a secret input. */
+    clientSecret: string;
 }
 
 export interface SkillAccountLinkingOutputs extends SkillAccountLinkingInputs {
@@ -189,13 +191,13 @@ export class SkillAccountLinkingProvider implements pulumi.dynamic.ResourceProvi
 
     async diff(_id: string, olds: SkillAccountLinkingOutputs, news: SkillAccountLinkingInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces = same(olds.skillId, news.skillId) ? [] : ["skillId"];
-        const changed = (["accountLinkingRequest", "credentials", "smapiBase", "lwaTokenUrl"] as const).filter((key) => !same(olds[key], news[key]));
+        const changed = (["accountLinking", "clientSecret", "credentials", "smapiBase", "lwaTokenUrl"] as const).filter((key) => !same(olds[key], news[key]));
         return { changes: replaces.length > 0 || changed.length > 0, replaces, deleteBeforeReplace: false };
     }
 
     async create(inputs: SkillAccountLinkingInputs): Promise<pulumi.dynamic.CreateResult<SkillAccountLinkingOutputs>> {
         const session = smapiSession(inputs.skillId, inputs.credentials, inputs, timingOf(this.timing));
-        await writeAccountLinking(session, inputs.accountLinkingRequest);
+        await writeAccountLinking(session, withClientSecret(inputs.accountLinking, inputs.clientSecret));
         return { id: `${inputs.skillId}/accountLinking`, outs: { ...inputs, drift: [] } };
     }
 
@@ -204,16 +206,15 @@ export class SkillAccountLinkingProvider implements pulumi.dynamic.ResourceProvi
         const props = knownState(id, state);
         const session = smapiSession(props.skillId, props.credentials, props, timingOf(this.timing));
         const live = await readAccountLinking(session);
-        const seen = linkingAsSeen(live, props.accountLinkingRequest);
         return {
             id,
-            props: { ...props, accountLinkingRequest: seen ?? (null as unknown as AccountLinkingRequest), drift: linkingDifferences(live, props.accountLinkingRequest) },
+            props: { ...props, accountLinking: liveLinking(live, props.accountLinking) ?? (null as unknown as ShownLinking), drift: linkingDifferences(live, props.accountLinking) },
         };
     }
 
     async update(_id: string, _olds: SkillAccountLinkingOutputs, news: SkillAccountLinkingInputs): Promise<pulumi.dynamic.UpdateResult<SkillAccountLinkingOutputs>> {
         const session = smapiSession(news.skillId, news.credentials, news, timingOf(this.timing));
-        await writeAccountLinking(session, news.accountLinkingRequest);
+        await writeAccountLinking(session, withClientSecret(news.accountLinking, news.clientSecret));
         return { outs: { ...news, drift: [] } };
     }
 

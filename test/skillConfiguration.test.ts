@@ -66,17 +66,19 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
             assert.equal(linking.parent, endpoint.parent);
         });
 
-        it("applies the same body as the accountLinkingRequest output", () => {
-            assert.deepEqual(unwrap(linking.inputs.accountLinkingRequest), run.outputs.accountLinkingRequest);
+        it("applies the same body as the accountLinkingRequest output, its fields in plain (for a preview's diff) but the client secret", () => {
+            const body = (run.outputs.accountLinkingRequest as any).accountLinkingRequest;
+            assert.deepEqual({ ...linking.inputs.accountLinking, clientSecret: unwrap(linking.inputs.clientSecret) }, body);
+            assert.equal(linking.inputs.accountLinking.clientSecret, undefined);
             assert.equal(linking.inputs.skillId, SKILL_ID);
         });
 
         it("hands the SMAPI credentials and the linking body over as secrets, and keeps them secret in the state", () => {
             assert.deepEqual(endpoint.secretInputs, ["credentials"]);
-            assert.deepEqual([...linking.secretInputs].sort(), ["accountLinkingRequest", "credentials"]);
+            assert.deepEqual([...linking.secretInputs].sort(), ["clientSecret", "credentials"]);
             assert.deepEqual(unwrap(endpoint.inputs.credentials), STAND_IN_CREDENTIALS);
             assert.deepEqual(endpoint.additionalSecretOutputs, ["credentials"]);
-            assert.deepEqual([...linking.additionalSecretOutputs].sort(), ["accountLinkingRequest", "credentials"]);
+            assert.deepEqual([...linking.additionalSecretOutputs].sort(), ["clientSecret", "credentials"]);
             for (const [name, value] of Object.entries(run.outputs)) {
                 const text = JSON.stringify(value);
                 assert.ok(!text.includes(STAND_IN_CREDENTIALS.refreshToken) && !text.includes(STAND_IN_CREDENTIALS.clientSecret), `stack output ${name} holds an SMAPI secret`);

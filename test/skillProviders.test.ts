@@ -3,6 +3,7 @@ import { accountLinkingRequest } from "../infra/accountLinkingRequest";
 import {
     SkillAccountLinkingInputs, SkillAccountLinkingProvider, SkillEndpointInputs, SkillEndpointOutputs, SkillEndpointProvider, SkillMessagingCredentialsProvider,
 } from "../infra/skillProviders";
+import { shownPart } from "../infra/skillLinking";
 import { readMessagingCredentials, smapiSession, SmapiTiming } from "../infra/smapiClient";
 import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
@@ -55,7 +56,14 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
         };
     }
     function linkingInputs(overrides: Partial<SkillAccountLinkingInputs> = {}): SkillAccountLinkingInputs {
-        return { skillId: SKILL_ID, accountLinkingRequest: LINKING, credentials: { ...STAND_IN_CREDENTIALS }, ...smapi.endpoints, ...overrides };
+        return {
+            skillId: SKILL_ID,
+            accountLinking: shownPart(LINKING),
+            clientSecret: LINKING.accountLinkingRequest.clientSecret,
+            credentials: { ...STAND_IN_CREDENTIALS },
+            ...smapi.endpoints,
+            ...overrides,
+        };
     }
     const smartHome = () => smapi.manifestOf(SKILL_ID).manifest.apis.smartHome;
     const noSecretIn = (text: string) => {
@@ -167,8 +175,7 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
         });
 
         it("shows SMAPI's message and violations verbatim with the field when it refuses the account linking (400)", async () => {
-            const bad = { accountLinkingRequest: { ...LINKING.accountLinkingRequest, authorizationUrl: "http://not-https.example.com/authorize" } };
-            const error = await failureOf(linking.create(linkingInputs({ accountLinkingRequest: bad as typeof LINKING })));
+            const error = await failureOf(linking.create(linkingInputs({ accountLinking: { ...shownPart(LINKING), authorizationUrl: "http://not-https.example.com/authorize" } })));
             assert.match(error.message, /SMAPI refused to update the account linking .*HTTP 400.*Request is not valid\./s);
             assert.match(error.message, /- authorizationUrl must be an https URL/);
         });
@@ -253,12 +260,14 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.deepEqual(smapi.skills.get(SKILL_ID)!.accountLinking, LINKING.accountLinkingRequest);
             const clean = await linking.read(created.id, created.outs!);
             assert.deepEqual(clean.props!.drift, []);
-            assert.deepEqual(clean.props!.accountLinkingRequest, LINKING, "an unchanged configuration reads back equal");
+            assert.deepEqual(clean.props!.accountLinking, shownPart(LINKING), "an unchanged configuration reads back equal");
+            assert.equal(clean.props!.clientSecret, LINKING.accountLinkingRequest.clientSecret);
             assert.equal((await linking.diff(created.id, clean.props!, linkingInputs())).changes, false);
 
             smapi.skills.get(SKILL_ID)!.accountLinking!.scopes = ["openid", "email"];
             const drifted = await linking.read(created.id, created.outs!);
             assert.deepEqual(drifted.props!.drift, ["scopes"]);
+            assert.deepEqual(drifted.props!.accountLinking.scopes, ["openid", "email"], "a refresh shows the console's value");
             assert.equal((await linking.diff(created.id, drifted.props!, linkingInputs())).changes, true);
             await linking.update(created.id, drifted.props!, linkingInputs());
             assert.deepEqual(smapi.skills.get(SKILL_ID)!.accountLinking!.scopes, ["openid"]);
