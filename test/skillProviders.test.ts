@@ -300,6 +300,15 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
         });
     }
 
+    it("two secondary stacks deploying at the same time both end with their endpoint (409 while one update is applied, 412 after)", async () => {
+        await endpoint.create(endpointInputs("us-east-1"));
+        await Promise.all([endpoint.create(endpointInputs("eu-west-1")), endpoint.create(endpointInputs("us-west-2"))]);
+        assert.deepEqual(Object.keys(smartHome().regions).sort(), ["EU", "FE", "NA"]);
+        assert.equal(smartHome().regions.FE.endpoint.uri, ARN["us-west-2"]);
+        assert.equal(smartHome().regions.EU.endpoint.uri, ARN["eu-west-1"]);
+        assert.ok(smapi.writes().length > 3, "no write had to be redone: the test did not overlap the two stacks");
+    });
+
     it("reads the skill's messaging credentials (GET /v1/skills/{skillId}/credentials)", async () => {
         const session = smapiSession(SKILL_ID, STAND_IN_CREDENTIALS, smapi.endpoints, { ...(TIMING as SmapiTiming) });
         assert.deepEqual(await readMessagingCredentials(session), { clientId: "amzn1.application-oa2-client.events", clientSecret: "events-client-secret-value" });

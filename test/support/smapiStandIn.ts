@@ -15,8 +15,10 @@
 //   header; an unknown skill 404 {code: "RESOURCE_NOT_FOUND", message} (skill-operations.html, "Get manifest").
 // - PUT /v1/skills/{skillId}/stages/{stage}/manifest with `If-Match: <ETag>`: 202 with `Location`
 //   (the status URL); an ETag that is no longer current 412 "Precondition failed"; a body that is not
-//   a manifest envelope 400 {message, violations[]} (skill-operations.html, "Update manifest";
-//   SMAPI's model: updateSkillManifestV1 202/400/412, BadRequestError).
+//   a manifest envelope 400 {message, violations[]}; while an earlier update is still being applied
+//   409 "conflict with the current state of the target resource" (skill-operations.html, "Update
+//   manifest"; SMAPI's model: updateSkillManifestV1 202/400/409/412, BadRequestError). The ETag
+//   changes when an update has been applied.
 // - GET /v1/skills/{skillId}/status?resource=manifest: {manifest: {lastUpdateRequest: {status:
 //   IN_PROGRESS | SUCCEEDED | FAILED, errors: [StandardizedError]}, eTag}}: the update is applied
 //   asynchronously; it FAILS when an endpoint is a function Alexa may not invoke (no Lambda
@@ -248,6 +250,9 @@ export class SmapiStandIn {
         for (const edit of this.concurrentEdits.splice(0)) {
             edit(skill.manifest);
             skill.eTag += 1;
+        }
+        if (skill.pending) {
+            return { status: 409, body: { code: "CONFLICT", message: "The request could not be completed due to a conflict with the current state of the target resource." } };
         }
         if (ifMatch !== undefined && String(ifMatch) !== String(skill.eTag)) {
             return { status: 412, body: { code: "PRECONDITION_NOT_MET", message: "Precondition failed." } };
