@@ -138,12 +138,3 @@ export function withoutEndpoint(envelope: unknown, owned: ManagedEndpoint): Json
 export function ownsAnyEntry(envelope: unknown, owned: ManagedEndpoint): boolean {
     return JSON.stringify(withoutEndpoint(envelope, owned)) !== JSON.stringify(envelope ?? {});
 }
-
-/** A change as one line for a plan or a drift report: no values but endpoint ARNs. */
-export function describeChange(change: FieldChange): string {
-    return `${change.path}: ${change.current ?? "(not set)"} -> ${change.wanted ?? "(removed)"}`;
-}
-
-// Exported here rather than at its declaration: uses inside this module then refer to the local
-// constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
-export { DEFAULT_ENDPOINT_PATH };
