@@ -1,5 +1,6 @@
-// Two Pulumi dynamic providers that configure the Alexa skill through SMAPI: the Smart Home endpoint
-// of one region stack in the skill manifest, and (primary stack only) the skill's account linking.
+// The Pulumi dynamic providers that configure the Alexa skill through SMAPI: the Smart Home endpoint
+// of one region stack in the skill manifest, (primary stack only) the skill's account linking, and
+// a read-only one for the skill's messaging credentials.
 //
 // Pulumi serializes each provider object with everything its methods reach, like a CallbackFunction
 // (pulumi/pulumi sdk/nodejs/dynamic/index.ts, serializeProvider), and runs that text in the engine's
@@ -42,8 +43,8 @@ export interface SkillEndpointOutputs extends SkillEndpointInputs {
     alexaRegion: string;
     /**
      * The entries as last seen (after our write, or by a refresh). They differ from endpointUri when
-     * someone changed them in the console: that is the drift a refresh reports, and the next `up`
-     * sets them again. `endpointUri` stays the stack's own, so that a destroy never removes theirs.
+     * someone changed them in the console: that is the drift a refresh reports, and the `up` after
+     * it sets them again. `endpointUri` stays the stack's own, so that a destroy never removes theirs.
      */
     liveRegionUri?: string;
     liveDefaultUri?: string;
