@@ -3,11 +3,13 @@
 import { AccountLinking } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
-import { loadConfig } from "./infra/config";
+import { loadConfig, loadSmapiConfig } from "./infra/config";
 import { primaryPoolReference } from "./infra/primaryPool";
+import { SkillConfiguration } from "./infra/skillConfiguration";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
 const config = loadConfig();
+const smapi = loadSmapiConfig();
 
 // The primary stack builds the pool; a secondary region stack uses the primary's.
 const linking = config.primaryPool
@@ -33,6 +35,23 @@ const skill = new SkillEndpoint("smartlamp", {
     clientId: pool.clientId,
 });
 
+// The same values as the body of `ask smapi update-account-linking-info` (README.md).
+const linkingRequest = linking && linkingRequestBody(linking);
+
+// With the three smapi* values, `pulumi up` sets this region's endpoint in the skill manifest and,
+// on the primary, the account linking: nothing to paste (README.md, "Deploy").
+if (smapi) {
+    new SkillConfiguration("alexa-skill", {
+        alexaSkillId: config.alexaSkillId,
+        awsRegion: config.region,
+        endpointArn: skill.arn,
+        invokePermission: skill.permission,
+        primary: linking !== undefined,
+        accountLinkingRequest: linkingRequest,
+        smapi,
+    });
+}
+
 // Every region: what the skill's endpoint field takes, and the pool it serves.
 export const skillEndpointArn = skill.arn;
 export const region = config.region;
@@ -48,8 +67,7 @@ export const scopes = linking?.scopes;
 export const alexaRedirectUrls = linking?.alexaRedirectUrls;
 export const accessTokenValidityMinutes = linking?.accessTokenValidityMinutes;
 export const refreshTokenValidityDays = linking?.refreshTokenValidityDays;
-// The same values as the body of `ask smapi update-account-linking-info` (README.md).
-export const accountLinkingRequest = linking && linkingRequestBody(linking);
+export const accountLinkingRequest = linkingRequest;
 // With a custom domain: where its DNS alias record points (README, "A custom domain").
 export const customDomainTarget = linking?.customDomainTarget;
 export const customDomainHostedZoneId = linking?.customDomainHostedZoneId;

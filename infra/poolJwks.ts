@@ -93,6 +93,6 @@ export class PoolJwks extends pulumi.dynamic.Resource {
     declare readonly jwksUrl: pulumi.Output<string>;
 
     constructor(name: string, args: { userPoolId: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-        super(new PoolJwksProvider(), name, { jwksUrl: pulumi.output(args.userPoolId).apply(poolJwksUrl), jwks: undefined }, opts);
+        super(new PoolJwksProvider(), name, { jwksUrl: pulumi.output(args.userPoolId).apply(poolJwksUrl), jwks: undefined }, opts, undefined, "PoolJwks");
     }
 }

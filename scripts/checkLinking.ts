@@ -12,7 +12,17 @@
 //   when they are not (Cognito developer guide, "The token issuer endpoint"; RFC 6749 §5.2).
 // - https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json serves the pool's
 //   public keys (Cognito developer guide, "Verifying a JSON Web Token").
-import { readStackOutputs, stackArgument, StackOutputs } from "./stackOutputs";
+//
+// With the three smapi* values in the stack's config, it also reads the skill itself through SMAPI
+// (the same client as the stack's dynamic provider: infra/smapiClient.ts) and compares its live
+// account linking and Smart Home endpoints with the stacks' outputs. What SMAPI answers, and where
+// Amazon documents it, is listed in test/support/smapiStandIn.ts.
+import type { AccountLinkingRequest } from "../infra/accountLinkingRequest";
+import { alexaRegionCode, managedValues } from "../infra/skillManifest";
+import { linkingDifferences, shownPart } from "../infra/skillLinking";
+import { defaultTiming, readAccountLinking, readManifest, SmapiCredentials, SmapiEndpoints, smapiSession, SmapiTiming } from "../infra/smapiClient";
+import { endpointsOfPool, RegionEndpoint } from "./alexaValues";
+import { listStacks, readStackConfig, readStackOutputs, stackArgument, StackOutputs } from "./stackOutputs";
 
 export interface CheckResult {
     name: string;
@@ -155,11 +165,113 @@ export function formatResults(results: CheckResult[]): string {
     ].join("\n");
 }
 
+export interface SmapiCheckOptions {
+    skillId: string;
+    credentials: SmapiCredentials;
+    /** Amazon's by default; a stand-in in the tests. */
+    endpoints?: SmapiEndpoints;
+    timing?: Partial<SmapiTiming>;
+    /** The endpoint of each region stack that serves this pool (this stack's included). */
+    stackEndpoints: RegionEndpoint[];
+}
+
+const AMAZON: SmapiEndpoints = { smapiBase: "https://api.amazonalexa.com", lwaTokenUrl: "https://api.amazon.com/auth/o2/token" };
+
+/** The primary is the stack in us-east-1: it sets the default endpoint (infra/skillConfiguration.ts). */
+const PRIMARY_REGION = "us-east-1";
+
+function show(value: unknown): string {
+    return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+/**
+ * Reads the skill's live account linking and Smart Home endpoints through SMAPI and compares them
+ * with the stack: every field that differs is named, with both values (never the client secret,
+ * which SMAPI does not show; the token check covers it).
+ */
+export async function checkSkillThroughSmapi(outputs: StackOutputs, options: SmapiCheckOptions): Promise<CheckResult[]> {
+    const timing = { ...defaultTiming(), ...(options.timing ?? {}) };
+    const session = smapiSession(options.skillId, options.credentials, options.endpoints ?? AMAZON, timing);
+    const results: CheckResult[] = [];
+
+    const linkingName = "the skill's account linking (read through SMAPI) is the stack's";
+    const wanted = outputs.accountLinkingRequest as AccountLinkingRequest | undefined;
+    try {
+        const live = await readAccountLinking(session);
+        if (!wanted?.accountLinkingRequest) {
+            results.push({ name: linkingName, ok: false, detail: "the stack has no accountLinkingRequest output: run `npx pulumi up` with this version of the program." });
+        } else if (live === undefined) {
+            results.push({ name: linkingName, ok: false, detail: "the skill has no account linking: run `npx pulumi up` on the primary stack (with the smapi* values set), or apply it by hand (README, Deploy)." });
+        } else {
+            const fields = linkingDifferences(live, shownPart(wanted));
+            const request = wanted.accountLinkingRequest as unknown as Record<string, unknown>;
+            results.push(fields.length === 0
+                ? { name: linkingName, ok: true, detail: "every field SMAPI shows matches (the client secret is not readable through SMAPI; the token check tests it)" }
+                : { name: linkingName, ok: false, detail: fields.map((f) => `${f}: the skill has ${show(live[f])}, the stack ${show(request[f])}`).join("; ") +
+                    ". Someone changed it in the console: run `npx pulumi up --refresh` on the primary stack to set it again (a plain `up` compares with its last state only)." });
+        }
+    } catch (err) {
+        results.push({ name: linkingName, ok: false, detail: err instanceof Error ? err.message : String(err) });
+    }
+
+    try {
+        const { envelope } = await readManifest(session);
+        for (const endpoint of options.stackEndpoints) {
+            const region = alexaRegionCode(endpoint.region);
+            const live = managedValues(envelope, region);
+            const name = `the skill's ${region} endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
+            results.push(live.regionUri === endpoint.arn
+                ? { name, ok: true, detail: endpoint.arn }
+                : { name, ok: false, detail: `the manifest has ${live.regionUri ?? "no endpoint"} for ${region}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\` (or paste ${endpoint.arn} into the console).` });
+            if (endpoint.region === PRIMARY_REGION) {
+                const defaultName = `the skill's default endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
+                results.push(live.defaultUri === endpoint.arn
+                    ? { name: defaultName, ok: true, detail: endpoint.arn }
+                    : { name: defaultName, ok: false, detail: `the manifest has ${live.defaultUri ?? "no default endpoint"}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\`.` });
+            }
+        }
+    } catch (err) {
+        results.push({ name: "the skill manifest can be read through SMAPI", ok: false, detail: err instanceof Error ? err.message : String(err) });
+    }
+    return results;
+}
+
+/** The SMAPI options from a stack's config, or undefined when its smapi* values are not set. */
+export function smapiOptionsFromConfig(config: Record<string, string | undefined>, stackEndpoints: RegionEndpoint[]): SmapiCheckOptions | undefined {
+    const [clientId, clientSecret, refreshToken, skillId] = ["smapiClientId", "smapiClientSecret", "smapiRefreshToken", "alexaSkillId"].map((key) => config[key] ?? "");
+    if (!clientId || !clientSecret || !refreshToken || !skillId) {
+        return undefined;
+    }
+    return { skillId, credentials: { clientId, clientSecret, refreshToken }, stackEndpoints };
+}
+
 async function main() {
-    const outputs = await readStackOutputs(stackArgument(process.argv));
+    const stack = stackArgument(process.argv);
+    const outputs = await readStackOutputs(stack);
     const results = await checkLinking(outputs);
+    const smapi = smapiOptionsFromConfig(await readStackConfig(stack), await poolEndpoints(outputs));
+    if (smapi) {
+        results.push(...(await checkSkillThroughSmapi(outputs, smapi)));
+    } else {
+        console.log("(The smapi* values are not set: the skill itself is not read. README, Deploy, shows how to set them.)\n");
+    }
     console.log(formatResults(results));
     process.exit(results.every((r) => r.ok) ? 0 : 1);
+}
+
+/** This stack's endpoint, and those of the other stacks of this project that serve the same pool. */
+async function poolEndpoints(outputs: StackOutputs): Promise<RegionEndpoint[]> {
+    const stacks: { stack: string; outputs: StackOutputs }[] = [];
+    for (const name of await listStacks().catch(() => [] as string[])) {
+        const found = await readStackOutputs(name).catch(() => undefined);
+        if (found) {
+            stacks.push({ stack: name, outputs: found });
+        }
+    }
+    const endpoints = endpointsOfPool(outputs.userPoolId, stacks);
+    return endpoints.some((e) => e.arn === outputs.skillEndpointArn)
+        ? endpoints
+        : [...endpoints, { stack: "(selected)", region: String(outputs.region), arn: String(outputs.skillEndpointArn) }];
 }
 
 if (require.main === module) {

@@ -60,3 +60,20 @@ export function stackArgument(argv: string[]): string | undefined {
     const at = argv.indexOf("--stack");
     return at >= 0 ? argv[at + 1] : undefined;
 }
+
+/**
+ * The stack's config values without the project prefix (secrets shown: they stay in this process),
+ * from `pulumi config --json --show-secrets`, which prints `{"<project>:<key>": {"value": ..., "secret": ...}}`.
+ */
+export async function readStackConfig(stack?: string): Promise<Record<string, string | undefined>> {
+    const text = await pulumi(["config", "--json", "--show-secrets", ...(stack ? ["--stack", stack] : [])]);
+    const entries = JSON.parse(text || "{}") as Record<string, { value?: unknown }>;
+    const config: Record<string, string | undefined> = {};
+    for (const [key, entry] of Object.entries(entries)) {
+        const name = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
+        if (!key.startsWith("aws:")) {
+            config[name] = typeof entry?.value === "string" ? entry.value : entry?.value === undefined ? undefined : JSON.stringify(entry.value);
+        }
+    }
+    return config;
+}

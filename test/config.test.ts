@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ConfigError, CONFIG_KEYS, parseConfig, RawConfig, StackConfig } from "../infra/config";
+import { ConfigError, CONFIG_KEYS, parseConfig, RawConfig, SMAPI_CONFIG_KEYS, StackConfig } from "../infra/config";
 import { EngineRefusal, loadProject } from "./support/pulumiEngine";
 import { asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
 
@@ -68,7 +68,7 @@ describe("stack configuration", () => {
 
     it("reads every key that Pulumi.yaml declares, and nothing it does not", () => {
         const declared = Object.keys(loadProject(path.resolve(__dirname, "../Pulumi.yaml")).config);
-        assert.deepEqual([...CONFIG_KEYS].sort(), declared.sort());
+        assert.deepEqual([...CONFIG_KEYS, ...SMAPI_CONFIG_KEYS].sort(), declared.sort());
     });
 
     it("says what to do when the engine did not hand a key over", () => {

@@ -24,8 +24,9 @@ function configFor(project: Project, stack: string, commands: string[][]): Stack
 /** Runs the program under the mocks with the config the engine hands over; resolves to the config error, if any. */
 async function programProblems(stack: string, config: StackConfig): Promise<string | undefined> {
     const given = programConfig(config);
+    const secretKeys = [...config.entries()].filter(([, value]) => value.secure).map(([key]) => key);
     try {
-        await runProgram(given, stack);
+        await runProgram(given, stack, { secretKeys });
         return undefined;
     } catch (err) {
         return String((err as { cause?: unknown }).cause ?? err);

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, isSecret, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ACCOUNT_ID, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -147,7 +147,7 @@ describe("the primary stack", () => {
         const again = await runProgram({ ...PRIMARY_CONFIG }, "dev", { fetched });
         const url = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json";
         assert.deepEqual(fetched, [url]);
-        const [jwks] = again.all("pulumi-nodejs:dynamic:Resource").filter((r) => r.inputs.jwksUrl !== undefined);
+        const jwks = again.one(POOL_JWKS);
         assert.equal(jwks.inputs.jwksUrl, url);
         assert.match(jwks.parent, /smartlamp:skill:SkillEndpoint/);
         assert.deepEqual(JSON.parse(again.one(FUNCTION).inputs.environment.variables.SKILL_POOL_JWKS), jwksOf(POOL_KEY));

@@ -8,6 +8,11 @@ import { loadProject, mergeAndValidate, programConfig, StackConfig } from "./pul
 import { jwksOf, newSigningKey } from "./tokens";
 
 export const PROJECT = "alexa-account-linking";
+/** The type of the pool's JWKS resource (a dynamic resource). */
+export const POOL_JWKS = "pulumi-nodejs:dynamic:PoolJwks";
+/** How a secret travels to the engine (pulumi/pulumi sdk/nodejs/runtime/rpc.ts, specialSigKey and specialSecretSig). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const ACCOUNT_ID = "123456789012";
 export const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 export const VENDOR_ID = "M2AAAAAAAAAAAA";
@@ -22,6 +27,9 @@ export interface RecordedResource {
     parent: string;
     dependencies: string[];
     urn: string;
+    /** Top-level inputs that reached the engine as secrets. */
+    secretInputs: string[];
+    additionalSecretOutputs: string[];
 }
 
 export interface ProgramRun {
@@ -93,6 +101,8 @@ export interface RunOptions {
     fetched?: string[];
     /** The deploying account (default ACCOUNT_ID). */
     accountId?: string;
+    /** Keys stored with `pulumi config set --secret` (without the project prefix). */
+    secretKeys?: string[];
 }
 
 /**
@@ -100,11 +110,11 @@ export interface RunOptions {
  * values checked against their declared types (a list is given as its JSON text). Throws the
  * engine's refusal, as `pulumi up` would print it, for a config the engine would not accept.
  */
-export function asTheEngineHandsItOver(config: Record<string, string>, stack: string): Record<string, string> {
+export function asTheEngineHandsItOver(config: Record<string, string>, stack: string, secretKeys: string[] = []): Record<string, string> {
     const stackConfig: StackConfig = new Map();
     for (const [key, value] of Object.entries(config)) {
         const list = value.startsWith("[") || value.startsWith("{");
-        stackConfig.set(key.includes(":") ? key : `${PROJECT}:${key}`, { text: value, object: list, secure: false });
+        stackConfig.set(key.includes(":") ? key : `${PROJECT}:${key}`, { text: value, object: list, secure: secretKeys.includes(key) });
     }
     return programConfig(mergeAndValidate(loadProject(path.resolve(__dirname, "../../Pulumi.yaml")), stack, stackConfig));
 }
@@ -120,11 +130,11 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     const region = config["aws:region"] ?? "us-east-1";
     await pulumi.runtime.setMocks({
         async newResource(args) {
-            const { id, state } = args.type === "pulumi-nodejs:dynamic:Resource" && args.inputs.jwksUrl !== undefined
+            const { id, state } = args.type === POOL_JWKS
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
                 : fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", dependencies: [], urn: "" });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {
@@ -149,12 +159,17 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     urn: res?.getUrn?.() ?? "",
+                    secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, any>)
+                        .filter(([, value]) => value?.[SECRET_SIG] === SECRET_VALUE_SIG)
+                        .map(([key]) => key),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
                 });
             }
             callback(err, res);
         });
 
-    pulumi.runtime.setAllConfig(asTheEngineHandsItOver(config, stack));
+    const secretKeys = options.secretKeys ?? [];
+    pulumi.runtime.setAllConfig(asTheEngineHandsItOver(config, stack, secretKeys), secretKeys.map((key) => (key.includes(":") ? key : `${PROJECT}:${key}`)));
 
     for (const id of Object.keys(require.cache)) {
         if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {

@@ -1,0 +1,100 @@
+import { strict as assert } from "assert";
+import { accountLinkingRequest } from "../infra/accountLinkingRequest";
+import { checkSkillThroughSmapi, formatResults, smapiOptionsFromConfig, SmapiCheckOptions } from "../scripts/checkLinking";
+import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
+
+const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
+const NA = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-function-na";
+const EU = "arn:aws:lambda:eu-west-1:123456789012:function:smartlamp-function-eu";
+const COGNITO_SECRET = "cognito-app-client-secret-0123456789abcdef";
+const REQUEST = accountLinkingRequest({
+    authorizationUri: "https://smartlamp-dev.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+    accessTokenUri: "https://smartlamp-dev.auth.us-east-1.amazoncognito.com/oauth2/token",
+    clientId: "1abcdefghij2klmnop3qrstuv4",
+    clientSecret: COGNITO_SECRET,
+    scopes: ["openid"],
+    accessTokenValidityMinutes: 60,
+});
+const OUTPUTS = { accountLinkingRequest: REQUEST, skillEndpointArn: NA, region: "us-east-1", userPoolId: "us-east-1_AbCdEf123" };
+
+describe("npm run check-linking, reading the skill through SMAPI", () => {
+    let smapi: SmapiStandIn;
+    let options: SmapiCheckOptions;
+
+    beforeEach(async () => {
+        smapi = await startSmapiStandIn({ pollsBeforeDone: 0 });
+        smapi.addSkill(SKILL_ID, { manifest: { apis: { smartHome: { endpoint: { uri: NA }, regions: { NA: { endpoint: { uri: NA } }, EU: { endpoint: { uri: EU } } } } } } }, {
+            accountLinking: { ...REQUEST.accountLinkingRequest },
+        });
+        options = {
+            skillId: SKILL_ID,
+            credentials: { ...STAND_IN_CREDENTIALS },
+            endpoints: smapi.endpoints,
+            timing: { retryDelayMs: 5, retryBudgetMs: 100 },
+            stackEndpoints: [{ stack: "dev", region: "us-east-1", arn: NA }, { stack: "dev-eu", region: "eu-west-1", arn: EU }],
+        };
+    });
+    afterEach(() => smapi.stop());
+
+    function printedWithoutSecrets(text: string) {
+        for (const secret of [COGNITO_SECRET, STAND_IN_CREDENTIALS.clientSecret, STAND_IN_CREDENTIALS.refreshToken]) {
+            assert.ok(!text.includes(secret), "a secret was printed");
+        }
+    }
+
+    it("passes when the live account linking and every region's endpoint match the stacks", async () => {
+        const results = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.deepEqual(results.map((r) => [r.ok, r.name]), [
+            [true, "the skill's account linking (read through SMAPI) is the stack's"],
+            [true, "the skill's NA endpoint (read through SMAPI) is stack dev's function"],
+            [true, "the skill's default endpoint (read through SMAPI) is stack dev's function"],
+            [true, "the skill's EU endpoint (read through SMAPI) is stack dev-eu's function"],
+        ]);
+        assert.equal(smapi.writes().length, 0, "the check writes nothing");
+        printedWithoutSecrets(formatResults(results));
+    });
+
+    it("names each account-linking field changed in the console, with both values", async () => {
+        const linking = smapi.skills.get(SKILL_ID)!.accountLinking!;
+        linking.scopes = ["openid", "email"];
+        linking.accessTokenScheme = "REQUEST_BODY_CREDENTIALS";
+        const [result] = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.equal(result.ok, false);
+        assert.match(result.detail, /accessTokenScheme: the skill has "REQUEST_BODY_CREDENTIALS", the stack "HTTP_BASIC"/);
+        assert.match(result.detail, /scopes: the skill has \["openid","email"\], the stack \["openid"\]/);
+        assert.match(result.detail, /npx pulumi up --refresh/);
+        printedWithoutSecrets(result.detail);
+    });
+
+    it("fails a region whose endpoint is missing or another function, and says which stack to deploy", async () => {
+        delete smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.regions.EU;
+        smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.endpoint.uri = "arn:aws:lambda:us-east-1:123456789012:function:old";
+        const failed = (await checkSkillThroughSmapi(OUTPUTS, options)).filter((r) => !r.ok);
+        assert.deepEqual(failed.map((r) => r.detail), [
+            "the manifest has arn:aws:lambda:us-east-1:123456789012:function:old: run `npx pulumi up --refresh --stack dev`.",
+            `the manifest has no endpoint for EU: run \`npx pulumi up --refresh --stack dev-eu\` (or paste ${EU} into the console).`,
+        ]);
+    });
+
+    it("says when the skill has no account linking at all", async () => {
+        smapi.skills.get(SKILL_ID)!.accountLinking = undefined;
+        const [result] = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.equal(result.ok, false);
+        assert.match(result.detail, /the skill has no account linking: run `npx pulumi up` on the primary stack/);
+    });
+
+    it("turns a revoked refresh token into a failed check that says how to get a new one", async () => {
+        smapi.revokeRefreshToken();
+        const results = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.ok(results.every((r) => !r.ok));
+        assert.match(results[0].detail, /refused smapiRefreshToken.*ask util generate-lwa-tokens/);
+        printedWithoutSecrets(formatResults(results));
+    });
+
+    it("reads the skill only when the stack's config holds the three smapi values", () => {
+        const config = { alexaSkillId: SKILL_ID, smapiClientId: STAND_IN_CREDENTIALS.clientId, smapiClientSecret: STAND_IN_CREDENTIALS.clientSecret, smapiRefreshToken: STAND_IN_CREDENTIALS.refreshToken };
+        assert.deepEqual(smapiOptionsFromConfig(config, [])?.credentials, STAND_IN_CREDENTIALS);
+        assert.equal(smapiOptionsFromConfig({ ...config, smapiRefreshToken: "" }, []), undefined);
+        assert.equal(smapiOptionsFromConfig({ alexaSkillId: SKILL_ID }, []), undefined);
+    });
+});

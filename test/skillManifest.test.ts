@@ -1,0 +1,145 @@
+import { strict as assert } from "assert";
+import { alexaRegionCode, endpointChanges, managedValues, ownsAnyEntry, withEndpoint, withoutEndpoint } from "../infra/skillManifest";
+import { AmazonApiError, explainFailure, manifestUpdateFailed, redact } from "../infra/smapiErrors";
+
+const NA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-na";
+const EU_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:smartlamp-eu";
+const OTHER_ARN = "arn:aws:lambda:eu-west-1:999999999999:function:someone-else";
+
+/** A manifest as the console leaves a new Smart Home skill, with fields this project never touches. */
+function consoleManifest(): any {
+    return {
+        manifest: {
+            manifestVersion: "1.0",
+            publishingInformation: { locales: { "en-US": { name: "Smart Lamp", summary: "A lamp" } }, category: "SMART_HOME" },
+            privacyAndCompliance: { allowsPurchases: false },
+            apis: { smartHome: { protocolVersion: "3", endpoint: { uri: "arn:aws:lambda:us-east-1:123456789012:function:placeholder" } } },
+            permissions: [{ name: "alexa::async_event:write" }],
+        },
+    };
+}
+
+describe("the skill manifest entries a region stack owns", () => {
+    it("maps the three AWS regions to Alexa's NA, EU and FE and refuses any other", () => {
+        assert.deepEqual(["us-east-1", "eu-west-1", "us-west-2"].map(alexaRegionCode), ["NA", "EU", "FE"]);
+        assert.throws(() => alexaRegionCode("eu-central-1"), /eu-central-1 is not a region where Alexa calls/);
+    });
+
+    it("sets the primary's region endpoint and the default endpoint, and leaves every other field as it was", () => {
+        const before = consoleManifest();
+        const after = withEndpoint(before, { region: "NA", uri: NA_ARN, isDefault: true });
+        assert.equal(after.manifest.apis.smartHome.regions.NA.endpoint.uri, NA_ARN);
+        assert.equal(after.manifest.apis.smartHome.endpoint.uri, NA_ARN);
+        const untouched = consoleManifest();
+        delete after.manifest.apis.smartHome.regions;
+        after.manifest.apis.smartHome.endpoint = untouched.manifest.apis.smartHome.endpoint;
+        assert.deepEqual(after, untouched);
+        assert.deepEqual(before, consoleManifest(), "the input was changed in place");
+    });
+
+    it("sets only a secondary's own region and keeps the default endpoint and the other regions", () => {
+        const withNa = withEndpoint(consoleManifest(), { region: "NA", uri: NA_ARN, isDefault: true });
+        const after = withEndpoint(withNa, { region: "EU", uri: EU_ARN, isDefault: false });
+        assert.deepEqual(after.manifest.apis.smartHome.regions, { NA: { endpoint: { uri: NA_ARN } }, EU: { endpoint: { uri: EU_ARN } } });
+        assert.equal(after.manifest.apis.smartHome.endpoint.uri, NA_ARN);
+    });
+
+    it("builds the smartHome entries in a manifest that has none yet", () => {
+        const after = withEndpoint({ manifest: { publishingInformation: {} } }, { region: "FE", uri: "arn:fe", isDefault: false });
+        assert.deepEqual(after.manifest.apis, { smartHome: { regions: { FE: { endpoint: { uri: "arn:fe" } } } } });
+    });
+
+    it("lists exactly the managed fields that differ, by their JSON path", () => {
+        const manifest = withEndpoint(consoleManifest(), { region: "EU", uri: OTHER_ARN, isDefault: false });
+        assert.deepEqual(endpointChanges(manifest, { region: "EU", uri: EU_ARN, isDefault: false }), [
+            { path: "$.manifest.apis.smartHome.regions.EU.endpoint.uri", current: OTHER_ARN, wanted: EU_ARN },
+        ]);
+        assert.deepEqual(endpointChanges(manifest, { region: "NA", uri: NA_ARN, isDefault: true }).map((c) => c.path), [
+            "$.manifest.apis.smartHome.regions.NA.endpoint.uri",
+            "$.manifest.apis.smartHome.endpoint.uri",
+        ]);
+        const applied = withEndpoint(manifest, { region: "NA", uri: NA_ARN, isDefault: true });
+        assert.deepEqual(endpointChanges(applied, { region: "NA", uri: NA_ARN, isDefault: true }), []);
+        assert.deepEqual(managedValues(applied, "NA"), { regionUri: NA_ARN, defaultUri: NA_ARN });
+    });
+
+    it("removes on delete only its own region entry (and the default on the primary) while they still point at its function", () => {
+        const all = withEndpoint(withEndpoint(consoleManifest(), { region: "NA", uri: NA_ARN, isDefault: true }), { region: "EU", uri: EU_ARN, isDefault: false });
+        const withoutEu = withoutEndpoint(all, { region: "EU", uri: EU_ARN, isDefault: false });
+        assert.deepEqual(withoutEu.manifest.apis.smartHome.regions, { NA: { endpoint: { uri: NA_ARN } } });
+        assert.equal(withoutEu.manifest.apis.smartHome.endpoint.uri, NA_ARN);
+        const withoutNa = withoutEndpoint(withoutEu, { region: "NA", uri: NA_ARN, isDefault: true });
+        assert.equal(withoutNa.manifest.apis.smartHome.regions, undefined);
+        assert.equal(withoutNa.manifest.apis.smartHome.endpoint, undefined);
+        assert.equal(withoutNa.manifest.apis.smartHome.protocolVersion, "3");
+        assert.deepEqual(withoutNa.manifest.publishingInformation, consoleManifest().manifest.publishingInformation);
+    });
+
+    it("leaves an entry that someone pointed at another function since", () => {
+        const repointed = withEndpoint(consoleManifest(), { region: "EU", uri: OTHER_ARN, isDefault: false });
+        assert.deepEqual(withoutEndpoint(repointed, { region: "EU", uri: EU_ARN, isDefault: false }), repointed);
+        assert.equal(ownsAnyEntry(repointed, { region: "EU", uri: EU_ARN, isDefault: false }), false);
+        assert.equal(ownsAnyEntry(repointed, { region: "EU", uri: OTHER_ARN, isDefault: false }), true);
+    });
+});
+
+describe("LWA and SMAPI failures, explained", () => {
+    const skillId = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
+
+    it("tells how to get a new refresh token when LWA refuses it (invalid_grant, or 401)", () => {
+        const text = explainFailure({ service: "LWA", status: 400, body: { error: "invalid_grant", error_description: "The request has an invalid grant parameter : refresh_token" }, operation: "get an access token" });
+        assert.match(text, /refused smapiRefreshToken.*revoked or has expired/);
+        assert.match(text, /ask util generate-lwa-tokens/);
+        assert.match(text, /pulumi config set --secret smapiRefreshToken/);
+        assert.match(text, /invalid grant parameter : refresh_token/, "LWA's own words are kept");
+        assert.match(explainFailure({ service: "LWA", status: 401, body: {}, operation: "get an access token" }), /refused smapiRefreshToken \(HTTP 401\)/);
+    });
+
+    it("names the client ID and secret when LWA answers invalid_client", () => {
+        const text = explainFailure({ service: "LWA", status: 401, body: { error: "invalid_client", error_description: "Client authentication failed" }, operation: "get an access token" });
+        assert.match(text, /refused smapiClientId\/smapiClientSecret.*invalid_client/);
+        assert.match(text, /config set --secret smapiClientSecret/);
+    });
+
+    it("says the profile lacks the skill scopes on 403, with SMAPI's message", () => {
+        const text = explainFailure({ service: "SMAPI", status: 403, body: { message: "User is not authorized to access this resource." }, operation: "read the skill manifest", skillId });
+        assert.match(text, /lacks the skill scopes.*alexa::ask:skills:readwrite/);
+        assert.match(text, /User is not authorized to access this resource\./);
+    });
+
+    it("points at alexaSkillId and the vendor on 404", () => {
+        const text = explainFailure({ service: "SMAPI", status: 404, body: { code: "RESOURCE_NOT_FOUND", message: "Resource not found." }, operation: "read the skill manifest", skillId });
+        assert.match(text, new RegExp(`no skill ${skillId.replace(/\./g, "\\.")}.*alexaSkillId.*vendor`));
+    });
+
+    it("gives SMAPI's message and every violation verbatim with its field on 400", () => {
+        const body = {
+            message: "Request is not valid.",
+            violations: [
+                { code: "INVALID_URL_FORMAT", message: "Authorization URL is invalid.", validationDetails: { originalInstance: { propertyPath: "$.accountLinkingRequest.authorizationUrl", type: "BODY" } } },
+                { code: "UNEXPECTED_PROPERTY", message: "Unknown property foo." },
+            ],
+        };
+        const text = explainFailure({ service: "SMAPI", status: 400, body, operation: "update account linking", skillId });
+        assert.match(text, /Request is not valid\./);
+        assert.match(text, /- \$\.accountLinkingRequest\.authorizationUrl: Authorization URL is invalid\. \(INVALID_URL_FORMAT\)/);
+        assert.match(text, /- Unknown property foo\. \(UNEXPECTED_PROPERTY\)/);
+    });
+
+    it("marks throttling and server errors retryable, and nothing else", () => {
+        const error = (status: number) => new AmazonApiError({ service: "SMAPI", status, body: {}, operation: "x" }, "m");
+        assert.deepEqual([429, 500, 503, 400, 401, 403, 404, 412].map((s) => error(s).retryable), [true, true, true, false, false, false, false, false]);
+        assert.match(explainFailure({ service: "SMAPI", status: 429, body: {}, operation: "update the skill manifest" }), /throttling.*run `npx pulumi up` again/);
+    });
+
+    it("lists a FAILED manifest update's errors with their fields", () => {
+        const text = manifestUpdateFailed(skillId, [
+            { code: "INVALID_URL_FORMAT", message: "The Lambda ARN is not valid for region EU.", validationDetails: { originalInstance: { propertyPath: "$.manifest.apis.smartHome.regions.EU.endpoint.uri" } } },
+        ]);
+        assert.match(text, /update FAILED:\n    - \$\.manifest\.apis\.smartHome\.regions\.EU\.endpoint\.uri: The Lambda ARN is not valid for region EU\./);
+    });
+
+    it("removes every secret from a text", () => {
+        assert.equal(redact("token Atzr|abc123 and secret s3cr3t", ["Atzr|abc123", "s3cr3t", undefined, ""]), "token [secret] and secret [secret]");
+    });
+});
