@@ -3,6 +3,7 @@
 import { AccountLinking, LinkingValues } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
+import { AlexaGrants } from "./infra/alexaGrants";
 import { loadConfig } from "./infra/config";
 import { handedOverJwks } from "./infra/poolJwks";
 import { linkingFromPrimaryStack } from "./infra/primaryStack";
@@ -24,11 +25,16 @@ const linking: LinkingValues = config.accountLinkingStack
           region: config.region,
       });
 
+// Alexa events (AcceptGrant's tokens, ChangeReports) only when the skill's Alexa Client Id and
+// Secret are configured; without them the skill answers as before.
+const grants = config.alexaEvents ? new AlexaGrants("alexa-grants", { clientSecret: config.alexaEvents.clientSecret }) : undefined;
+
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: linking.userPoolId,
     clientId: linking.clientId,
     poolJwks: handedOverJwks(linking.userPoolId),
+    events: grants && { clientId: config.alexaEvents!.clientId, grants },
 });
 
 // What the Alexa developer console's Account Linking page and skill endpoint take (README.md).

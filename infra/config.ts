@@ -26,6 +26,14 @@ export interface StackConfig {
     /** Set on a secondary region stack: the fully qualified name of the primary stack. */
     accountLinkingStack?: string;
     region: string;
+    /** Set when the skill sends Alexa events: its Alexa Client Id and Secret (console: Permissions). */
+    alexaEvents?: AlexaEventsConfig;
+}
+
+export interface AlexaEventsConfig {
+    clientId: string;
+    /** A Pulumi secret from first to last: it is stored as an SSM SecureString (infra/alexaGrants.ts). */
+    clientSecret: pulumi.Output<string>;
 }
 
 /** Raw values as Pulumi hands them over: `undefined` for a key that is not set. */
@@ -43,6 +51,7 @@ export const CONFIG_KEYS = [
     "accessTokenValidityMinutes",
     "mfa",
     "accountLinkingStack",
+    "alexaClientId",
 ] as const;
 
 /** All the problems of one configuration, said at once. */
@@ -64,6 +73,8 @@ export const RESERVED_PREFIX_WORDS = ["aws", "amazon", "cognito"];
 const HOSTNAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 // Cognito serves custom domains through CloudFront, which takes certificates from us-east-1 only.
 const US_EAST_1_CERTIFICATE = /^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
+// Login with Amazon's client ids (the console's Alexa Client Id is one).
+const LWA_CLIENT_ID = /^amzn1\.application-oa2-client\.[0-9a-f]{32}$/;
 const STACK_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** Reads a list given as JSON (`["a","b"]`) or as words separated by commas or spaces. */
@@ -89,8 +100,11 @@ function isHttpsUrl(text: string): boolean {
     }
 }
 
-/** Checks raw config values; `region` is the stack's `aws:region`. */
-export function parseConfig(raw: RawConfig, region: string | undefined): StackConfig {
+/**
+ * Checks raw config values; `region` is the stack's `aws:region`; `alexaClientSecret` is the
+ * secret's Output when it is set (non-empty), never its text: no message can then quote it.
+ */
+export function parseConfig(raw: RawConfig, region: string | undefined, alexaClientSecret?: pulumi.Output<string>): StackConfig {
     const problems: string[] = [];
     const problem = (key: string, given: string | undefined, allowed: string, fix: string) => {
         const value = given === undefined ? "is not set" : `is ${JSON.stringify(given)}`;
@@ -207,6 +221,28 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
             "Fix: pulumi config set aws:region us-east-1");
     }
 
+    // Optional keys are declared in Pulumi.yaml with `default: ""` (a key declared without a
+    // default is required by the engine: pulumi/pulumi sdk/go/common/workspace/config.go), so ""
+    // means "not set" here.
+    const alexaClientId = raw.alexaClientId || undefined;
+    let alexaEvents: AlexaEventsConfig | undefined;
+    if (alexaClientId !== undefined && !LWA_CLIENT_ID.test(alexaClientId)) {
+        problem("alexaClientId", alexaClientId,
+            'it must be "amzn1.application-oa2-client." followed by 32 hex digits, the Alexa Client Id on the skill\'s Permissions page (Send Alexa Events)',
+            "alexaClientId amzn1.application-oa2-client.<32 hex digits>");
+    }
+    if ((alexaClientId === undefined) !== (alexaClientSecret === undefined)) {
+        if (alexaClientId === undefined) {
+            problem("alexaClientId", undefined, "alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither",
+                "alexaClientId amzn1.application-oa2-client.<32 hex digits>");
+        } else {
+            problem("alexaClientSecret", undefined, "alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither",
+                "--secret alexaClientSecret <the Alexa Client Secret from the skill's Permissions page>");
+        }
+    } else if (alexaClientId !== undefined && alexaClientSecret !== undefined) {
+        alexaEvents = { clientId: alexaClientId, clientSecret: alexaClientSecret };
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -222,6 +258,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         mfa: mfa as "OFF" | "OPTIONAL",
         accountLinkingStack,
         region: region!,
+        alexaEvents,
     });
 }
 
@@ -232,5 +269,7 @@ export function loadConfig(): StackConfig {
     for (const key of CONFIG_KEYS) {
         raw[key] = config.get(key);
     }
-    return parseConfig(raw, new pulumi.Config("aws").get("region"));
+    // Whether the secret is set is all that is looked at here; its text goes on as a secret Output.
+    const secretSet = (config.get("alexaClientSecret") ?? "") !== "";
+    return parseConfig(raw, new pulumi.Config("aws").get("region"), secretSet ? config.requireSecret("alexaClientSecret") : undefined);
 }

@@ -73,6 +73,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
+        case "aws:ssm/parameter:Parameter":
+            return { id: `/${name}`, state: { ...inputs, name: `/${name}`, arn: arnFor("ssm", `parameter/${name}`) } };
         case "pulumi:pulumi:StackReference":
             return { id: inputs.name, state: { name: inputs.name, outputs: PRIMARY_OUTPUTS, secretOutputNames: ["clientSecret"] } };
         default:
@@ -91,6 +93,8 @@ export interface RunOptions {
     jwksRead?: "ok" | "fail";
     /** Collects the URLs the program fetched. */
     fetched?: string[];
+    /** Config keys (without the project prefix) set as secrets, as `pulumi config set --secret` does. */
+    secretKeys?: string[];
 }
 
 const PROGRAM_MODULES = ["index.ts", "infra"].map((p) => path.resolve(__dirname, "../..", p));
@@ -137,7 +141,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     for (const [key, value] of Object.entries(config)) {
         all[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
     }
-    pulumi.runtime.setAllConfig(all);
+    pulumi.runtime.setAllConfig(all, (options.secretKeys ?? []).map((key) => `${PROJECT}:${key}`));
 
     for (const id of Object.keys(require.cache)) {
         if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {
