@@ -4,6 +4,7 @@ import { AccountLinking, LinkingValues } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { AlexaGrants } from "./infra/alexaGrants";
+import { ChangeReportDelivery } from "./infra/changeReportDelivery";
 import { loadConfig } from "./infra/config";
 import { handedOverJwks } from "./infra/poolJwks";
 import { linkingFromPrimaryStack } from "./infra/primaryStack";
@@ -28,6 +29,7 @@ const linking: LinkingValues = config.accountLinkingStack
 // Alexa events (AcceptGrant's tokens, ChangeReports) only when the skill's Alexa Client Id and
 // Secret are configured; without them the skill answers as before.
 const grants = config.alexaEvents ? new AlexaGrants("alexa-grants", { clientSecret: config.alexaEvents.clientSecret }) : undefined;
+const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: config.alexaEvents!.clientId, grants });
 
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
@@ -54,3 +56,6 @@ export const userPoolId = linking.userPoolId;
 export const region = config.region;
 // With a custom domain: the CloudFront name its DNS record must point at (an alias or CNAME).
 export const customDomainTarget = linking instanceof AccountLinking ? linking.customDomainTarget : undefined;
+// With Alexa events on: where undeliverable ChangeReports wait, and the alarm that watches it.
+export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url;
+export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;

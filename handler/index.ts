@@ -4,7 +4,7 @@ import { createGrantAcceptor } from "./acceptGrant";
 import { createGrantStore } from "./grantStore";
 import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
-import { createSecretReader } from "./secret";
+import { lwaCredentials } from "./secret";
 import { logToStdout } from "./log";
 import { createSkillHandler, SkillHandler } from "./skill";
 import { createAccessTokenVerifier } from "./token";
@@ -66,12 +66,6 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
           })
         : undefined;
     return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout, acceptGrant });
-}
-
-/** The LWA client's credentials: the id from the environment, the secret read when first needed. */
-export function lwaCredentials(clientId: string, secretParameter: string) {
-    const secret = createSecretReader({ parameterName: secretParameter });
-    return async () => ({ clientId, clientSecret: await secret() });
 }
 
 // Exported here rather than at their declarations: uses inside this module then refer to the

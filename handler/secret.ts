@@ -8,6 +8,7 @@
 // a directive's path. Protocol: AWS JSON 1.1, X-Amz-Target AmazonSSM.GetParameter
 // (docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html).
 import { AwsJsonCall, AwsJsonProtocol, createAwsJsonClient } from "./dynamodb";
+import type { LwaCredentials } from "./lwa";
 
 const SSM_PROTOCOL: AwsJsonProtocol = {
     service: "ssm",
@@ -42,6 +43,12 @@ export function createSecretReader(settings: SecretSettings): () => Promise<stri
         });
         return value;
     };
+}
+
+/** The LWA client's credentials: the id from the environment, the secret read when first needed. */
+export function lwaCredentials(clientId: string, secretParameter: string): () => Promise<LwaCredentials> {
+    const secret = createSecretReader({ parameterName: secretParameter });
+    return async () => ({ clientId, clientSecret: await secret() });
 }
 
 // Exported here rather than at its declaration (see handler/lamp.ts).

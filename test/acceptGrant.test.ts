@@ -3,7 +3,7 @@ import { randomUUID } from "crypto";
 import { createGrantAcceptor } from "../handler/acceptGrant";
 import { createDynamoDb } from "../handler/dynamodb";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
-import { lwaCredentials } from "../handler";
+import { lwaCredentials } from "../handler/secret";
 import { createLwaClient } from "../handler/lwa";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";

@@ -8,6 +8,11 @@ import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseAr
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { POOL_KEY, PRIMARY_CONFIG, ProgramRun, runProgram } from "./support/pulumiProgram";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
+import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
+import { LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { changeReport } from "../handler/changeReport";
+import { messageGroupOf } from "../handler/eventQueue";
+import { createLwaClient } from "../handler/lwa";
 import { accessTokenClaims, signToken } from "./support/tokens";
 
 const FUNCTION = "aws:lambda/function:Function";
@@ -19,6 +24,8 @@ describe("the deployed Lambda archives with Alexa events on", function () {
     let dynamo: LocalDynamo;
     let lwa: LwaEndpoint;
     let ssm: SsmEndpoint;
+    let gateway: AlexaGateway;
+    let sqs: LocalSqs;
     const archives: MaterialisedArchive[] = [];
 
     /** The function `name` as the stack would upload it, and its deployed environment. */
@@ -38,7 +45,10 @@ describe("the deployed Lambda archives with Alexa events on", function () {
             AWS_ENDPOINT_URL_SSM: ssm.endpoint,
             AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
             AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
             SKILL_LWA_TOKEN_URL: lwa.tokenUrl,
+            EVENTS_LWA_TOKEN_URL: lwa.tokenUrl,
+            EVENTS_GATEWAY_URL: gateway.url,
         };
     }
 
@@ -46,14 +56,16 @@ describe("the deployed Lambda archives with Alexa events on", function () {
         run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET }, "dev", { secretKeys: ["alexaClientSecret"] });
         runtime = lambdaRuntimeModules();
         dynamo = await startDynalite();
-        const env = run.one(FUNCTION).inputs.environment.variables;
+        const env = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!.inputs.environment.variables;
         await dynamo.createLampTable(env.SKILL_LAMP_TABLE);
         await dynamo.createLampTable(env.SKILL_GRANTS_TABLE);
         lwa = await startLwaEndpoint();
         ssm = await startSsmEndpoint({ [env.SKILL_ALEXA_SECRET_PARAMETER]: LWA_CLIENT_SECRET });
+        gateway = await startAlexaGateway(lwa);
+        sqs = await startLocalSqs();
     });
     after(async () => {
-        await Promise.all([dynamo.stop(), lwa.stop(), ssm.stop()]);
+        await Promise.all([dynamo.stop(), lwa.stop(), ssm.stop(), gateway.stop(), sqs.stop()]);
         for (const archive of archives) {
             fs.rmSync(archive.dir, { recursive: true, force: true });
         }
@@ -79,5 +91,52 @@ describe("the deployed Lambda archives with Alexa events on", function () {
         for (const secret of [LWA_CLIENT_SECRET, code, grant.accessToken, grant.refreshToken]) {
             assert.ok(!stdout.includes(secret), "the function's output holds a secret or token");
         }
+    });
+
+    it("retry consumer: holds only its own code, and delivers an SQS batch from a fresh process, keeping what must wait", async () => {
+        const { archive, environment } = await deployed("change-reports-consumer");
+        assert.deepEqual(archive.entries, ["__index.js"]);
+        const text = fs.readFileSync(`${archive.dir}/__index.js`, "utf8");
+        assert.deepEqual([...text.matchAll(/\bexports\.(\w+)/g)].map((m) => m[1]), ["handler"]);
+        // Two users who linked: alice's token is good; bob's has expired and LWA is down, so his
+        // event must wait, and alice's next one with it (one batch, FIFO order kept).
+        const store = createGrantStore({ tableName: environment.EVENTS_GRANTS_TABLE, dynamoDb: dynamo.dynamoDb });
+        const lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
+        const [alice, bob] = ["archive-alice", "archive-bob"];
+        for (const user of [alice, bob]) {
+            const tokens = await lwaClient.exchangeCode(lwa.issueCode());
+            await store.put(user, { ...tokens, accessTokenExpiresAt: user === bob ? 0 : tokens.accessTokenExpiresAt, region: "us-east-1", grantedAt: Date.now() });
+        }
+        const record = (sub: string, report: any, id: string) => ({
+            messageId: id,
+            receiptHandle: "r-" + id,
+            body: JSON.stringify({ userId: sub, report }),
+            attributes: { ApproximateReceiveCount: "1", MessageGroupId: messageGroupOf(sub), MessageDeduplicationId: report.event.header.messageId, SequenceNumber: id, SentTimestamp: String(Date.now()) },
+            messageAttributes: {},
+            eventSource: "aws:sqs",
+            eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:changes.fifo",
+            awsRegion: "us-east-1",
+        });
+        const on = { powerState: "ON", brightness: 100 } as const;
+        const off = { powerState: "OFF", brightness: 100 } as const;
+        const first = changeReport(alice, off, on, "APP_INTERACTION", new Date())!;
+        const bobs = changeReport(bob, off, on, "PHYSICAL_INTERACTION", new Date())!;
+        const third = changeReport(alice, on, off, "APP_INTERACTION", new Date())!;
+        await lwa.outage.takeDown();
+        let result;
+        try {
+            result = await invokeArchive(archive, runtime, localEnvironment(environment), [
+                { Records: [record(alice, first, "1"), record(bob, bobs, "2"), record(alice, third, "3")] },
+            ]);
+        } finally {
+            await lwa.outage.bringUp();
+        }
+        const { responses, stdout } = result;
+        assert.deepEqual(responses[0], { batchItemFailures: [{ itemIdentifier: "2" }, { itemIdentifier: "3" }] }, stdout);
+        assert.deepEqual(gateway.accepted.map((e) => e.body.event.header.messageId), [first.event.header.messageId]);
+        assert.equal(gateway.accepted[0].token, (await store.get(alice))!.accessToken);
+        const lines = stdout.trim().split("\n").map((line) => JSON.parse(line));
+        assert.deepEqual(lines.map((l) => l.outcome), ["accepted", "retry"]);
+        assert.ok(!stdout.includes("Atza|") && !stdout.includes(LWA_CLIENT_SECRET));
     });
 });

@@ -38,7 +38,7 @@ describe("a stack with Alexa events on", () => {
         // Registered as a secret: the engine receives Pulumi's secret signature around the value
         // (sdk/nodejs/runtime/rpc.ts, specialSigKey / specialSecretSig), so state encrypts it.
         assert.deepEqual(parameter.inputs.value, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: ALEXA_CLIENT_SECRET });
-        const env = run.one(FUNCTION).inputs.environment.variables;
+        const env = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!.inputs.environment.variables;
         assert.equal(env.SKILL_ALEXA_CLIENT_ID, ALEXA_CLIENT_ID);
         assert.equal(env.SKILL_ALEXA_SECRET_PARAMETER, "/alexa-grants-client-secret");
         assert.equal(env.SKILL_GRANTS_TABLE, "alexa-grants-table-tbl");
@@ -81,5 +81,65 @@ describe("Alexa events configuration", () => {
             const text = String((err as ProgramFailed).cause);
             return /alexaClientId is "my-client"/.test(text) && !text.includes(ALEXA_CLIENT_SECRET);
         });
+    });
+});
+
+describe("ChangeReport delivery in a stack with Alexa events on", () => {
+    let run: ProgramRun;
+    const QUEUE = "aws:sqs/queue:Queue";
+    before(async () => {
+        run = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
+    });
+
+    it("queues events in a FIFO queue that hands what it cannot deliver to a FIFO dead-letter queue, both protected", () => {
+        const [deadLetters, queue] = run.all(QUEUE);
+        assert.equal(queue.inputs.name, "alexa-account-linking-dev-change-reports.fifo");
+        assert.equal(deadLetters.inputs.name, "alexa-account-linking-dev-change-reports-dlq.fifo");
+        for (const q of [queue, deadLetters]) {
+            assert.equal(q.inputs.fifoQueue, true);
+            assert.equal(q.protect, true, q.name);
+            assert.equal(q.inputs.sqsManagedSseEnabled, true);
+        }
+        assert.deepEqual(JSON.parse(queue.inputs.redrivePolicy), { deadLetterTargetArn: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo", maxReceiveCount: 40 });
+        assert.ok(deadLetters.inputs.messageRetentionSeconds > queue.inputs.messageRetentionSeconds);
+        // Lambda's SQS guide: a visibility timeout of at least six times the function's timeout.
+        const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
+        assert.ok(queue.inputs.visibilityTimeoutSeconds >= 6 * consumer.inputs.timeout);
+    });
+
+    it("alarms on the first message in the dead-letter queue", () => {
+        const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs;
+        assert.deepEqual(alarm.dimensions, { QueueName: "alexa-account-linking-dev-change-reports-dlq.fifo" });
+        assert.equal(alarm.metricName, "ApproximateNumberOfMessagesVisible");
+        assert.equal(alarm.comparisonOperator, "GreaterThanThreshold");
+        assert.equal(alarm.threshold, 0);
+        assert.equal(run.outputs.changeReportDeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo");
+    });
+
+    it("triggers the consumer from the queue with partial batch responses", () => {
+        const mapping = run.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+        assert.equal(mapping.eventSourceArn, "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo");
+        assert.equal(mapping.functionName, "change-reports-consumer-fn");
+        assert.deepEqual(mapping.functionResponseTypes, ["ReportBatchItemFailures"]);
+    });
+
+    it("gives the consumer a role with only what it does, and no secret in its environment", () => {
+        const policy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!.inputs.policy);
+        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
+            [["logs:CreateLogStream", "logs:PutLogEvents"], "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/change-reports-logs:*"],
+            [["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl"],
+            [["ssm:GetParameter"], "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret"],
+            [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo"],
+            [["sqs:SendMessage"], "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo"],
+        ]);
+        const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
+        assert.equal(consumer.inputs.environment.variables.EVENTS_ALEXA_SECRET_PARAMETER, "/alexa-grants-client-secret");
+        assert.ok(!JSON.stringify(consumer.inputs.environment).includes(ALEXA_CLIENT_SECRET));
+    });
+
+    it("builds every resource inside a component of this project", () => {
+        for (const resource of run.resources.filter((r) => r.type.startsWith("aws:"))) {
+            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery)/, resource.name);
+        }
     });
 });

@@ -34,6 +34,8 @@ export interface LwaEndpoint {
     accessTokenValid(token: string): boolean;
     /** Makes every access token issued so far expire now (the gateway then answers 401). */
     expireAccessTokens(): void;
+    /** The refresh token an access token was issued under: the grant (user) it belongs to. */
+    grantOf(accessToken: string): string | undefined;
     /** Revokes a refresh token: refreshing with it gets invalid_grant. */
     revokeRefreshToken(token: string): void;
     /** Requests received, by grant_type. */
@@ -54,6 +56,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
     let mode: LwaMode = "up";
     const codes = new Set<string>();
     const accessTokens = new Map<string, number>();
+    const grantOfToken = new Map<string, string>();
     const refreshTokens = new Set<string>();
     const requests: Record<string, number> = {};
     const forms: URLSearchParams[] = [];
@@ -63,6 +66,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
         const access = "Atza|" + randomBytes(24).toString("base64url");
         const refresh = refreshToken ?? "Atzr|" + randomBytes(24).toString("base64url");
         accessTokens.set(access, Date.now() + endpoint.expiresInSeconds * 1000);
+        grantOfToken.set(access, refresh);
         refreshTokens.add(refresh);
         return { access_token: access, refresh_token: refresh, token_type: "bearer", expires_in: endpoint.expiresInSeconds };
     };
@@ -127,6 +131,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
             }
         },
         revokeRefreshToken: (token: string) => void refreshTokens.delete(token),
+        grantOf: (token: string) => grantOfToken.get(token),
         async stop() {
             if (outage.isUp()) {
                 await outage.takeDown();

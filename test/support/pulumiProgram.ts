@@ -73,6 +73,10 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
+        case "aws:sqs/queue:Queue":
+            return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, state: { ...inputs, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, arn: arnFor("sqs", inputs.name) } };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { id: name, state: { ...inputs, name, arn: arnFor("cloudwatch", `alarm:${name}`) } };
         case "aws:ssm/parameter:Parameter":
             return { id: `/${name}`, state: { ...inputs, name: `/${name}`, arn: arnFor("ssm", `parameter/${name}`) } };
         case "pulumi:pulumi:StackReference":
