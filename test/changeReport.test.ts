@@ -19,11 +19,12 @@ const ON: LampState = { powerState: "ON", brightness: 100 };
 
 describe("ChangeReport events", () => {
     it("put the changed property in payload.change and every other one, EndpointHealth included, in context", () => {
-        const report = changeReport("user-1", OFF, ON, "APP_INTERACTION", new Date())!;
+        // (Brightness alone: issue 10 makes an off lamp report brightness 0, so switching changes both.)
+        const report = changeReport("user-1", ON, { powerState: "ON", brightness: 40 }, "APP_INTERACTION", new Date())!;
         assert.equal(report.event.header.name, "ChangeReport");
         assert.deepEqual((report.event.payload.change as any).cause, { type: "APP_INTERACTION" });
-        assert.deepEqual((report.event.payload.change as any).properties.map((p: any) => `${p.namespace}.${p.name}=${p.value}`), ["Alexa.PowerController.powerState=ON"]);
-        assert.deepEqual(report.context!.properties.map((p) => `${p.namespace}.${p.name}`), ["Alexa.BrightnessController.brightness", "Alexa.EndpointHealth.connectivity"]);
+        assert.deepEqual((report.event.payload.change as any).properties.map((p: any) => `${p.namespace}.${p.name}=${p.value}`), ["Alexa.BrightnessController.brightness=40"]);
+        assert.deepEqual(report.context!.properties.map((p) => `${p.namespace}.${p.name}`), ["Alexa.PowerController.powerState", "Alexa.EndpointHealth.connectivity"]);
         const both = changeReport("user-1", OFF, { powerState: "ON", brightness: 40 }, "PHYSICAL_INTERACTION", new Date())!;
         assert.deepEqual((both.event.payload.change as any).properties.map((p: any) => p.name), ["powerState", "brightness"]);
         assert.deepEqual(both.context!.properties.map((p) => p.name), ["connectivity"]);
