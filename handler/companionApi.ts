@@ -142,6 +142,9 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
                     },
                     body: companionPage(deps.page, nonce),
                 };
+            } else if (path === "/favicon.ico" && method === "GET") {
+                // Browsers ask for it on every page; the page has no icon.
+                response = { statusCode: 204, headers: { "cache-control": "max-age=86400" }, body: "" };
             } else if (path === "/api/lamp" && (method === "GET" || method === "POST")) {
                 response = await lamp(event, method, entry);
             } else {

@@ -10,6 +10,7 @@ import { createLwaClient } from "../handler/lwa";
 import { createAccessTokenVerifier } from "../handler/token";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
+import { launchChromium } from "./support/browser";
 import { serveLocally } from "./support/companionServer";
 import { directives, property } from "./support/directives";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";
@@ -198,6 +199,67 @@ describe("the companion app", function () {
             const response = await fetch(new URL("api/lamps", api.url));
             assert.equal(response.status, 404);
             assert.match(((await response.json()) as { message: string }).message, /GET and POST \/api\/lamp/);
+        });
+    });
+
+    describe("page, in headless Chromium", () => {
+        it("signs in through the hosted login, switches the lamp, and the ChangeReport reaches Alexa; ReportState answers the new state", async () => {
+            const [ada] = users;
+            const tokens = await createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }).exchangeCode(lwa.issueCode());
+            await grants.put(ada.sub, { ...tokens, region: "us-east-1", grantedAt: Date.now() });
+            const { context, version, close } = await launchChromium();
+            const browserVersion = version;
+            try {
+                const page = await context.newPage();
+                const pageErrors: string[] = [];
+                page.on("pageerror", (err) => pageErrors.push(err.message));
+                page.on("console", (message) => message.type() === "error" && pageErrors.push(message.text()));
+                page.on("response", (response) => response.status() >= 400 && pageErrors.push(`${response.status()} ${response.url()}`));
+                await page.goto(api.url);
+                await page.click("#sign-in");
+                // The hosted login: a wrong password first, then the right one.
+                await page.waitForSelector("form[name=cognitoSignInForm]");
+                await page.fill("#signInFormUsername", ada.email);
+                await page.fill("#signInFormPassword", "wrong-password");
+                await page.click("input[name=signInSubmitButton]");
+                await page.waitForSelector("#loginErrorMessage");
+                await page.fill("#signInFormUsername", ada.email);
+                await page.fill("#signInFormPassword", ada.password);
+                await page.click("input[name=signInSubmitButton]");
+                // Back on the page, signed in: the code was exchanged with the PKCE verifier.
+                await page.waitForSelector("body[data-lamp=OFF]");
+                assert.equal(new URL(page.url()).search, "", "the code stays in the address bar");
+                assert.equal(login.issued.tokens, 1);
+                await page.click("#toggle");
+                await page.waitForSelector("body[data-lamp=ON]");
+                assert.equal(await page.textContent("#power"), "ON");
+                await page.fill("#level", "40");
+                await page.click("#set-level");
+                await page.waitForSelector("#brightness:text-is('40')");
+                assert.deepEqual(pageErrors, []);
+            } finally {
+                await close();
+            }
+            // The ChangeReports the page caused reach the gateway stand-in, in order.
+            assert.equal(queue.messages.length, 2);
+            await mapping.drain();
+            const received = gateway.accepted.filter((e) => e.grant === tokens.refreshToken).map((e) => e.body);
+            assert.equal(received.length, 2);
+            assert.ok(received[0].event.payload.change.properties.some((p: any) => p.name === "powerState" && p.value === "ON"));
+            assert.deepEqual(received[1].event.payload.change.properties.map((p: any) => `${p.name}=${p.value}`), ["brightness=40"]);
+            for (const report of received) {
+                assert.equal(report.event.payload.change.cause.type, "APP_INTERACTION");
+                if (alexaDataPresent) {
+                    assertValidAlexaMessage(report);
+                }
+            }
+            // And Alexa, asking the skill with the user's token of the Alexa client, hears the same.
+            const alexaToken = signToken(skill.key, accessTokenClaims(ada.sub));
+            const endpointId = received[0].event.endpoint.endpointId;
+            const state = await skill.handle(directives.reportState(alexaToken, endpointId));
+            assert.equal(property(state, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(state, "Alexa.BrightnessController", "brightness"), 40);
+            console.log(`      (browser run: Chromium ${browserVersion}, ${login.issued.codes} sign-in code, ${received.length} ChangeReports delivered)`);
         });
     });
 });

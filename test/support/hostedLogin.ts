@@ -109,6 +109,9 @@ ${error ? `<p id="loginErrorMessage">${escapeHtml(error)}</p>` : ""}
                 token_type: "Bearer",
             });
         }
+        if (url.pathname === "/favicon.ico") {
+            return void res.writeHead(204).end(); // the hosted UI has its own icon
+        }
         res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
