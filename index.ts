@@ -5,6 +5,7 @@ import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
 import { AlexaGrants } from "./infra/alexaGrants";
 import { ChangeReportDelivery } from "./infra/changeReportDelivery";
+import { CompanionApi } from "./infra/companionApi";
 import { loadConfig } from "./infra/config";
 import { handedOverJwks } from "./infra/poolJwks";
 import { linkingFromPrimaryStack } from "./infra/primaryStack";
@@ -31,13 +32,27 @@ const linking: LinkingValues = config.accountLinkingStack
 const grants = config.alexaEvents ? new AlexaGrants("alexa-grants", { clientSecret: config.alexaEvents.clientSecret }) : undefined;
 const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: config.alexaEvents!.clientId, grants });
 
+const poolJwks = handedOverJwks(linking.userPoolId);
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: linking.userPoolId,
     clientId: linking.clientId,
-    poolJwks: handedOverJwks(linking.userPoolId),
+    poolJwks,
     events: grants && { clientId: config.alexaEvents!.clientId, grants },
 });
+
+// The same account in the user's own app: a page and an API over the skill's lamp table.
+const companion = config.companionApp
+    ? new CompanionApi("companion", {
+          userPoolId: linking.userPoolId,
+          authBaseUrl: linking.authorizationUri.apply((uri) => uri.replace(/\/oauth2\/authorize$/, "")),
+          poolRegion: config.accountLinkingStack ? linking.userPoolId.apply((id) => id.split("_")[0]) : undefined,
+          lampTable: skill.table,
+          poolJwks,
+          changeReportQueue: changeReports?.queue,
+          callbackUrls: config.companionCallbackUrls,
+      })
+    : undefined;
 
 // What the Alexa developer console's Account Linking page and skill endpoint take (README.md).
 export const authorizationUri = linking.authorizationUri;
@@ -59,3 +74,7 @@ export const customDomainTarget = linking instanceof AccountLinking ? linking.cu
 // With Alexa events on: where undeliverable ChangeReports wait, and the alarm that watches it.
 export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url;
 export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;
+// With companionApp: the page to open, the API's base URL and the app client the page signs in with.
+export const companionPageUrl = companion?.pageUrl;
+export const companionApiUrl = companion?.apiBaseUrl;
+export const companionClientId = companion?.clientId;

@@ -28,6 +28,10 @@ export interface StackConfig {
     region: string;
     /** Set when the skill sends Alexa events: its Alexa Client Id and Secret (console: Permissions). */
     alexaEvents?: AlexaEventsConfig;
+    /** Whether this stack serves the companion page and API (with their app client on the pool). */
+    companionApp: boolean;
+    /** The companion client's callback URLs; empty: the page's own URL and a localhost URL. */
+    companionCallbackUrls: string[];
 }
 
 export interface AlexaEventsConfig {
@@ -52,6 +56,8 @@ export const CONFIG_KEYS = [
     "mfa",
     "accountLinkingStack",
     "alexaClientId",
+    "companionApp",
+    "companionCallbackUrls",
 ] as const;
 
 /** All the problems of one configuration, said at once. */
@@ -243,6 +249,25 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
         alexaEvents = { clientId: alexaClientId, clientSecret: alexaClientSecret };
     }
 
+    const companionText = raw.companionApp;
+    if (companionText !== undefined && companionText !== "true" && companionText !== "false") {
+        problem("companionApp", companionText, "it must be true or false", "companionApp true");
+    }
+    const companionCallbackText = raw.companionCallbackUrls;
+    let companionCallbackUrls: string[] = [];
+    if (companionCallbackText !== undefined) {
+        const list = parseList(companionCallbackText);
+        // Cognito takes https callback URLs, and http only for localhost (Cognito Developer Guide,
+        // "App client settings": callback URLs).
+        const bad = list === undefined ? [companionCallbackText] : list.filter((url) => !isHttpsUrl(url) && !/^http:\/\/localhost(:\d+)?(\/[^#]*)?$/.test(url));
+        if (bad.length > 0) {
+            problem("companionCallbackUrls", companionCallbackText,
+                `every entry must be an https URL, or http://localhost for development (not: ${bad.map((b) => JSON.stringify(b)).join(", ")})`,
+                "--path 'companionCallbackUrls[0]' https://lamp.example.com/");
+        }
+        companionCallbackUrls = list ?? [];
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -259,6 +284,8 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
         accountLinkingStack,
         region: region!,
         alexaEvents,
+        companionApp: companionText === "true",
+        companionCallbackUrls,
     });
 }
 

@@ -17,7 +17,7 @@ import { accessTokenClaims, signToken } from "./support/tokens";
 
 const FUNCTION = "aws:lambda/function:Function";
 
-describe("the deployed Lambda archives with Alexa events on", function () {
+describe("the deployed Lambda archives with Alexa events and the companion app on", function () {
     this.timeout(60000);
     let run: ProgramRun;
     let runtime: string;
@@ -53,7 +53,7 @@ describe("the deployed Lambda archives with Alexa events on", function () {
     }
 
     before(async () => {
-        run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET }, "dev", { secretKeys: ["alexaClientSecret"] });
+        run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET, companionApp: "true" }, "dev", { secretKeys: ["alexaClientSecret"] });
         runtime = lambdaRuntimeModules();
         dynamo = await startDynalite();
         const env = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!.inputs.environment.variables;
@@ -138,5 +138,34 @@ describe("the deployed Lambda archives with Alexa events on", function () {
         const lines = stdout.trim().split("\n").map((line) => JSON.parse(line));
         assert.deepEqual(lines.map((l) => l.outcome), ["accepted", "retry"]);
         assert.ok(!stdout.includes("Atza|") && !stdout.includes(LWA_CLIENT_SECRET));
+    });
+
+    it("companion API: serves the page and changes the lamp from a fresh process, queueing the ChangeReport", async () => {
+        const { archive, environment } = await deployed("companion-function");
+        assert.deepEqual(archive.entries, ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
+        const queue = sqs.createFifoQueue("changes.fifo", environment.COMPANION_CHANGE_REPORT_QUEUE_URL);
+        const sub = "archive-companion-user";
+        const token = signToken(POOL_KEY, accessTokenClaims(sub, { client_id: environment.COMPANION_CLIENT_ID }));
+        const request = (method: string, path: string, body?: unknown) => ({
+            version: "2.0",
+            rawPath: path,
+            headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+            requestContext: { http: { method, path }, requestId: `req-${method}-${path}` },
+            ...(body ? { body: JSON.stringify(body), isBase64Encoded: false } : {}),
+        });
+        const { responses, stdout } = await invokeArchive(archive, runtime, localEnvironment(environment), [
+            request("GET", "/"),
+            request("POST", "/api/lamp", { powerState: "ON" }),
+            request("GET", "/api/lamp"),
+        ]);
+        const [page, changed, read] = responses;
+        assert.equal(page.statusCode, 200, stdout);
+        assert.match(page.body, /<title>Smart Lamp<\/title>/);
+        assert.ok(page.body.includes(environment.COMPANION_CLIENT_ID));
+        assert.equal(JSON.parse(changed.body).powerState, "ON", changed.body + stdout);
+        assert.equal(JSON.parse(read.body).powerState, "ON");
+        assert.equal(queue.messages.length, 1);
+        assert.equal(JSON.parse(queue.messages[0].body).report.event.payload.change.cause.type, "APP_INTERACTION");
+        assert.ok(!stdout.includes(token.split(".")[2]), "the log holds the token");
     });
 });

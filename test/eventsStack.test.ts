@@ -1,15 +1,13 @@
 import { strict as assert } from "assert";
 import { loadConfig } from "../infra/config";
-import { isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const FUNCTION = "aws:lambda/function:Function";
 const TABLE = "aws:dynamodb/table:Table";
 const PARAMETER = "aws:ssm/parameter:Parameter";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
-export const ALEXA_CLIENT_ID = "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef";
-export const ALEXA_CLIENT_SECRET = "amzn1.oa2-cs.v1.0123456789abcdef-stack-test-secret";
-export const EVENTS_CONFIG = { ...PRIMARY_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET };
+const EVENTS_CONFIG = { ...PRIMARY_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET };
 
 /** Everything the program registered and exported, as text, to look for the secret in. */
 function plainText(run: ProgramRun, except: (type: string) => boolean = () => false): string {

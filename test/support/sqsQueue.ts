@@ -39,7 +39,8 @@ export interface LocalQueue {
 export interface LocalSqs {
     endpoint: string;
     outage: Interruptible;
-    createFifoQueue(name: string): LocalQueue;
+    /** `url`: the QueueUrl clients send to (default: one on this stand-in). */
+    createFifoQueue(name: string, url?: string): LocalQueue;
     /** SendMessage requests received (accepted or not). */
     sends: number;
     stop(): Promise<void>;
@@ -101,8 +102,8 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     return Object.assign(state, {
         endpoint: base,
         outage,
-        createFifoQueue(name: string) {
-            const queue = { url: `${base}/123456789012/${name}`, arn: `arn:aws:sqs:us-east-1:123456789012:${name}`, messages: [], seen: new Map() };
+        createFifoQueue(name: string, url = `${base}/123456789012/${name}`) {
+            const queue = { url, arn: `arn:aws:sqs:us-east-1:123456789012:${name}`, messages: [], seen: new Map() };
             queues.set(queue.url, queue);
             return queue;
         },
