@@ -6,8 +6,11 @@
 import { GrantStore } from "./grantStore";
 import { LwaClient } from "./lwa";
 
-/** Resolves once the grant is stored; rejects (with a message holding no token) otherwise. */
-export type AcceptGrant = (userId: string, code: string) => Promise<void>;
+/**
+ * Resolves once the grant is stored; rejects (with a message holding no token) otherwise.
+ * `elapsedMs`: how long the directive has been in the function already (the token check).
+ */
+export type AcceptGrant = (userId: string, code: string, elapsedMs?: number) => Promise<void>;
 
 export interface GrantAcceptorSettings {
     lwa: LwaClient;
@@ -15,8 +18,8 @@ export interface GrantAcceptorSettings {
     /** The region of this function: it selects the event gateway for the user's events. */
     region: string;
     /**
-     * Milliseconds from the directive's arrival that LWA and the store may use together. Alexa waits
-     * 8 s; the rest is for the token check and the answer's way back.
+     * Milliseconds from the directive's arrival within which LWA and the store must be done. Alexa
+     * waits 8 s; the rest is for the answer's way back.
      */
     budgetMs?: number;
     now?: () => number;
@@ -28,8 +31,8 @@ const STORE_RESERVE_MS = 1200;
 export function createGrantAcceptor(settings: GrantAcceptorSettings): AcceptGrant {
     const now = settings.now ?? Date.now;
     const budgetMs = settings.budgetMs ?? 6500;
-    return async (userId, code) => {
-        const started = now();
+    return async (userId, code, elapsedMs = 0) => {
+        const started = now() - elapsedMs;
         const tokens = await settings.lwa.exchangeCode(code, started + budgetMs - STORE_RESERVE_MS);
         try {
             await settings.grants.put(userId, { ...tokens, region: settings.region, grantedAt: now() });

@@ -42,7 +42,20 @@ export interface ConsumerDependencies {
     log: (entry: ConsumerLog) => void;
 }
 
-export type ChangeReportConsumer = (event: SqsEvent) => Promise<SqsBatchResponse>;
+/** The part of Lambda's context this consumer reads. */
+export interface LambdaContext {
+    getRemainingTimeInMillis(): number;
+}
+
+export type ChangeReportConsumer = (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>;
+
+/**
+ * The longest one delivery may take: three gateway tries of 3 s with backoff, an LWA refresh (two
+ * tries of 2.5 s), the secret and grant reads. A record is started only with this much time left:
+ * a function that timed out mid-batch would see its whole batch again, and Alexa would get the
+ * events it had already accepted a second time.
+ */
+const DELIVERY_RESERVE_MS = 20_000;
 
 function readQueued(body: string): QueuedChangeReport | undefined {
     try {
@@ -54,10 +67,15 @@ function readQueued(body: string): QueuedChangeReport | undefined {
 }
 
 export function createChangeReportConsumer(deps: ConsumerDependencies): ChangeReportConsumer {
-    return async (event) => {
+    return async (event, context) => {
         const records = Array.isArray(event?.Records) ? event.Records : [];
         for (let i = 0; i < records.length; i++) {
             const record = records[i];
+            if (context && context.getRemainingTimeInMillis() < DELIVERY_RESERVE_MS) {
+                // Out of time: this record and the rest come back after the visibility timeout, in order.
+                deps.log({ outcome: "deferred", reason: `${records.length - i} records left for the next delivery: too little time left in this one` });
+                return { batchItemFailures: records.slice(i).map((r) => ({ itemIdentifier: r.messageId })) };
+            }
             const queued = readQueued(record.body);
             const entry: ConsumerLog = {
                 messageId: queued?.report.event.header.messageId,
@@ -143,5 +161,5 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
     });
 }
 
-// Exported here rather than at its declaration (see handler/lamp.ts).
-export { CONSUMER_ENVIRONMENT };
+// Exported here rather than at their declarations (see handler/lamp.ts).
+export { CONSUMER_ENVIRONMENT, DELIVERY_RESERVE_MS };

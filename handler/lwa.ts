@@ -98,7 +98,8 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
         const { clientId, clientSecret } = await settings.credentials();
         const form = new URLSearchParams({ ...fields, client_id: clientId, client_secret: clientSecret });
         for (let tries = 1; ; tries++) {
-            const left = deadline === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadline - now());
+            // Whole milliseconds: AbortSignal.timeout refuses fractions.
+            const left = Math.floor(deadline === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadline - now()));
             if (left < 200) {
                 throw new LwaError("unavailable", "no time left to ask LWA");
             }

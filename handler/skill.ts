@@ -91,7 +91,7 @@ const loggable = (value: string | undefined) => (value === undefined || LOGGABLE
 export function createSkillHandler(deps: SkillDependencies): SkillHandler {
     const now = deps.now ?? (() => new Date());
 
-    async function answer(directive: Directive, request: Request, entry: DirectiveLog): Promise<AlexaResponse> {
+    async function answer(directive: Directive, request: Request, entry: DirectiveLog, started: number): Promise<AlexaResponse> {
         const check = await deps.verifyAccessToken(directive.token);
         if (!check.ok) {
             entry.reason = check.reason;
@@ -110,7 +110,7 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
             // Without events configured the skill has no use for the grant's LWA code.
             if (deps.acceptGrant) {
                 try {
-                    await deps.acceptGrant(check.userId, request.code);
+                    await deps.acceptGrant(check.userId, request.code, performance.now() - started);
                 } catch (err) {
                     entry.reason = err instanceof Error ? err.message : "the grant could not be stored";
                     throw new Refusal("ACCEPT_GRANT_FAILED", "The permission to send Alexa events could not be stored just now; please try again.");
@@ -157,7 +157,7 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
             if (request instanceof Refusal) {
                 throw request;
             }
-            response = await answer(read.directive, request, entry);
+            response = await answer(read.directive, request, entry, started);
             entry.outcome = response.event.header.name;
         } catch (err) {
             const refusal = err instanceof Refusal ? err : new Refusal("INTERNAL_ERROR", "The skill failed unexpectedly; please try again.");

@@ -15,15 +15,18 @@ export interface ChangeReportDeliveryArgs {
     alarmActions?: pulumi.Input<string>[];
 }
 
-/** The consumer's time limit: three tries at the gateway and an LWA refresh fit well inside. */
-export const CONSUMER_TIMEOUT_SECONDS = 30;
+/**
+ * The consumer's time limit. It starts a record only with 20 s left (DELIVERY_RESERVE_MS), so a
+ * batch of 10 gets at least two records through even when each takes its worst case.
+ */
+export const CONSUMER_TIMEOUT_SECONDS = 60;
 /**
  * Lambda's SQS guide asks for a visibility timeout of at least six times the function's timeout
  * (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Configuring a queue"); it is also the
  * pause between two deliveries of an event that must wait.
  */
 export const VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS;
-/** Deliveries before the dead-letter queue: 40 x 3 minutes, two hours of an Alexa outage. */
+/** Deliveries before the dead-letter queue: 40 x 6 minutes, four hours of an Alexa outage. */
 export const MAX_RECEIVE_COUNT = 40;
 
 /** A FIFO queue's name must end in .fifo (SQS Developer Guide, "FIFO queue and message identifiers"); at most 80 characters. */

@@ -292,6 +292,23 @@ describe("ChangeReport delivery through the queue", function () {
         assert.equal(JSON.parse(dlq.messages[0].body).report.event.header.messageId, report.event.header.messageId);
     });
 
+    it("starts no delivery it might not finish before the function's timeout, and hands those records back in order", async () => {
+        const user = await grantedUser();
+        const reports = [await change(user.sub, OFF, ON), await change(user.sub, ON, OFF), await change(user.sub, OFF, ON)];
+        const consumer = createChangeReportConsumer({
+            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url }),
+            deadLetter: async () => undefined,
+            log: (entry) => logs.push(JSON.stringify(entry)),
+        });
+        // Lambda's clock: 25 s left for the first record, 19 s once it is done.
+        const left = [25_000, 19_000];
+        const records = queue.messages.map((m) => ({ messageId: m.messageId, body: m.body }));
+        const answer = await consumer({ Records: records }, { getRemainingTimeInMillis: () => left.shift() ?? 0 });
+        assert.deepEqual(answer.batchItemFailures.map((f) => f.itemIdentifier), records.slice(1).map((r) => r.messageId));
+        assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), [reports[0].event.header.messageId]);
+        assert.match(logs.at(-1)!, /"outcome":"deferred"/);
+    });
+
     it("drops, without asking the gateway, the events of a user who never granted", async () => {
         const requests = gateway.answers.length;
         await change(randomUUID(), OFF, ON);
