@@ -89,6 +89,10 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
         if (response.status >= 500 || response.status === 429) {
             throw new LwaError("unavailable", `LWA answered ${response.status} (${code})`);
         }
+        if (code === "invalid_client") {
+            throw new LwaError("rejected", `LWA refused the request: ${response.status} (invalid_client): the skill's Alexa Client Id or Secret is wrong; ` +
+                "copy both from the console's Permissions page into alexaClientId and alexaClientSecret and redeploy");
+        }
         throw new LwaError("rejected", response.status === 200
             ? "LWA answered without an access and a refresh token"
             : `LWA refused the request: ${response.status} (${code})`);

@@ -176,14 +176,14 @@ describe("AcceptGrant with Alexa events on", () => {
         assert.equal(lwa.requests.authorization_code ?? 0, before);
     });
 
-    it("says ACCEPT_GRANT_FAILED when the client secret is wrong (LWA's invalid_client), without the secret in the log", async () => {
+    it("fails with a message naming the config keys to fix when LWA answers invalid_client, never quoting the secret", async () => {
         const user = skill.newUser();
         const wrong = createGrantAcceptor({
             lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong-secret-123" }) }),
             grants,
             region: "us-east-1",
         });
-        await assert.rejects(wrong(user.sub, lwa.issueCode()), (err: Error) => /401 \(invalid_client\)/.test(err.message) && !err.message.includes("wrong-secret-123"));
+        await assert.rejects(wrong(user.sub, lwa.issueCode()), (err: Error) => /401 \(invalid_client\).*alexaClientSecret/.test(err.message) && !err.message.includes("wrong-secret-123"));
         assert.equal(await grants.get(user.sub), undefined);
     });
 });
