@@ -4,9 +4,10 @@
 //
 // Modeled answers, each from the Amazon Cognito Developer Guide:
 // - GET /oauth2/authorize (authorization-endpoint.html): an unknown client_id or a redirect_uri
-//   that is not a callback URL of the client goes to /error, never to the redirect_uri; a public
-//   client's request without code_challenge (S256) is refused the same way; otherwise the sign-in
-//   page (302 to /login with the same parameters)
+//   that is not a callback URL of the client goes to /error, never to the redirect_uri; otherwise
+//   the sign-in page (302 to /login with the same parameters). Stricter than Cognito, which takes
+//   PKCE as optional: a request without an S256 code_challenge is refused too, so the test proves
+//   the page always sends one.
 // - GET/POST /login (login-endpoint.html): the sign-in form; a wrong password shows the form again
 //   with "Incorrect username or password."; a right one redirects to redirect_uri?code=…&state=…
 // - POST /oauth2/token (token-endpoint.html): grant_type=authorization_code with client_id, code,
