@@ -3,6 +3,9 @@
 import { AccountLinking } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
+import { AlexaGrants } from "./infra/alexaGrants";
+import { ChangeReportDelivery } from "./infra/changeReportDelivery";
+import { CompanionApi } from "./infra/companionApi";
 import { loadConfig, loadSmapiConfig } from "./infra/config";
 import { primaryPoolReference } from "./infra/primaryPool";
 import { SkillConfiguration } from "./infra/skillConfiguration";
@@ -29,11 +32,32 @@ const linking = config.primaryPool
       });
 const pool = linking ?? primaryPoolReference(config.primaryPool!);
 
+// Alexa events (AcceptGrant's tokens, ChangeReports) only when the skill's Alexa Client Id and
+// Secret are configured; without them the skill answers as before.
+const grants = config.alexaEvents ? new AlexaGrants("alexa-grants", { clientSecret: config.alexaEvents.clientSecret }) : undefined;
+const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: config.alexaEvents!.clientId, grants });
+
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: pool.userPoolId,
     clientId: pool.clientId,
+    events: grants && { clientId: config.alexaEvents!.clientId, grants },
 });
+
+// The same account in the user's own app: a page and an API over the skill's lamp table.
+const companion = config.companionApp
+    ? new CompanionApi("companion", {
+          userPoolId: pool.userPoolId,
+          authBaseUrl: (linking?.authorizationUri ?? pool.userPoolId.apply(() => config.primaryPool!.authorizationUri!))
+              .apply((uri) => uri.replace(/\/oauth2\/authorize$/, "")),
+          // A secondary stack adds its client to the primary's pool, in the pool's own region.
+          poolRegion: linking ? undefined : pool.userPoolId.apply((id) => id.split("_")[0]),
+          lampTable: skill.table,
+          poolJwks: skill.poolJwks.jwks,
+          changeReportQueue: changeReports?.queue,
+          callbackUrls: config.companionCallbackUrls,
+      })
+    : undefined;
 
 // The same values as the body of `ask smapi update-account-linking-info` (README.md).
 const linkingRequest = linking && linkingRequestBody(linking);
@@ -71,3 +95,11 @@ export const accountLinkingRequest = linkingRequest;
 // With a custom domain: where its DNS alias record points (README, "A custom domain").
 export const customDomainTarget = linking?.customDomainTarget;
 export const customDomainHostedZoneId = linking?.customDomainHostedZoneId;
+
+// With Alexa events on: where undeliverable ChangeReports wait, and the alarm that watches it.
+export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url;
+export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;
+// With companionApp: the page to open, the API's base URL and the app client the page signs in with.
+export const companionPageUrl = companion?.pageUrl;
+export const companionApiUrl = companion?.apiBaseUrl;
+export const companionClientId = companion?.clientId;

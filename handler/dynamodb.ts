@@ -1,7 +1,9 @@
 // A small DynamoDB client: the JSON 1.0 protocol over HTTPS, signed with Signature Version 4,
 // with the credentials and region that Lambda puts in the environment. It exists for the cold
 // start: loading the AWS SDK's DynamoDB client takes about 100 ms, this takes well under one,
-// and the skill needs only GetItem and UpdateItem.
+// and the functions need only a handful of operations. SQS and SSM Parameter Store speak the same
+// AWS JSON protocol (only the signing name, target prefix and content type differ), so the same
+// client serves them: `createAwsJsonClient`.
 // Protocol: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/Welcome.html
 // Signing: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
 import { createHash, createHmac } from "crypto";
@@ -37,9 +39,35 @@ export class DynamoDbError extends Error {
     }
 }
 
-export type DynamoDbCall = <T = Record<string, unknown>>(operation: "GetItem" | "UpdateItem", input: object) => Promise<T>;
+export type DynamoDbCall = <T = Record<string, unknown>>(operation: "GetItem" | "UpdateItem" | "PutItem" | "DeleteItem", input: object) => Promise<T>;
 
-const RETRYABLE = ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "LimitExceededException"];
+/** Any AWS JSON-protocol service: `operation` is the part of X-Amz-Target after the prefix. */
+export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object) => Promise<T>;
+
+/** What tells one AWS JSON-protocol service from another. */
+export interface AwsJsonProtocol {
+    /** The SigV4 signing name, e.g. "dynamodb", "sqs", "ssm". */
+    service: string;
+    /** X-Amz-Target's prefix, e.g. "DynamoDB_20120810", "AmazonSQS", "AmazonSSM". */
+    targetPrefix: string;
+    /** "application/x-amz-json-1.0" or "application/x-amz-json-1.1". */
+    contentType: string;
+    /** The service-specific endpoint variable of the AWS SDKs, e.g. AWS_ENDPOINT_URL_SQS. */
+    endpointVariable: string;
+    /** Name used in error messages. */
+    displayName: string;
+}
+
+const DYNAMODB_PROTOCOL: AwsJsonProtocol = {
+    service: "dynamodb",
+    targetPrefix: "DynamoDB_20120810",
+    contentType: "application/x-amz-json-1.0",
+    endpointVariable: "AWS_ENDPOINT_URL_DYNAMODB",
+    displayName: "DynamoDB",
+};
+
+// DynamoDB's, SQS's (RequestThrottled) and SSM's throttling and server-side error types.
+const RETRYABLE = ["RequestThrottled", "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable", "LimitExceededException"];
 
 const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
 const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
@@ -60,18 +88,18 @@ export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): Cr
  */
 export type SigningKeys = (secret: string, day: string, region: string) => Buffer;
 
-export function signingKeys(): SigningKeys {
+export function signingKeys(service = "dynamodb"): SigningKeys {
     let last: { id: string; key: Buffer } | undefined;
     return (secret, day, region) => {
         const id = `${day}/${region}/${secret}`;
         if (last?.id !== id) {
-            last = { id, key: hmac(hmac(hmac(hmac("AWS4" + secret, day), region), "dynamodb"), "aws4_request") };
+            last = { id, key: hmac(hmac(hmac(hmac("AWS4" + secret, day), region), service), "aws4_request") };
         }
         return last.key;
     };
 }
 
-/** The headers that sign a DynamoDB JSON request with Signature Version 4 (service "dynamodb"). */
+/** The headers that sign an AWS JSON request with Signature Version 4 (default: DynamoDB's). */
 export function signedHeaders(
     url: URL,
     target: string,
@@ -79,12 +107,14 @@ export function signedHeaders(
     region: string,
     credentials: Credentials,
     now: Date,
-    keys: SigningKeys = signingKeys(),
+    keys?: SigningKeys,
+    protocol: Pick<AwsJsonProtocol, "service" | "contentType"> = DYNAMODB_PROTOCOL,
 ): Record<string, string> {
+    keys ??= signingKeys(protocol.service);
     const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
     const day = amzDate.slice(0, 8);
     const headers: Record<string, string> = {
-        "content-type": "application/x-amz-json-1.0",
+        "content-type": protocol.contentType,
         host: url.host,
         "x-amz-date": amzDate,
         "x-amz-target": target,
@@ -100,7 +130,7 @@ export function signedHeaders(
         names.join(";"),
         sha256(body),
     ].join("\n");
-    const scope = `${day}/${region}/dynamodb/aws4_request`;
+    const scope = `${day}/${region}/${protocol.service}/aws4_request`;
     const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
     const signature = createHmac("sha256", keys(credentials.secretAccessKey, day, region)).update(stringToSign).digest("hex");
     return {
@@ -123,7 +153,11 @@ function parseBody(text: string): Record<string, unknown> | undefined {
 }
 
 export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
-    const endpoint = new URL(settings.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL ?? `https://dynamodb.${settings.region}.amazonaws.com`);
+    return createAwsJsonClient(DYNAMODB_PROTOCOL, settings);
+}
+
+export function createAwsJsonClient(protocol: AwsJsonProtocol, settings: DynamoDbSettings): AwsJsonCall {
+    const endpoint = new URL(settings.endpoint ?? process.env[protocol.endpointVariable] ?? process.env.AWS_ENDPOINT_URL ?? `https://${protocol.service}.${settings.region}.amazonaws.com`);
     const secure = endpoint.protocol === "https:";
     const transport = secure ? https : http;
     // Keep-alive: after the first directive, a request is one round trip on an open TLS connection.
@@ -131,10 +165,10 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
     const credentials = settings.credentials ?? (() => environmentCredentials());
     const maxAttempts = settings.maxAttempts ?? 3;
     const attemptTimeoutMs = settings.attemptTimeoutMs ?? 1500;
-    const keys = signingKeys();
+    const keys = signingKeys(protocol.service);
 
     function attempt(operation: string, body: string): Promise<{ status: number; text: string }> {
-        const headers = signedHeaders(endpoint, `DynamoDB_20120810.${operation}`, body, settings.region, credentials(), new Date(), keys);
+        const headers = signedHeaders(endpoint, `${protocol.targetPrefix}.${operation}`, body, settings.region, credentials(), new Date(), keys, protocol);
         return new Promise((resolve, reject) => {
             const request = transport.request(endpoint, { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
                 let text = "";
@@ -143,7 +177,7 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
                 response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
                 response.on("error", reject);
             });
-            const timer = setTimeout(() => request.destroy(new Error(`no answer from DynamoDB within ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
+            const timer = setTimeout(() => request.destroy(new Error(`no answer from ${protocol.displayName} within ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
             request.on("close", () => clearTimeout(timer));
             request.on("error", reject);
             request.end(body);
@@ -165,7 +199,7 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
                 // JSON is not retried either: the write it answers may have been applied.
                 const fields = parsed ?? {};
                 const type = String(fields.__type ?? (status === 200 ? "InvalidResponse" : `HTTP${status}`)).split("#").pop()!;
-                failure = new DynamoDbError(type, String(fields.message ?? fields.Message ?? `DynamoDB answered ${status}${parsed === undefined ? " with a body that is not JSON" : ""}`), status, fields);
+                failure = new DynamoDbError(type, String(fields.message ?? fields.Message ?? `${protocol.displayName} answered ${status}${parsed === undefined ? " with a body that is not JSON" : ""}`), status, fields);
             } catch (err) {
                 failure = err instanceof Error ? err : new Error(String(err));
             }
@@ -182,3 +216,7 @@ export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
         }
     };
 }
+
+// Exported here rather than at its declaration: uses inside this module then refer to the local
+// constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
+export { DYNAMODB_PROTOCOL };

@@ -1,6 +1,10 @@
 // The skill Lambda's entry: the stack's CallbackFunction calls `createHandlerFromEnvironment` once
 // per container (its callbackFactory), and Lambda then calls the returned handler per directive.
+import { createGrantAcceptor } from "./acceptGrant";
+import { createGrantStore } from "./grantStore";
 import { createLampStore } from "./lampStore";
+import { createLwaClient } from "./lwa";
+import { lwaCredentials } from "./secret";
 import { logToStdout } from "./log";
 import { createSkillHandler, SkillHandler } from "./skill";
 import { createAccessTokenVerifier } from "./token";
@@ -14,6 +18,12 @@ const ENVIRONMENT = {
     clientId: "SKILL_CLIENT_ID",
     tableName: "SKILL_LAMP_TABLE",
     jwks: "SKILL_POOL_JWKS",
+    /** Set only with events on: the skill's Alexa Client Id, the grants table, the secret's parameter. */
+    alexaClientId: "SKILL_ALEXA_CLIENT_ID",
+    grantsTable: "SKILL_GRANTS_TABLE",
+    alexaSecretParameter: "SKILL_ALEXA_SECRET_PARAMETER",
+    /** Unset in AWS (LWA's own address); tests point it at their stand-in. */
+    lwaTokenUrl: "SKILL_LWA_TOKEN_URL",
 } as const;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -44,7 +54,18 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
         jwks: handedOverJwks(env[ENVIRONMENT.jwks]),
     });
     const lampStore = createLampStore({ tableName: required(env, ENVIRONMENT.tableName) });
-    return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout });
+    const alexaClientId = env[ENVIRONMENT.alexaClientId];
+    const acceptGrant = alexaClientId
+        ? createGrantAcceptor({
+              lwa: createLwaClient({
+                  tokenUrl: env[ENVIRONMENT.lwaTokenUrl] || undefined,
+                  credentials: lwaCredentials(alexaClientId, required(env, ENVIRONMENT.alexaSecretParameter)),
+              }),
+              grants: createGrantStore({ tableName: required(env, ENVIRONMENT.grantsTable) }),
+              region: required(env, "AWS_REGION"),
+          })
+        : undefined;
+    return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout, acceptGrant });
 }
 
 // Exported here rather than at their declarations: uses inside this module then refer to the

@@ -60,10 +60,13 @@ export function lampEndpointId(userId: string): string {
     return "smartlamp-" + createHash("sha256").update(userId).digest("hex").slice(0, 32);
 }
 
-const RETRIEVABLE = (name: string) => ({ supported: [{ name }], proactivelyReported: false, retrievable: true });
+const RETRIEVABLE = (name: string, proactivelyReported: boolean) => ({ supported: [{ name }], proactivelyReported, retrievable: true });
 
-/** The user's lamp as Discover.Response lists it. */
-export function discoveryEndpoint(userId: string) {
+/**
+ * The user's lamp as Discover.Response lists it. `proactivelyReported`: the skill sends a
+ * ChangeReport for every change Alexa did not make (events on, see handler/changeReport.ts).
+ */
+export function discoveryEndpoint(userId: string, proactivelyReported = false) {
     return {
         endpointId: lampEndpointId(userId),
         manufacturerName: "SmartLamp",
@@ -72,9 +75,9 @@ export function discoveryEndpoint(userId: string) {
         displayCategories: ["LIGHT"],
         capabilities: [
             { type: "AlexaInterface", interface: "Alexa", version: "3" },
-            { type: "AlexaInterface", interface: "Alexa.PowerController", version: "3", properties: RETRIEVABLE("powerState") },
-            { type: "AlexaInterface", interface: "Alexa.BrightnessController", version: "3", properties: RETRIEVABLE("brightness") },
-            { type: "AlexaInterface", interface: "Alexa.EndpointHealth", version: "3", properties: RETRIEVABLE("connectivity") },
+            { type: "AlexaInterface", interface: "Alexa.PowerController", version: "3", properties: RETRIEVABLE("powerState", proactivelyReported) },
+            { type: "AlexaInterface", interface: "Alexa.BrightnessController", version: "3", properties: RETRIEVABLE("brightness", proactivelyReported) },
+            { type: "AlexaInterface", interface: "Alexa.EndpointHealth", version: "3", properties: RETRIEVABLE("connectivity", proactivelyReported) },
         ],
     };
 }

@@ -29,10 +29,15 @@ export function userReference(userId: string): string {
  */
 export const logToStdout: LogLine = (entry) => {
     const level = entry.reason === undefined ? "info" : entry.outcome === "INTERNAL_ERROR" ? "error" : "warn";
-    const line = JSON.stringify({ level, ...entry }) + "\n";
+    writeLogLine({ level, ...entry });
+};
+
+/** One JSON object as one log line on stdout (the other functions' lines go this way too). */
+export function writeLogLine(entry: object): void {
+    const line = JSON.stringify(entry) + "\n";
     try {
         writeSync(1, line);
     } catch {
         process.stdout.write(line);
     }
-};
+}

@@ -12,6 +12,7 @@ import {
     readDirective,
     stateResponse,
 } from "./alexa";
+import type { AcceptGrant } from "./acceptGrant";
 import { discoveryEndpoint, LampChange, lampEndpointId, lampProperties } from "./lamp";
 import { LampStore } from "./lampStore";
 import { DirectiveLog, LogLine, userReference } from "./log";
@@ -21,6 +22,11 @@ export interface SkillDependencies {
     verifyAccessToken: VerifyAccessToken;
     lampStore: LampStore;
     log: LogLine;
+    /**
+     * Set when the skill sends Alexa events (alexaClientId configured): AcceptGrant then stores the
+     * user's LWA tokens, and discovery marks the lamp's properties proactively reported.
+     */
+    acceptGrant?: AcceptGrant;
     now?: () => Date;
 }
 
@@ -29,7 +35,7 @@ export type SkillHandler = (event: unknown) => Promise<AlexaResponse>;
 /** What a directive asks of the lamp, once its payload has been checked. */
 type Request =
     | { kind: "discover" }
-    | { kind: "acceptGrant" }
+    | { kind: "acceptGrant"; code: string }
     | { kind: "reportState" }
     | { kind: "change"; change: LampChange };
 
@@ -53,7 +59,7 @@ function requestOf(directive: Directive): Request | Refusal {
         case "Alexa.Authorization.AcceptGrant": {
             const grant = directive.payload.grant as { type?: unknown; code?: unknown } | undefined;
             return grant?.type === "OAuth2.AuthorizationCode" && typeof grant.code === "string" && grant.code.length > 0
-                ? { kind: "acceptGrant" }
+                ? { kind: "acceptGrant", code: grant.code }
                 : new Refusal("ACCEPT_GRANT_FAILED", "The grant is not an OAuth2 authorization code.");
         }
         case "Alexa.ReportState":
@@ -85,7 +91,7 @@ const loggable = (value: string | undefined) => (value === undefined || LOGGABLE
 export function createSkillHandler(deps: SkillDependencies): SkillHandler {
     const now = deps.now ?? (() => new Date());
 
-    async function answer(directive: Directive, request: Request, entry: DirectiveLog): Promise<AlexaResponse> {
+    async function answer(directive: Directive, request: Request, entry: DirectiveLog, started: number): Promise<AlexaResponse> {
         const check = await deps.verifyAccessToken(directive.token);
         if (!check.ok) {
             entry.reason = check.reason;
@@ -98,10 +104,18 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
         }
         entry.user = userReference(check.userId);
         if (request.kind === "discover") {
-            return discoverResponse([discoveryEndpoint(check.userId)]);
+            return discoverResponse([discoveryEndpoint(check.userId, deps.acceptGrant !== undefined)]);
         }
         if (request.kind === "acceptGrant") {
-            // This skill sends no proactive events, so it has no use for the grant's LWA code.
+            // Without events configured the skill has no use for the grant's LWA code.
+            if (deps.acceptGrant) {
+                try {
+                    await deps.acceptGrant(check.userId, request.code, performance.now() - started);
+                } catch (err) {
+                    entry.reason = err instanceof Error ? err.message : "the grant could not be stored";
+                    throw new Refusal("ACCEPT_GRANT_FAILED", "The permission to send Alexa events could not be stored just now; please try again.");
+                }
+            }
             return acceptGrantResponse(directive);
         }
         if (directive.endpointId === undefined) {
@@ -143,7 +157,7 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
             if (request instanceof Refusal) {
                 throw request;
             }
-            response = await answer(read.directive, request, entry);
+            response = await answer(read.directive, request, entry, started);
             entry.outcome = response.event.header.name;
         } catch (err) {
             const refusal = err instanceof Refusal ? err : new Refusal("INTERNAL_ERROR", "The skill failed unexpectedly; please try again.");

@@ -48,12 +48,26 @@ export interface StackConfig {
     /** Set on a secondary region stack: the primary's pool and client, whose tokens it verifies. */
     primaryPool?: PrimaryPool;
     region: string;
+    /** Set when the skill sends Alexa events: its Alexa Client Id and Secret (console: Permissions). */
+    alexaEvents?: AlexaEventsConfig;
+    /** Whether this stack serves the companion page and API (with their app client on the pool). */
+    companionApp: boolean;
+    /** The companion client's callback URLs; empty: the page's own URL and a localhost URL. */
+    companionCallbackUrls: string[];
+}
+
+export interface AlexaEventsConfig {
+    clientId: string;
+    /** A Pulumi secret from first to last: it is stored as an SSM SecureString (infra/alexaGrants.ts). */
+    clientSecret: pulumi.Output<string>;
 }
 
 /** The primary stack's pool and app client, as its userPoolId and clientId outputs give them. */
 export interface PrimaryPool {
     userPoolId: string;
     clientId: string;
+    /** The primary's authorizationUri output: only the companion app needs it (its sign-in page). */
+    authorizationUri?: string;
 }
 
 /** Raw values as the engine hands them over: text, lists as JSON. */
@@ -75,7 +89,16 @@ const PRIMARY_ONLY_KEYS = [
     "emailFrom",
 ] as const;
 
-export const CONFIG_KEYS = ["alexaSkillId", ...PRIMARY_ONLY_KEYS, "primaryUserPoolId", "primaryClientId"] as const;
+export const CONFIG_KEYS = [
+    "alexaSkillId",
+    ...PRIMARY_ONLY_KEYS,
+    "primaryUserPoolId",
+    "primaryClientId",
+    "primaryAuthorizationUri",
+    "alexaClientId",
+    "companionApp",
+    "companionCallbackUrls",
+] as const;
 
 /**
  * Keys an earlier version declared: the engine still hands them over from a stack file, so one that
@@ -126,6 +149,8 @@ const SES_IDENTITY = /^arn:aws:ses:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:identity\/(.
 // Cognito's formats (UserPoolType Id: <region>_<id>; UserPoolClientType ClientId: [\w+]+, up to 128).
 const USER_POOL_ID = /^[a-z]{2}(?:-[a-z]+)+-\d_[0-9A-Za-z]+$/;
 const CLIENT_ID = /^[\w+]{1,128}$/;
+// Login with Amazon's client ids (the console's Alexa Client Id is one).
+const LWA_CLIENT_ID = /^amzn1\.application-oa2-client\.[0-9a-f]{32}$/;
 
 /**
  * The SES regions a user pool may send through, by the pool's region: its own, or one of the three
@@ -159,8 +184,11 @@ function isHttpsUrl(text: string): boolean {
     }
 }
 
-/** Checks the config the engine hands over; `region` is the stack's `aws:region`. */
-export function parseConfig(raw: RawConfig, region: string | undefined): StackConfig {
+/**
+ * Checks raw config values; `region` is the stack's `aws:region`; `alexaClientSecret` is the
+ * secret's Output when it is set (non-empty), never its text: no message can then quote it.
+ */
+export function parseConfig(raw: RawConfig, region: string | undefined, alexaClientSecret?: pulumi.Output<string>): StackConfig {
     const problems: string[] = [];
     const problem = (key: string, given: string | undefined, allowed: string, fix: string) => {
         const value = given === undefined || given === "" ? "is not set" : `is ${JSON.stringify(given)}`;
@@ -224,7 +252,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
             problem("primaryClientId", clientId, "it must be the primary stack's clientId output, given together with primaryUserPoolId",
                 'set primaryClientId "$(pulumi stack output clientId --stack dev)"');
         }
-        primaryPool = { userPoolId, clientId };
+        primaryPool = { userPoolId, clientId, authorizationUri: optional("primaryAuthorizationUri") };
     }
 
     const alexaSkillId = text("alexaSkillId");
@@ -344,6 +372,44 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
             "Fix: pulumi config set aws:region us-east-1");
     }
 
+    // Alexa events: every region's function exchanges grants and sends ChangeReports, so these are
+    // set on every region stack, not only the primary.
+    const alexaClientId = optional("alexaClientId");
+    let alexaEvents: AlexaEventsConfig | undefined;
+    if (alexaClientId !== undefined && !LWA_CLIENT_ID.test(alexaClientId)) {
+        problem("alexaClientId", alexaClientId,
+            'it must be "amzn1.application-oa2-client." followed by 32 hex digits, the Alexa Client Id on the skill\'s Permissions page (Send Alexa Events)',
+            "set alexaClientId amzn1.application-oa2-client.<32 hex digits>");
+    }
+    if ((alexaClientId === undefined) !== (alexaClientSecret === undefined)) {
+        if (alexaClientId === undefined) {
+            problem("alexaClientId", undefined, "alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither",
+                "set alexaClientId amzn1.application-oa2-client.<32 hex digits>");
+        } else {
+            problem("alexaClientSecret", undefined, "alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither",
+                "set --secret alexaClientSecret <the Alexa Client Secret from the skill's Permissions page>");
+        }
+    } else if (alexaClientId !== undefined && alexaClientSecret !== undefined) {
+        alexaEvents = { clientId: alexaClientId, clientSecret: alexaClientSecret };
+    }
+
+    const companionApp = text("companionApp") === "true";
+    const primaryAuthorizationUri = optional("primaryAuthorizationUri");
+    if (secondary && companionApp && (primaryAuthorizationUri === undefined || !/^https:\/\/[^/]+\/oauth2\/authorize$/.test(primaryAuthorizationUri))) {
+        problem("primaryAuthorizationUri", primaryAuthorizationUri,
+            "a secondary stack's companion page signs users in on the primary's hosted domain: give it the primary's authorizationUri output",
+            'set primaryAuthorizationUri "$(pulumi stack output authorizationUri --stack dev)"');
+    }
+    const companionCallbackUrls = list("companionCallbackUrls");
+    // Cognito takes https callback URLs, and http only for localhost (Cognito developer guide,
+    // "App client settings": callback URLs).
+    const badCompanionUrls = companionCallbackUrls.filter((url) => !isHttpsUrl(url) && !/^http:\/\/localhost(:\d+)?(\/[^#]*)?$/.test(url));
+    if (badCompanionUrls.length > 0) {
+        problem("companionCallbackUrls", text("companionCallbackUrls"),
+            `every entry must be an https URL, or http://localhost for development (not: ${badCompanionUrls.map((b) => JSON.stringify(b)).join(", ")})`,
+            "rm companionCallbackUrls, then: pulumi config set-all --path --plaintext 'companionCallbackUrls[0]=https://lamp.example.com/'");
+    }
+
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
@@ -361,6 +427,9 @@ export function parseConfig(raw: RawConfig, region: string | undefined): StackCo
         email,
         primaryPool,
         region: region!,
+        alexaEvents,
+        companionApp,
+        companionCallbackUrls,
     });
 }
 
@@ -371,7 +440,10 @@ export function loadConfig(): StackConfig {
     for (const key of [...CONFIG_KEYS, ...Object.keys(RETIRED_KEYS)]) {
         raw[key] = config.get(key);
     }
-    return parseConfig(raw, new pulumi.Config("aws").get("region"));
+    // Whether the secret is set is all that is looked at here (through the runtime's own map, as
+    // Config.get would warn about a secret); its text goes on as a secret Output.
+    const secretSet = (pulumi.runtime.getConfig(`${pulumi.getProject()}:alexaClientSecret`) ?? "") !== "";
+    return parseConfig(raw, new pulumi.Config("aws").get("region"), secretSet ? config.requireSecret("alexaClientSecret") : undefined);
 }
 
 // ---- SMAPI (issue 12): the three values that let `pulumi up` configure the Alexa skill itself ----

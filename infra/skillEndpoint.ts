@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
 import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
 import { PoolJwks } from "./poolJwks";
+import type { AlexaGrants } from "./alexaGrants";
 
 export interface SkillEndpointArgs {
     alexaSkillId: string;
@@ -13,6 +14,8 @@ export interface SkillEndpointArgs {
     userPoolId: pulumi.Input<string>;
     clientId: pulumi.Input<string>;
     logRetentionDays?: number;
+    /** With Alexa events on: the skill's Alexa Client Id and where grants and the secret are kept. */
+    events?: { clientId: string; grants: AlexaGrants };
 }
 
 /** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */
@@ -55,17 +58,22 @@ export class SkillEndpoint extends pulumi.ComponentResource {
             assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
         }, { parent: this });
 
-        // Only what the handler does: write its log lines, read and update lamp items.
+        // Only what the handler does: write its log lines, read and update lamp items; with events
+        // on, also write a user's grant (AcceptGrant) and read the client secret's parameter.
+        const events = args.events;
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
-            policy: pulumi.all([this.logGroup.arn, this.table.arn]).apply(([logGroupArn, tableArn]) =>
-                JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
-                        { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: tableArn },
-                    ],
-                })),
+            policy: pulumi.all([this.logGroup.arn, this.table.arn, events?.grants.table.arn, events?.grants.secretParameter.arn])
+                .apply(([logGroupArn, tableArn, grantsArn, secretArn]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
+                            { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: tableArn },
+                            ...(grantsArn ? [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: grantsArn }] : []),
+                            ...(secretArn ? [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn }] : []),
+                        ],
+                    })),
         }, { parent: this });
 
         this.function = new aws.lambda.CallbackFunction(`${name}-function`, {
@@ -82,6 +90,13 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                     [ENVIRONMENT.clientId]: args.clientId,
                     [ENVIRONMENT.tableName]: this.table.name,
                     [ENVIRONMENT.jwks]: this.poolJwks.jwks,
+                    ...(events
+                        ? {
+                              [ENVIRONMENT.alexaClientId]: events.clientId,
+                              [ENVIRONMENT.grantsTable]: events.grants.table.name,
+                              [ENVIRONMENT.alexaSecretParameter]: events.grants.secretParameter.name,
+                          }
+                        : {}),
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },

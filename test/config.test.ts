@@ -68,7 +68,8 @@ describe("stack configuration", () => {
 
     it("reads every key that Pulumi.yaml declares, and nothing it does not", () => {
         const declared = Object.keys(loadProject(path.resolve(__dirname, "../Pulumi.yaml")).config);
-        assert.deepEqual([...CONFIG_KEYS, ...SMAPI_CONFIG_KEYS].sort(), declared.sort());
+        // alexaClientSecret is read as a secret Output, apart from the rest.
+        assert.deepEqual([...CONFIG_KEYS, ...SMAPI_CONFIG_KEYS, "alexaClientSecret"].sort(), declared.sort());
     });
 
     it("says what to do when the engine did not hand a key over", () => {
@@ -203,7 +204,7 @@ describe("stack configuration", () => {
     });
 
     it("makes a stack secondary with the primary's pool and client IDs, given together and well-formed", () => {
-        assert.deepEqual(parse(SECONDARY, "eu-west-1").primaryPool, { userPoolId: "us-east-1_AbCdEf123", clientId: "4example5client6id7alexa89" });
+        assert.deepEqual(parse(SECONDARY, "eu-west-1").primaryPool, { userPoolId: "us-east-1_AbCdEf123", clientId: "4example5client6id7alexa89", authorizationUri: undefined });
         assert.match(assertOneProblem({ ...SECONDARY, primaryClientId: undefined }, "primaryClientId", undefined, "eu-west-1"), /is not set.*stack output clientId --stack dev/);
         assertOneProblem({ ...SECONDARY, primaryUserPoolId: undefined }, "primaryUserPoolId", undefined, "eu-west-1");
         assertOneProblem({ ...SECONDARY, primaryUserPoolId: "AbCdEf123" }, "primaryUserPoolId", "AbCdEf123", "eu-west-1");

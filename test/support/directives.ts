@@ -15,10 +15,10 @@ export const directives = {
     discover: (token: unknown) => ({
         directive: { header: header("Alexa.Discovery", "Discover", false), payload: { scope: { type: "BearerToken", token } } },
     }),
-    acceptGrant: (token: unknown) => ({
+    acceptGrant: (token: unknown, code = "grant-code-" + randomUUID()) => ({
         directive: {
             header: header("Alexa.Authorization", "AcceptGrant", false),
-            payload: { grant: { type: "OAuth2.AuthorizationCode", code: "grant-code-" + randomUUID() }, grantee: { type: "BearerToken", token } },
+            payload: { grant: { type: "OAuth2.AuthorizationCode", code }, grantee: { type: "BearerToken", token } },
         },
     }),
     turnOn: (token: unknown, endpointId: string) => ({

@@ -67,7 +67,9 @@ export async function invokeArchive(archive: MaterialisedArchive, runtimeModules
         const { handler } = require(${JSON.stringify(path.join(archive.dir, "__index.js"))});
         (async () => {
             const responses = [];
-            for (const event of JSON.parse(process.env.EVENTS)) responses.push(await handler(event, {}));
+            // Lambda's context, as far as the handlers read it: the time left (the function's timeout).
+            const context = { getRemainingTimeInMillis: () => 60000 };
+            for (const event of JSON.parse(process.env.EVENTS)) responses.push(await handler(event, context));
             require("fs").writeFileSync(process.env.RESULTS, JSON.stringify(responses));
             process.exit(0);
         })().catch((e) => { console.error(e.stack); process.exit(1); });`;

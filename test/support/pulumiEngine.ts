@@ -119,7 +119,7 @@ export function loadStackConfig(file: string): StackConfig {
 /** Splits a shell command line into words, honouring single and double quotes. */
 export function shellWords(line: string): string[] {
     const words: string[] = [];
-    const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
+    const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+)/g;
     let word: string | undefined;
     let lastEnd = -1;
     for (const match of line.matchAll(pattern)) {

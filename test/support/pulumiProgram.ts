@@ -72,7 +72,11 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id, state: { ...inputs, arn: arnFor("cognito-idp", `userpool/${id}`), endpoint: `cognito-idp.${region}.amazonaws.com/${id}` } };
         }
         case "aws:cognito/userPoolClient:UserPoolClient":
-            return { id: "1abcdefghij2klmnop3qrstuv4", state: { ...inputs, clientSecret: "mock-client-secret-0123456789abcdef" } };
+            return inputs.name === "companion"
+                ? { id: "5companion6client7id8abcdef", state: inputs }
+                : { id: "1abcdefghij2klmnop3qrstuv4", state: { ...inputs, clientSecret: "mock-client-secret-0123456789abcdef" } };
+        case "aws:apigatewayv2/api:Api":
+            return { id: "a1b2c3d4e5", state: { ...inputs, apiEndpoint: `https://a1b2c3d4e5.execute-api.${region}.amazonaws.com`, executionArn: `arn:aws:execute-api:${region}:${ACCOUNT_ID}:a1b2c3d4e5` } };
         case "aws:cognito/userPoolDomain:UserPoolDomain":
             return { id: inputs.domain, state: { ...inputs, cloudfrontDistribution: "d111111abcdef8.cloudfront.net", cloudfrontDistributionZoneId: "Z2FDTNDATAQYW2" } };
         case "aws:dynamodb/table:Table":
@@ -83,6 +87,12 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
+        case "aws:sqs/queue:Queue":
+            return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, state: { ...inputs, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, arn: arnFor("sqs", inputs.name) } };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { id: name, state: { ...inputs, name, arn: arnFor("cloudwatch", `alarm:${name}`) } };
+        case "aws:ssm/parameter:Parameter":
+            return { id: `/${name}`, state: { ...inputs, name: `/${name}`, arn: arnFor("ssm", `parameter/${name}`) } };
         default:
             return { id: `${name}-id`, state: inputs };
     }
@@ -225,6 +235,10 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
 export async function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
     return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
 }
+
+/** The skill's Alexa Client Id and Secret as a stack with Alexa events on is configured. */
+export const ALEXA_CLIENT_ID = "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef";
+export const ALEXA_CLIENT_SECRET = "amzn1.oa2-cs.v1.0123456789abcdef-stack-test-secret";
 
 /** A primary stack's minimal valid configuration. */
 export const PRIMARY_CONFIG: Readonly<Record<string, string>> = Object.freeze({

@@ -20,12 +20,16 @@ const PLACEHOLDERS: Record<string, string> = {
     "<Client ID>": "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef",
     "<Client Secret>": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2",
     "<refresh_token>": "Atzr|IwEBIExampleRefreshToken",
+    // The skill's Alexa Client Id (its last part) and Secret from the console's Permissions page.
+    "<32 hex digits>": "0123456789abcdef0123456789abcdef",
+    "<Alexa Client Secret>": "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f",
 };
 
 /** What `$(npx pulumi stack output NAME --stack dev)` gives on a deployed primary stack. */
 const PRIMARY_STACK_OUTPUTS: Record<string, string> = {
     userPoolId: "us-east-1_AbCdEf123",
     clientId: "4example5client6id7alexa89",
+    authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
 };
 
 export interface ReadmeCommands {
@@ -45,7 +49,7 @@ function fillPlaceholders(word: string): string {
         return value;
     });
     // A placeholder is a few words in angle brackets; "Name <a@example.com>" is not one.
-    return substituted.replace(/<[A-Za-z _]+>/g, (placeholder) => {
+    return substituted.replace(/<[A-Za-z0-9 _]+>/g, (placeholder) => {
         const value = PLACEHOLDERS[placeholder];
         if (value === undefined) {
             throw new Error(`README placeholder ${placeholder} has no sample value in test/support/readmeCommands.ts`);

@@ -1,7 +1,7 @@
 // The skill handler wired to real parts: a real verifier over keys made here, the real DynamoDB
 // store over dynalite, and a log sink that keeps every line for inspection.
 import { randomUUID } from "crypto";
-import { createSkillHandler, SkillHandler } from "../../handler";
+import { createSkillHandler, SkillDependencies, SkillHandler } from "../../handler";
 import { lampEndpointId } from "../../handler/lamp";
 import { createLampStore, LampStore } from "../../handler/lampStore";
 import { DirectiveLog } from "../../handler/log";
@@ -22,9 +22,15 @@ export interface SkillHarness {
     stop(): Promise<void>;
 }
 
-/** `verifier` overrides the verifier's settings; `key` is the pool's signing key (default: a new one). */
-export async function startSkillHarness(options: Partial<VerifierSettings> & { key?: SigningKey } = {}): Promise<SkillHarness> {
-    const { key = newSigningKey(), ...verifier } = options;
+/**
+ * Options override the verifier's settings; `key` is the pool's signing key (default: a new one);
+ * `dependencies(dynamo)` adds to the skill's dependencies (e.g. acceptGrant over the same dynalite).
+ */
+export async function startSkillHarness(options: Partial<VerifierSettings> & {
+    key?: SigningKey;
+    dependencies?: (dynamo: LocalDynamo) => Promise<Partial<SkillDependencies>>;
+} = {}): Promise<SkillHarness> {
+    const { key = newSigningKey(), dependencies, ...verifier } = options;
     const dynamo = await startDynalite();
     const tableName = "lamps-" + randomUUID();
     await dynamo.createLampTable(tableName);
@@ -42,6 +48,7 @@ export async function startSkillHarness(options: Partial<VerifierSettings> & { k
         }),
         lampStore: store,
         log: (entry: DirectiveLog) => logLines.push(JSON.stringify(entry)),
+        ...(dependencies ? await dependencies(dynamo) : {}),
     });
     return {
         handle,

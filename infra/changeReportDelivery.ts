@@ -1,0 +1,142 @@
+// The durable way of ChangeReports to Alexa: an SQS FIFO queue (one message group per user, so a
+// user's events arrive in order), the retry consumer function that delivers them to the event
+// gateway, a dead-letter queue for what could not be delivered, and an alarm on that queue.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
+import type { AlexaGrants } from "./alexaGrants";
+
+export interface ChangeReportDeliveryArgs {
+    /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
+    clientId: string;
+    grants: AlexaGrants;
+    logRetentionDays?: number;
+    /** Where the dead-letter alarm notifies (e.g. an SNS topic ARN); none by default. */
+    alarmActions?: pulumi.Input<string>[];
+}
+
+/**
+ * The consumer's time limit. It starts a record only with 20 s left (DELIVERY_RESERVE_MS), so a
+ * batch of 10 gets at least two records through even when each takes its worst case.
+ */
+export const CONSUMER_TIMEOUT_SECONDS = 60;
+/**
+ * Lambda's SQS guide asks for a visibility timeout of at least six times the function's timeout
+ * (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Configuring a queue"); it is also the
+ * pause between two deliveries of an event that must wait.
+ */
+export const VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS;
+/** Deliveries before the dead-letter queue: 40 x 6 minutes, four hours of an Alexa outage. */
+export const MAX_RECEIVE_COUNT = 40;
+
+/** A FIFO queue's name must end in .fifo (SQS Developer Guide, "FIFO queue and message identifiers"); at most 80 characters. */
+function fifoName(kind: string): string {
+    const slug = `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+    return `${slug.slice(0, 80 - kind.length - 6)}-${kind}.fifo`;
+}
+
+export class ChangeReportDelivery extends pulumi.ComponentResource {
+    readonly queue: aws.sqs.Queue;
+    readonly deadLetterQueue: aws.sqs.Queue;
+    readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+    readonly role: aws.iam.Role;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly trigger: aws.lambda.EventSourceMapping;
+
+    constructor(name: string, args: ChangeReportDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("smartlamp:events:ChangeReportDelivery", name, {}, opts);
+
+        // Both queues hold events that exist nowhere else until Alexa has them: `protect` keeps a
+        // destroy or a replacing change from dropping them (SQS has no deletion protection of its own).
+        this.deadLetterQueue = new aws.sqs.Queue(`${name}-dead-letters`, {
+            name: fifoName("change-reports-dlq"),
+            fifoQueue: true,
+            messageRetentionSeconds: 14 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+        }, { parent: this, protect: true });
+
+        this.queue = new aws.sqs.Queue(`${name}-queue`, {
+            name: fifoName("change-reports"),
+            fifoQueue: true,
+            // Deduplication and throughput per user group (high-throughput FIFO).
+            deduplicationScope: "messageGroup",
+            fifoThroughputLimit: "perMessageGroupId",
+            visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+            messageRetentionSeconds: 4 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+            redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: MAX_RECEIVE_COUNT })),
+        }, { parent: this, protect: true });
+
+        // Any message in the dead-letter queue is an event Alexa never got: alarm at the first one.
+        this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dead-letter-alarm`, {
+            alarmDescription: "ChangeReports that could not be delivered to Alexa wait in the dead-letter queue (README: Alexa events and the companion app)",
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: this.deadLetterQueue.name },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: args.alarmActions ?? [],
+        }, { parent: this });
+
+        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
+            retentionInDays: args.logRetentionDays ?? 30,
+        }, { parent: this });
+
+        this.role = new aws.iam.Role(`${name}-role`, {
+            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
+        }, { parent: this });
+
+        // Only what the consumer does: log; read, refresh and delete grants; read the secret; take
+        // messages from the queue (what the event source mapping needs: with-sqs.html, "Execution
+        // role permissions"); put poison events into the dead-letter queue.
+        const policy = new aws.iam.RolePolicy(`${name}-policy`, {
+            role: this.role.id,
+            policy: pulumi.all([this.logGroup.arn, args.grants.table.arn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn])
+                .apply(([logGroupArn, grantsArn, secretArn, queueArn, deadLetterArn]) => JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
+                        { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: grantsArn },
+                        { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn },
+                        { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: queueArn },
+                        { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: deadLetterArn },
+                    ],
+                })),
+        }, { parent: this });
+
+        this.function = new aws.lambda.CallbackFunction(`${name}-consumer`, {
+            callbackFactory: () => createConsumerFromEnvironment(),
+            role: this.role,
+            runtime: aws.lambda.Runtime.NodeJS22dX,
+            architectures: ["arm64"],
+            memorySize: 256,
+            timeout: CONSUMER_TIMEOUT_SECONDS,
+            environment: {
+                variables: {
+                    [CONSUMER_ENVIRONMENT.grantsTable]: args.grants.table.name,
+                    [CONSUMER_ENVIRONMENT.alexaClientId]: args.clientId,
+                    [CONSUMER_ENVIRONMENT.alexaSecretParameter]: args.grants.secretParameter.name,
+                    [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.url,
+                },
+            },
+            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            // The consumer verifies no Cognito token: it needs none of aws-jwt-verify.
+            codePathOptions: { extraExcludePackages: ["aws-jwt-verify"] },
+        }, { parent: this, dependsOn: [policy] });
+
+        this.trigger = new aws.lambda.EventSourceMapping(`${name}-trigger`, {
+            eventSourceArn: this.queue.arn,
+            functionName: this.function.name,
+            batchSize: 10,
+            // The consumer names the records to keep; the others are deleted (services-sqs-errorhandling.html).
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        }, { parent: this, dependsOn: [policy] });
+
+        this.registerOutputs({ queueUrl: this.queue.url, deadLetterQueueUrl: this.deadLetterQueue.url });
+    }
+}

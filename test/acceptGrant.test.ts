@@ -1,0 +1,189 @@
+import { strict as assert } from "assert";
+import { randomUUID } from "crypto";
+import { createGrantAcceptor } from "../handler/acceptGrant";
+import { createDynamoDb } from "../handler/dynamodb";
+import { createGrantStore, GrantStore } from "../handler/grantStore";
+import { lwaCredentials } from "../handler/secret";
+import { createLwaClient } from "../handler/lwa";
+import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
+import { LOCAL_CREDENTIALS } from "./support/dynalite";
+import { directives } from "./support/directives";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { SkillHarness, startSkillHarness } from "./support/skillHarness";
+import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
+
+const SECRET_PARAMETER = "/smartlamp/dev/alexa-client-secret";
+
+describe("AcceptGrant with Alexa events on", () => {
+    let lwa: LwaEndpoint;
+    let ssm: SsmEndpoint;
+    let skill: SkillHarness;
+    let grants: GrantStore;
+
+    async function send(event: any): Promise<any> {
+        const response = await skill.handle(event);
+        if (alexaDataPresent) {
+            assertValidAlexaMessage(response);
+        }
+        return response;
+    }
+
+    /** Nothing a user or Amazon handed over appears in any log line. */
+    function assertLogsHoldNo(...values: string[]) {
+        const text = skill.logLines.join("\n");
+        for (const value of [LWA_CLIENT_SECRET, ...values]) {
+            assert.ok(!text.includes(value), "a log line holds a secret or token");
+        }
+    }
+
+    before(async () => {
+        lwa = await startLwaEndpoint();
+        ssm = await startSsmEndpoint({ [SECRET_PARAMETER]: LWA_CLIENT_SECRET });
+        // The secret's reader as the function builds it, with SSM's client pointed at the stand-in.
+        process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
+        process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+        process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+        skill = await startSkillHarness({
+            dependencies: async (dynamo) => {
+                const tableName = "grants-" + randomUUID();
+                await dynamo.createLampTable(tableName); // the same key schema: userId
+                grants = createGrantStore({ tableName, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
+                return {
+                    acceptGrant: createGrantAcceptor({
+                        lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: lwaCredentials(LWA_CLIENT_ID, SECRET_PARAMETER), attemptTimeoutMs: 1500 }),
+                        grants,
+                        region: "eu-west-1",
+                        budgetMs: 4000,
+                    }),
+                };
+            },
+        });
+    });
+    after(async () => {
+        delete process.env.AWS_ENDPOINT_URL_SSM;
+        delete process.env.AWS_ACCESS_KEY_ID;
+        delete process.env.AWS_SECRET_ACCESS_KEY;
+        await Promise.all([skill.stop(), lwa.stop(), ssm.stop()]);
+    });
+    afterEach(async () => {
+        lwa.setMode("up");
+        if (!lwa.outage.isUp()) {
+            await lwa.outage.bringUp();
+        }
+        await skill.dynamo.setMode("up");
+    });
+
+    it("exchanges the grant's code with LWA and stores the user's tokens with the region that received the grant", async () => {
+        const user = skill.newUser();
+        const code = lwa.issueCode();
+        const response = await send(directives.acceptGrant(user.token, code));
+        assert.equal(response.event.header.name, "AcceptGrant.Response");
+        const grant = await grants.get(user.sub);
+        assert.ok(grant, "no grant stored");
+        assert.match(grant.accessToken, /^Atza\|/);
+        assert.match(grant.refreshToken, /^Atzr\|/);
+        assert.ok(lwa.accessTokenValid(grant.accessToken));
+        assert.equal(grant.region, "eu-west-1");
+        assert.ok(grant.accessTokenExpiresAt > Date.now() + 3500 * 1000 && grant.accessTokenExpiresAt <= Date.now() + 3600 * 1000);
+        const exchange = lwa.forms.at(-1)!;
+        assert.equal(exchange.get("grant_type"), "authorization_code");
+        assert.equal(exchange.get("client_id"), LWA_CLIENT_ID);
+        assertLogsHoldNo(code, grant.accessToken, grant.refreshToken, user.token.split(".")[2]);
+    });
+
+    it("reads the client secret from Parameter Store once per container, not once per grant", async () => {
+        const before = ssm.reads;
+        for (let i = 0; i < 3; i++) {
+            const response = await send(directives.acceptGrant(skill.newUser().token, lwa.issueCode()));
+            assert.equal(response.event.header.name, "AcceptGrant.Response");
+        }
+        assert.ok(before <= 1, `the secret was read ${before} times before`);
+        assert.equal(ssm.reads, 1);
+    });
+
+    it("marks the lamp's properties proactively reported in discovery", async () => {
+        const response = await send(directives.discover(skill.newUser().token));
+        for (const capability of response.event.payload.endpoints[0].capabilities.slice(1)) {
+            assert.equal(capability.properties.proactivelyReported, true, capability.interface);
+        }
+    });
+
+    it("answers ACCEPT_GRANT_FAILED and stores nothing when LWA refuses the code (used twice)", async () => {
+        const user = skill.newUser();
+        const code = lwa.issueCode();
+        await send(directives.acceptGrant(skill.newUser().token, code));
+        const response = await send(directives.acceptGrant(user.token, code));
+        assert.equal(response.event.header.namespace, "Alexa.Authorization");
+        assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.equal(await grants.get(user.sub), undefined);
+        const line = JSON.parse(skill.logLines.at(-1)!);
+        assert.match(line.reason, /400 \(invalid_grant\)/);
+        assertLogsHoldNo(code);
+    });
+
+    it("answers ACCEPT_GRANT_FAILED and stores nothing when LWA is down, and accepts once it is back", async () => {
+        const user = skill.newUser();
+        await lwa.outage.takeDown();
+        const down = await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        assert.equal(down.event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.equal(await grants.get(user.sub), undefined);
+        await lwa.outage.bringUp();
+        const back = await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        assert.equal(back.event.header.name, "AcceptGrant.Response");
+        assert.ok(await grants.get(user.sub));
+    });
+
+    it("gives up on a silent LWA within its budget and answers ACCEPT_GRANT_FAILED instead of letting Alexa time out", async () => {
+        const user = skill.newUser();
+        lwa.setMode("hang");
+        const response = await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        const line = JSON.parse(skill.logLines.at(-1)!);
+        // The client's own per-try timeout ended the wait (the budget, 6.5 s in the function, bounds the tries).
+        assert.match(line.reason, /LWA did not answer within \d+ ms|no time left/);
+        assert.equal(await grants.get(user.sub), undefined);
+    });
+
+    it("retries LWA's 503 once and stores the grant when the second try succeeds", async () => {
+        const user = skill.newUser();
+        const code = lwa.issueCode();
+        lwa.setMode("unavailable503");
+        const before = lwa.requests.authorization_code ?? 0;
+        const pending = send(directives.acceptGrant(user.token, code));
+        // The first try is refused; the mode is switched back before the retry (50-150 ms later).
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        lwa.setMode("up");
+        const response = await pending;
+        assert.equal(response.event.header.name, "AcceptGrant.Response", JSON.stringify(response.event.payload));
+        assert.equal((lwa.requests.authorization_code ?? 0) - before, 2);
+        assert.ok(await grants.get(user.sub));
+    });
+
+    it("answers ACCEPT_GRANT_FAILED and leaves no grant when DynamoDB is down after LWA said yes", async () => {
+        const user = skill.newUser();
+        await skill.dynamo.setMode("down");
+        const response = await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        await skill.dynamo.setMode("up");
+        assert.equal(await grants.get(user.sub), undefined);
+        assertLogsHoldNo();
+    });
+
+    it("refuses a grantee token that does not verify without asking LWA", async () => {
+        const before = lwa.requests.authorization_code ?? 0;
+        const response = await send(directives.acceptGrant("not-a-token", lwa.issueCode()));
+        assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.equal(lwa.requests.authorization_code ?? 0, before);
+    });
+
+    it("fails with a message naming the config keys to fix when LWA answers invalid_client, never quoting the secret", async () => {
+        const user = skill.newUser();
+        const wrong = createGrantAcceptor({
+            lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong-secret-123" }) }),
+            grants,
+            region: "us-east-1",
+        });
+        await assert.rejects(wrong(user.sub, lwa.issueCode()), (err: Error) => /401 \(invalid_client\).*alexaClientSecret/.test(err.message) && !err.message.includes("wrong-secret-123"));
+        assert.equal(await grants.get(user.sub), undefined);
+    });
+});

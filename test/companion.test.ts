@@ -1,0 +1,265 @@
+import { strict as assert } from "assert";
+import { randomUUID } from "crypto";
+import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
+import { CompanionLog, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
+import { createAwsJsonClient, createDynamoDb } from "../handler/dynamodb";
+import { createEventSender } from "../handler/eventGateway";
+import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
+import { createGrantStore, GrantStore } from "../handler/grantStore";
+import { createLwaClient } from "../handler/lwa";
+import { createAccessTokenVerifier } from "../handler/token";
+import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
+import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
+import { launchChromium } from "./support/browser";
+import { serveLocally } from "./support/companionServer";
+import { directives, property } from "./support/directives";
+import { LOCAL_CREDENTIALS } from "./support/dynalite";
+import { HostedLogin, startHostedLogin } from "./support/hostedLogin";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { SkillHarness, startSkillHarness } from "./support/skillHarness";
+import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { accessTokenClaims, jwksOf, signToken, USER_POOL_ID } from "./support/tokens";
+
+const COMPANION_CLIENT_ID = "5companion6client7id8abcdef";
+
+describe("the companion app", function () {
+    this.timeout(60000);
+    let skill: SkillHarness;
+    let lwa: LwaEndpoint;
+    let gateway: AlexaGateway;
+    let sqs: LocalSqs;
+    let queue: LocalQueue;
+    let dlq: LocalQueue;
+    let grants: GrantStore;
+    let login: HostedLogin;
+    let api: { url: string; stop(): Promise<void> };
+    let logs: CompanionLog[];
+    let mapping: ReturnType<typeof eventSourceMapping>;
+    let handler: (event: HttpApiEvent) => Promise<HttpApiResponse>;
+
+    const users = [{ email: "ada@example.com", password: "Correct-Horse-9!", sub: randomUUID() }];
+
+    /** A user of the pool who linked the lamp with Alexa (their grant is stored). */
+    async function linkedUser() {
+        const sub = randomUUID();
+        const tokens = await createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }).exchangeCode(lwa.issueCode());
+        await grants.put(sub, { ...tokens, region: "us-east-1", grantedAt: Date.now() });
+        return {
+            sub,
+            refreshToken: tokens.refreshToken,
+            companionToken: signToken(skill.key, accessTokenClaims(sub, { client_id: COMPANION_CLIENT_ID })),
+            alexaToken: signToken(skill.key, accessTokenClaims(sub)),
+            endpointId: "smartlamp-" + require("crypto").createHash("sha256").update(sub).digest("hex").slice(0, 32),
+        };
+    }
+
+    const call = (method: string, token?: string, body?: unknown) => fetch(new URL("api/lamp", api.url), {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+
+    before(async () => {
+        skill = await startSkillHarness();
+        lwa = await startLwaEndpoint();
+        gateway = await startAlexaGateway(lwa);
+        sqs = await startLocalSqs();
+        const grantsTable = "grants-" + randomUUID();
+        await skill.dynamo.createLampTable(grantsTable); // the same key schema: userId
+        grants = createGrantStore({ tableName: grantsTable, dynamoDb: createDynamoDb({ endpoint: skill.dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
+        // The API's URL is the page's, and the login's callback: serve first, then build the handler.
+        api = await serveLocally((event) => handler(event));
+        login = await startHostedLogin({ key: skill.key, clientId: COMPANION_CLIENT_ID, callbackUrls: [api.url], users });
+    });
+    after(async () => {
+        await Promise.all([skill.stop(), lwa.stop(), gateway.stop(), sqs.stop(), login.stop(), api.stop()]);
+    });
+    beforeEach(() => {
+        queue = sqs.createFifoQueue(`changes-${randomUUID()}.fifo`);
+        dlq = sqs.createFifoQueue(`changes-dlq-${randomUUID()}.fifo`);
+        const sqsClient = createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 });
+        logs = [];
+        handler = createCompanionHandler({
+            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: COMPANION_CLIENT_ID, jwks: jwksOf(skill.key) }),
+            lampStore: skill.store,
+            reportChange: createEventQueue({ queueUrl: queue.url, sqs: sqsClient }),
+            page: { authBaseUrl: login.base, clientId: COMPANION_CLIENT_ID, redirectUri: api.url },
+            log: (entry) => logs.push(entry),
+        });
+        const consumer = createChangeReportConsumer({
+            deliver: createEventSender({ grants, lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }), gatewayUrl: () => gateway.url, backoffBaseMs: 20 }),
+            deadLetter: deadLetterTo(dlq.url, () => sqsClient),
+            log: () => undefined,
+        });
+        mapping = eventSourceMapping(queue, dlq, consumer as any, { maxReceiveCount: 5 });
+    });
+    afterEach(async () => {
+        await skill.dynamo.setMode("up");
+        if (!sqs.outage.isUp()) {
+            await sqs.outage.bringUp();
+        }
+        const text = JSON.stringify(logs);
+        assert.ok(!/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(text) && !text.includes("Atza|"), "a log line holds a token");
+    });
+
+    describe("API", () => {
+        it("answers 401 with a Bearer challenge without a token, and to a token of the Alexa app client", async () => {
+            const user = await linkedUser();
+            for (const token of [undefined, "garbage", user.alexaToken]) {
+                const response = await call("GET", token);
+                assert.equal(response.status, 401, String(token));
+                assert.equal(response.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+                assert.deepEqual(await response.json(), { message: "Please sign in again." });
+            }
+        });
+
+        it("shows the user's own lamp, the same one the skill serves", async () => {
+            const user = await linkedUser();
+            await skill.handle(directives.setBrightness(user.alexaToken, user.endpointId, 35));
+            const response = await call("GET", user.companionToken);
+            assert.equal(response.status, 200);
+            assert.deepEqual(await response.json(), { powerState: "ON", brightness: 35 });
+        });
+
+        it("switches the lamp with the skill's rules, queues a ChangeReport (APP_INTERACTION) that reaches Alexa, and ReportState agrees", async () => {
+            const user = await linkedUser();
+            const response = await call("POST", user.companionToken, { powerState: "ON" });
+            assert.deepEqual(await response.json(), { powerState: "ON", brightness: 100 });
+            const dimmed = await call("POST", user.companionToken, { brightness: 0 });
+            // The lamp rules of handler/lamp.ts: 0 % switches the lamp off.
+            assert.equal(((await dimmed.json()) as { powerState: string }).powerState, "OFF");
+            assert.equal(queue.messages.length, 2);
+            await mapping.drain();
+            const received = gateway.accepted.filter((e) => e.grant === user.refreshToken).map((e) => e.body);
+            const changes = received.map((r) => r.event.payload.change.properties.map((p: any) => `${p.name}=${p.value}`));
+            assert.equal(changes.length, 2);
+            assert.ok(changes[0].includes("powerState=ON") && changes[1].includes("powerState=OFF"), JSON.stringify(changes));
+            for (const report of received) {
+                assert.equal(report.event.payload.change.cause.type, "APP_INTERACTION");
+                assert.equal(report.event.endpoint.endpointId, user.endpointId);
+                if (alexaDataPresent) {
+                    assertValidAlexaMessage(report);
+                }
+            }
+            const state = await skill.handle(directives.reportState(user.alexaToken, user.endpointId));
+            assert.equal(property(state, "Alexa.PowerController", "powerState"), "OFF");
+        });
+
+        it("queues no ChangeReport for a change that changes nothing", async () => {
+            const user = await linkedUser();
+            await call("POST", user.companionToken, { powerState: "OFF" });
+            assert.equal(queue.messages.length, 0);
+        });
+
+        it("refuses a malformed change with 400 and a message that says what to send, changing nothing", async () => {
+            const user = await linkedUser();
+            const before = await skill.store.read(user.sub);
+            for (const body of ["not json", { powerState: "on" }, { brightness: 101 }, { brightness: 2.5 }, { powerState: "ON", brightness: 3 }, []]) {
+                const response = await call("POST", user.companionToken, body);
+                assert.equal(response.status, 400, JSON.stringify(body));
+                assert.match(((await response.json()) as { message: string }).message, /powerState.*brightness|must be JSON/);
+            }
+            assert.deepEqual(await skill.store.read(user.sub), before);
+            assert.equal(queue.messages.length, 0);
+        });
+
+        it("answers 503 while DynamoDB is down and queues nothing, and works again once it is back", async () => {
+            const user = await linkedUser();
+            await skill.dynamo.setMode("down");
+            const down = await call("POST", user.companionToken, { powerState: "ON" });
+            assert.equal(down.status, 503);
+            assert.equal(queue.messages.length, 0);
+            await skill.dynamo.setMode("up");
+            const back = await call("POST", user.companionToken, { powerState: "ON" });
+            assert.equal(back.status, 200);
+            assert.equal(queue.messages.length, 1);
+        });
+
+        it("keeps the change when the queue cannot be reached, and says so in its log", async () => {
+            const user = await linkedUser();
+            await sqs.outage.takeDown();
+            const response = await call("POST", user.companionToken, { powerState: "ON" });
+            assert.equal(response.status, 200);
+            assert.equal((await skill.store.read(user.sub)).powerState, "ON");
+            assert.match(logs.at(-1)!.reason!, /the ChangeReport was not queued/);
+        });
+
+        it("serves the page with a nonce-based Content-Security-Policy that allows only itself and the login's origin", async () => {
+            const response = await fetch(api.url);
+            assert.equal(response.status, 200);
+            const csp = response.headers.get("content-security-policy")!;
+            const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+            const html = await response.text();
+            assert.ok(html.includes(`<script nonce="${nonce}">`));
+            assert.match(csp, new RegExp(`connect-src 'self' ${login.base.replace(/[.]/g, "\\.")};`));
+            assert.ok(html.includes(COMPANION_CLIENT_ID));
+        });
+
+        it("answers 404 with what the API has for any other path", async () => {
+            const response = await fetch(new URL("api/lamps", api.url));
+            assert.equal(response.status, 404);
+            assert.match(((await response.json()) as { message: string }).message, /GET and POST \/api\/lamp/);
+        });
+    });
+
+    describe("page, in headless Chromium", () => {
+        it("signs in through the hosted login, switches the lamp, and the ChangeReport reaches Alexa; ReportState answers the new state", async () => {
+            const [ada] = users;
+            const tokens = await createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }).exchangeCode(lwa.issueCode());
+            await grants.put(ada.sub, { ...tokens, region: "us-east-1", grantedAt: Date.now() });
+            const { context, version, close } = await launchChromium();
+            const browserVersion = version;
+            try {
+                const page = await context.newPage();
+                const pageErrors: string[] = [];
+                page.on("pageerror", (err) => pageErrors.push(err.message));
+                page.on("console", (message) => message.type() === "error" && pageErrors.push(message.text()));
+                page.on("response", (response) => response.status() >= 400 && pageErrors.push(`${response.status()} ${response.url()}`));
+                await page.goto(api.url);
+                await page.click("#sign-in");
+                // The hosted login: a wrong password first, then the right one.
+                await page.waitForSelector("form[name=cognitoSignInForm]");
+                await page.fill("#signInFormUsername", ada.email);
+                await page.fill("#signInFormPassword", "wrong-password");
+                await page.click("input[name=signInSubmitButton]");
+                await page.waitForSelector("#loginErrorMessage");
+                await page.fill("#signInFormUsername", ada.email);
+                await page.fill("#signInFormPassword", ada.password);
+                await page.click("input[name=signInSubmitButton]");
+                // Back on the page, signed in: the code was exchanged with the PKCE verifier.
+                await page.waitForSelector("body[data-lamp=OFF]");
+                assert.equal(new URL(page.url()).search, "", "the code stays in the address bar");
+                assert.equal(login.issued.tokens, 1);
+                await page.click("#toggle");
+                await page.waitForSelector("body[data-lamp=ON]");
+                assert.equal(await page.textContent("#power"), "ON");
+                await page.fill("#level", "40");
+                await page.click("#set-level");
+                await page.waitForSelector("#brightness:text-is('40')");
+                assert.deepEqual(pageErrors, []);
+            } finally {
+                await close();
+            }
+            // The ChangeReports the page caused reach the gateway stand-in, in order.
+            assert.equal(queue.messages.length, 2);
+            await mapping.drain();
+            const received = gateway.accepted.filter((e) => e.grant === tokens.refreshToken).map((e) => e.body);
+            assert.equal(received.length, 2);
+            assert.ok(received[0].event.payload.change.properties.some((p: any) => p.name === "powerState" && p.value === "ON"));
+            assert.deepEqual(received[1].event.payload.change.properties.map((p: any) => `${p.name}=${p.value}`), ["brightness=40"]);
+            for (const report of received) {
+                assert.equal(report.event.payload.change.cause.type, "APP_INTERACTION");
+                if (alexaDataPresent) {
+                    assertValidAlexaMessage(report);
+                }
+            }
+            // And Alexa, asking the skill with the user's token of the Alexa client, hears the same.
+            const alexaToken = signToken(skill.key, accessTokenClaims(ada.sub));
+            const endpointId = received[0].event.endpoint.endpointId;
+            const state = await skill.handle(directives.reportState(alexaToken, endpointId));
+            assert.equal(property(state, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(state, "Alexa.BrightnessController", "brightness"), 40);
+            console.log(`      (browser run: Chromium ${browserVersion}, ${login.issued.codes} sign-in code, ${received.length} ChangeReports delivered)`);
+        });
+    });
+});

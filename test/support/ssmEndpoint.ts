@@ -1,0 +1,51 @@
+// A stand-in for SSM Parameter Store's GetParameter on 127.0.0.1 (AWS JSON 1.1, X-Amz-Target
+// AmazonSSM.GetParameter), holding the parameters the test puts in it. Modeled answers, from
+// docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html:
+// - 200 {Parameter: {Name, Type, Value, Version, ARN, DataType}} (Value decrypted with WithDecryption)
+// - 400 {__type "ParameterNotFound"} for a name it does not hold
+// - 400 {__type "IncompleteSignature"} for an unsigned request (Common Errors page of the same reference)
+import { createServer } from "http";
+import { interruptible, Interruptible } from "./interruptible";
+
+export interface SsmEndpoint {
+    endpoint: string;
+    outage: Interruptible;
+    parameters: Map<string, string>;
+    /** GetParameter requests received. */
+    reads: number;
+    stop(): Promise<void>;
+}
+
+export async function startSsmEndpoint(parameters: Record<string, string>): Promise<SsmEndpoint> {
+    const state = { reads: 0, parameters: new Map(Object.entries(parameters)) };
+    const server = createServer((req, res) => {
+        let text = "";
+        req.on("data", (chunk) => (text += chunk));
+        req.on("end", (): void => {
+            const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
+            if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/ssm\/aws4_request/.test(String(req.headers.authorization))) {
+                return void json(400, { __type: "IncompleteSignature", message: "The request signature does not conform to AWS standards." });
+            }
+            if (req.headers["x-amz-target"] !== "AmazonSSM.GetParameter") {
+                return void json(400, { __type: "InvalidAction", message: "The action is not valid for this web service." });
+            }
+            state.reads++;
+            const input = JSON.parse(text);
+            const value = state.parameters.get(input.Name);
+            if (value === undefined) {
+                return void json(400, { __type: "ParameterNotFound", message: "" });
+            }
+            return void json(200, { Parameter: { Name: input.Name, Type: "SecureString", Value: input.WithDecryption ? value : "AQICAH-encrypted", Version: 1, DataType: "text", ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${input.Name}` } });
+        });
+    });
+    const outage = await interruptible(server);
+    return Object.assign(state, {
+        endpoint: `http://127.0.0.1:${outage.port}`,
+        outage,
+        async stop() {
+            if (outage.isUp()) {
+                await outage.takeDown();
+            }
+        },
+    });
+}
