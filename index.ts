@@ -8,7 +8,7 @@ import { ChangeReportDelivery } from "./infra/changeReportDelivery";
 import { CompanionApi } from "./infra/companionApi";
 import { loadConfig, loadSmapiConfig } from "./infra/config";
 import { primaryPoolReference } from "./infra/primaryPool";
-import { SkillConfiguration } from "./infra/skillConfiguration";
+import { SkillConfiguration, SkillEventCredentials } from "./infra/skillConfiguration";
 import { SkillEndpoint } from "./infra/skillEndpoint";
 
 const config = loadConfig();
@@ -32,16 +32,19 @@ const linking = config.primaryPool
       });
 const pool = linking ?? primaryPoolReference(config.primaryPool!);
 
-// Alexa events (AcceptGrant's tokens, ChangeReports) only when the skill's Alexa Client Id and
-// Secret are configured; without them the skill answers as before.
-const grants = config.alexaEvents ? new AlexaGrants("alexa-grants", { clientSecret: config.alexaEvents.clientSecret }) : undefined;
-const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: config.alexaEvents!.clientId, grants });
+// Alexa events (AcceptGrant's tokens, ChangeReports) only when switched on, with the skill's Alexa
+// Client Id and Secret from config or read from the skill; otherwise the skill answers as before.
+const events = config.alexaEvents?.fromSkill
+    ? new SkillEventCredentials("alexa-event-credentials", { alexaSkillId: config.alexaSkillId, smapi: smapi! })
+    : config.alexaEvents?.credentials;
+const grants = events && new AlexaGrants("alexa-grants", { clientSecret: events.clientSecret });
+const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: events!.clientId, grants });
 
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: pool.userPoolId,
     clientId: pool.clientId,
-    events: grants && { clientId: config.alexaEvents!.clientId, grants },
+    events: grants && { clientId: events!.clientId, grants },
 });
 
 // The same account in the user's own app: a page and an API over the skill's lamp table.

@@ -8,7 +8,7 @@ import type { AlexaGrants } from "./alexaGrants";
 
 export interface ChangeReportDeliveryArgs {
     /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
-    clientId: string;
+    clientId: pulumi.Input<string>;
     grants: AlexaGrants;
     logRetentionDays?: number;
     /** Where the dead-letter alarm notifies (e.g. an SNS topic ARN); none by default. */

@@ -49,7 +49,7 @@ export interface StackConfig {
     primaryPool?: PrimaryPool;
     region: string;
     /** Set when the skill sends Alexa events: its Alexa Client Id and Secret (console: Permissions). */
-    alexaEvents?: AlexaEventsConfig;
+    alexaEvents?: AlexaEventsSource;
     /** Whether this stack serves the companion page and API (with their app client on the pool). */
     companionApp: boolean;
     /** The companion client's callback URLs; empty: the page's own URL and a localhost URL. */
@@ -57,10 +57,16 @@ export interface StackConfig {
 }
 
 export interface AlexaEventsConfig {
-    clientId: string;
+    clientId: pulumi.Input<string>;
     /** A Pulumi secret from first to last: it is stored as an SSM SecureString (infra/alexaGrants.ts). */
     clientSecret: pulumi.Output<string>;
 }
+
+/**
+ * Where the skill's event credentials come from: the stack's config, or (`fromSkill`) the skill
+ * itself through SMAPI, which needs the smapi* values (infra/skillConfiguration.ts reads them).
+ */
+export type AlexaEventsSource = { fromSkill: false; credentials: AlexaEventsConfig } | { fromSkill: true };
 
 /** The primary stack's pool and app client, as its userPoolId and clientId outputs give them. */
 export interface PrimaryPool {
@@ -96,6 +102,7 @@ export const CONFIG_KEYS = [
     "primaryClientId",
     "primaryAuthorizationUri",
     "alexaClientId",
+    "alexaEvents",
     "companionApp",
     "companionCallbackUrls",
 ] as const;
@@ -189,6 +196,8 @@ function isHttpsUrl(text: string): boolean {
  * secret's Output when it is set (non-empty), never its text: no message can then quote it.
  */
 export function parseConfig(raw: RawConfig, region: string | undefined, alexaClientSecret?: pulumi.Output<string>): StackConfig {
+    // The SMAPI values are checked on their own (parseSmapiConfig); here only whether they are set counts.
+    const smapiConfigured = (raw.smapiRefreshToken ?? "") !== "";
     const problems: string[] = [];
     const problem = (key: string, given: string | undefined, allowed: string, fix: string) => {
         const value = given === undefined || given === "" ? "is not set" : `is ${JSON.stringify(given)}`;
@@ -375,7 +384,7 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
     // Alexa events: every region's function exchanges grants and sends ChangeReports, so these are
     // set on every region stack, not only the primary.
     const alexaClientId = optional("alexaClientId");
-    let alexaEvents: AlexaEventsConfig | undefined;
+    let alexaEvents: AlexaEventsSource | undefined;
     if (alexaClientId !== undefined && !LWA_CLIENT_ID.test(alexaClientId)) {
         problem("alexaClientId", alexaClientId,
             'it must be "amzn1.application-oa2-client." followed by 32 hex digits, the Alexa Client Id on the skill\'s Permissions page (Send Alexa Events)',
@@ -390,7 +399,14 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
                 "set --secret alexaClientSecret <the Alexa Client Secret from the skill's Permissions page>");
         }
     } else if (alexaClientId !== undefined && alexaClientSecret !== undefined) {
-        alexaEvents = { clientId: alexaClientId, clientSecret: alexaClientSecret };
+        alexaEvents = { fromSkill: false, credentials: { clientId: alexaClientId, clientSecret: alexaClientSecret } };
+    } else if (text("alexaEvents") === "true") {
+        if (!smapiConfigured) {
+            problem("alexaEvents", "true",
+                "the skill's Alexa Client Id and Secret are needed to send events: set the smapi* values so that `pulumi up` reads them from the skill (README, Deploy, A), or set alexaClientId and alexaClientSecret",
+                "set --secret smapiRefreshToken <refresh_token> (with smapiClientId and smapiClientSecret)");
+        }
+        alexaEvents = { fromSkill: true };
     }
 
     const companionApp = text("companionApp") === "true";
@@ -440,9 +456,11 @@ export function loadConfig(): StackConfig {
     for (const key of [...CONFIG_KEYS, ...Object.keys(RETIRED_KEYS)]) {
         raw[key] = config.get(key);
     }
-    // Whether the secret is set is all that is looked at here (through the runtime's own map, as
+    // Whether a secret is set is all that is looked at here (through the runtime's own map, as
     // Config.get would warn about a secret); its text goes on as a secret Output.
-    const secretSet = (pulumi.runtime.getConfig(`${pulumi.getProject()}:alexaClientSecret`) ?? "") !== "";
+    const isSet = (key: string) => (pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`) ?? "") !== "";
+    raw.smapiRefreshToken = isSet("smapiRefreshToken") ? "(set)" : "";
+    const secretSet = isSet("alexaClientSecret");
     return parseConfig(raw, new pulumi.Config("aws").get("region"), secretSet ? config.requireSecret("alexaClientSecret") : undefined);
 }
 

@@ -38,13 +38,19 @@ export interface SkillConfigurationArgs {
     /** The account-linking request body (a secret); used on the primary stack only. */
     accountLinkingRequest?: pulumi.Input<AccountLinkingRequest>;
     smapi: SmapiCredentialInputs;
-    /**
-     * Read the skill's messaging credentials (Alexa Client ID and Secret) for sending events, when
-     * they are not configured (issue 11's alexaClientId/alexaClientSecret): see `messagingCredentials`.
-     */
-    readMessagingCredentials?: boolean;
     /** Amazon's endpoints by default; the tests point them at a local stand-in. */
     endpoints?: { smapiBase: string; lwaTokenUrl: string };
+}
+
+/** What every SMAPI resource takes to reach SMAPI: the three values as one secret, and the endpoints. */
+function smapiConnection(smapi: SmapiCredentialInputs, endpoints: { smapiBase: string; lwaTokenUrl: string } = AMAZON_ENDPOINTS) {
+    return {
+        // One secret object: the provider gets it in each call, the state keeps it encrypted.
+        credentials: pulumi.secret(pulumi.all([smapi.clientId, smapi.clientSecret, smapi.refreshToken])
+            .apply(([clientId, clientSecret, refreshToken]) => ({ clientId, clientSecret, refreshToken }))),
+        smapiBase: endpoints.smapiBase,
+        lwaTokenUrl: endpoints.lwaTokenUrl,
+    };
 }
 
 
@@ -80,20 +86,11 @@ export class SkillMessagingCredentials extends pulumi.dynamic.Resource {
 export class SkillConfiguration extends pulumi.ComponentResource {
     readonly endpoint: SkillManifestEndpoint;
     readonly accountLinking?: SkillAccountLinking;
-    /** With `readMessagingCredentials`: the Alexa Client ID and Secret for the event gateway, as secrets. */
-    readonly messagingCredentials?: SkillMessagingCredentials;
 
     constructor(name: string, args: SkillConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:alexa:SkillConfiguration", name, {}, opts);
 
-        const endpoints = args.endpoints ?? AMAZON_ENDPOINTS;
-        const connection = {
-            // One secret object: the provider gets it in each call, the state keeps it encrypted.
-            credentials: pulumi.secret(pulumi.all([args.smapi.clientId, args.smapi.clientSecret, args.smapi.refreshToken])
-                .apply(([clientId, clientSecret, refreshToken]) => ({ clientId, clientSecret, refreshToken }))),
-            smapiBase: endpoints.smapiBase,
-            lwaTokenUrl: endpoints.lwaTokenUrl,
-        };
+        const connection = smapiConnection(args.smapi, args.endpoints);
 
         this.endpoint = new SkillManifestEndpoint(`${name}-endpoint`, {
             ...connection,
@@ -115,14 +112,30 @@ export class SkillConfiguration extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [this.endpoint] });
         }
 
-        if (args.readMessagingCredentials) {
-            // After the manifest: the credentials exist once the manifest asks for a permission.
-            this.messagingCredentials = new SkillMessagingCredentials(`${name}-messaging-credentials`, {
-                ...connection,
-                skillId: args.alexaSkillId,
-            }, { parent: this, dependsOn: [this.endpoint] });
-        }
-
         this.registerOutputs({ alexaRegion: this.endpoint.alexaRegion });
+    }
+}
+
+/**
+ * The skill's Alexa Client Id and Secret for sending events, read from the skill through SMAPI so
+ * that nothing is pasted (alexaEvents without alexaClientId/alexaClientSecret). Read before the
+ * functions that use them; the skill must have its Send Alexa Events permission (set in the
+ * console), or SMAPI answers 404 and `up` says so.
+ */
+export class SkillEventCredentials extends pulumi.ComponentResource {
+    readonly credentials: SkillMessagingCredentials;
+    /** Secrets both. */
+    readonly clientId: pulumi.Output<string>;
+    readonly clientSecret: pulumi.Output<string>;
+
+    constructor(name: string, args: { alexaSkillId: string; smapi: SmapiCredentialInputs; endpoints?: { smapiBase: string; lwaTokenUrl: string } }, opts?: pulumi.ComponentResourceOptions) {
+        super("smartlamp:alexa:SkillEventCredentials", name, {}, opts);
+        this.credentials = new SkillMessagingCredentials(`${name}-messaging-credentials`, {
+            ...smapiConnection(args.smapi, args.endpoints),
+            skillId: args.alexaSkillId,
+        }, { parent: this });
+        this.clientId = pulumi.secret(this.credentials.alexaClientId);
+        this.clientSecret = pulumi.secret(this.credentials.alexaClientSecret);
+        this.registerOutputs({});
     }
 }

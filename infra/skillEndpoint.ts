@@ -15,7 +15,7 @@ export interface SkillEndpointArgs {
     clientId: pulumi.Input<string>;
     logRetentionDays?: number;
     /** With Alexa events on: the skill's Alexa Client Id and where grants and the secret are kept. */
-    events?: { clientId: string; grants: AlexaGrants };
+    events?: { clientId: pulumi.Input<string>; grants: AlexaGrants };
 }
 
 /** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */

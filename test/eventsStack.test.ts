@@ -46,8 +46,8 @@ describe("a stack with Alexa events on", () => {
     it("passes the secret to the parameter as a Pulumi secret, so state holds it encrypted", async () => {
         // The mocks see plain values; the Output the program reads is what the engine receives.
         const config = loadConfig(); // the configuration set by this describe's runProgram
-        assert.ok(config.alexaEvents);
-        assert.equal(await isSecret(config.alexaEvents.clientSecret), true);
+        assert.ok(config.alexaEvents && !config.alexaEvents.fromSkill);
+        assert.equal(await isSecret(config.alexaEvents.credentials.clientSecret), true);
     });
 
     it("lets the skill function write grants and read the secret's parameter, nothing more", () => {

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseSmapiConfig } from "../infra/config";
-import { POOL_JWKS, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, RecordedResource, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, POOL_JWKS, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, RecordedResource, SKILL_EVENTS_CLIENT_ID, SKILL_EVENTS_CLIENT_SECRET, SKILL_ID, runProgram } from "./support/pulumiProgram";
 import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
 const ENDPOINT = "pulumi-nodejs:dynamic:SkillManifestEndpoint";
@@ -230,5 +230,34 @@ describe("the skill configured through SMAPI, as the program wires it", () => {
                 return true;
             });
         });
+    });
+});
+
+describe("Alexa events with the skill's credentials read through SMAPI (nothing pasted)", () => {
+    const CREDENTIALS = "pulumi-nodejs:dynamic:SkillMessagingCredentials";
+
+    it("reads the skill's Alexa Client Id and Secret and hands them to the functions and the parameter as secrets", async () => {
+        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaEvents: "true" }, "dev", { secretKeys: SMAPI_KEYS });
+        const credentials = run.one(CREDENTIALS);
+        assert.equal(credentials.inputs.skillId, SKILL_ID);
+        assert.match(credentials.parent, /smartlamp:alexa:SkillEventCredentials/);
+        const parameter = run.one("aws:ssm/parameter:Parameter");
+        assert.equal(unwrap(parameter.inputs.value), SKILL_EVENTS_CLIENT_SECRET);
+        assert.ok(parameter.secretInputs.includes("value"), "the secret reaches its parameter as a secret");
+        const skill = run.all("aws:lambda/function:Function").find((f) => f.name === "smartlamp-function")!;
+        assert.equal(unwrap(skill.inputs.environment).variables.SKILL_ALEXA_CLIENT_ID, SKILL_EVENTS_CLIENT_ID);
+        assert.ok(!JSON.stringify(run.outputs).includes(SKILL_EVENTS_CLIENT_SECRET));
+    });
+
+    it("reads nothing through SMAPI when the Alexa Client Id and Secret are in the config", async () => {
+        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET }, "dev", { secretKeys: [...SMAPI_KEYS, "alexaClientSecret"] });
+        assert.deepEqual(run.all(CREDENTIALS), []);
+        assert.equal(unwrap(run.one("aws:ssm/parameter:Parameter").inputs.value), ALEXA_CLIENT_SECRET);
+    });
+
+    it("refuses alexaEvents without the smapi values or the two Alexa values, saying what to set", async () => {
+        const failed = await runProgram({ ...PRIMARY_CONFIG, alexaEvents: "true" }).then(() => undefined, (err: unknown) => err);
+        assert.ok(failed instanceof ProgramFailed);
+        assert.match(String(failed.cause), /alexaEvents is "true": the skill's Alexa Client Id and Secret are needed.*smapi\* values.*alexaClientId and alexaClientSecret/);
     });
 });

@@ -49,6 +49,10 @@ export class ProgramFailed extends Error {
     }
 }
 
+/** The skill's messaging credentials, as SMAPI would hand them to the stack. */
+export const SKILL_EVENTS_CLIENT_ID = "amzn1.application-oa2-client.fedcba9876543210fedcba9876543210";
+export const SKILL_EVENTS_CLIENT_SECRET = "skill-messaging-secret-read-through-smapi-0123456789";
+
 /** What a primary stack exports (a secondary stack is given its userPoolId and clientId). */
 export const PRIMARY_OUTPUTS = {
     authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
@@ -87,6 +91,9 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `${name}-id`, state: { ...inputs, name: `${name}-id`, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}` } };
         case "aws:lambda/function:Function":
             return { id: `${name}-fn`, state: { ...inputs, name: `${name}-fn`, arn: arnFor("lambda", `function:${name}-fn`) } };
+        case "pulumi-nodejs:dynamic:SkillMessagingCredentials":
+            // What SMAPI's GET /v1/skills/{skillId}/credentials gives for a skill with Send Alexa Events.
+            return { id: `${name}-id`, state: { ...inputs, alexaClientId: SKILL_EVENTS_CLIENT_ID, alexaClientSecret: SKILL_EVENTS_CLIENT_SECRET } };
         case "aws:sqs/queue:Queue":
             return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, state: { ...inputs, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, arn: arnFor("sqs", inputs.name) } };
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
