@@ -91,7 +91,7 @@ describe("ChangeReport delivery through the queue", function () {
         const tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName); // the same key schema: userId
         grants = createGrantStore({ tableName, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
-        lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), attemptTimeoutMs: 1000 });
+        lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), attemptTimeoutMs: 5000 });
         lwaRefreshes = () => lwa.requests.refresh_token ?? 0;
     });
     after(async () => {
