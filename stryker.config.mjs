@@ -1,0 +1,39 @@
+// Mutation testing (npm run mutation): StrykerJS puts small bugs into the code one at a time and
+// runs the mocha tests that cover each; a bug that no test notices "survives".
+// Options: https://stryker-mutator.io/docs/stryker-js/configuration/
+import * as path from "path";
+import { fileURLToPath } from "url";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+// Stryker runs the tests in a copy of the project under .stryker-tmp/, from where the schema's
+// usual place (../shared/alexa beside the project) is out of reach: name it for the test runners
+// (they inherit this process's environment). Left alone when already set.
+process.env.ALEXA_DIR ??= path.resolve(root, "../shared/alexa");
+// The fuzz test covers nearly every line of handler/, so it runs for most mutants: fewer runs per
+// mutant keep a full run within the hour (CI still runs 10,000). A fixed seed keeps runs comparable.
+process.env.FUZZ_RUNS ??= "300";
+process.env.FUZZ_SEED ??= "13";
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+    mutate: ["handler/**/*.ts", "infra/**/*.ts", "scripts/checkLinking.ts"],
+    testRunner: "mocha",
+    // The project's mocha settings, less the archive test: it runs the code Pulumi serializes in a
+    // fresh Node process, and Stryker's instrumented code needs the namespace Stryker sets up in
+    // each test runner process (the dry run fails there with "reading 'activeMutant'").
+    mochaOptions: { config: ".mocharc.json", ignore: ["test/archive.test.ts"] },
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    coverageAnalysis: "perTest",
+    // A re-run tests only the mutants whose code or covering tests changed since the last run.
+    incremental: true,
+    incrementalFile: "reports/stryker-incremental.json",
+    reporters: ["clear-text", "progress", "html"],
+    htmlReporter: { fileName: "reports/mutation/mutation.html" },
+    concurrency: 2,
+    // Several tests wait on purpose (the JWKS retry wait, DynamoDB outages): give a mutant that
+    // slows them room before calling it a timeout.
+    timeoutMS: 10000,
+    tempDirName: ".stryker-tmp",
+};
