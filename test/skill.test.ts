@@ -93,13 +93,58 @@ describe("the skill endpoint", () => {
             assert.equal(property(on, "Alexa.BrightnessController", "brightness"), 40);
         });
 
-        it("lights the lamp at the level SetBrightness asks for, clamped to 0..100", async () => {
+        it("lights the lamp at the level SetBrightness asks for, 1 and 100 included", async () => {
             const user = skill.newUser();
-            const set = await send(directives.setBrightness(user.token, user.endpointId, 30));
-            assert.equal(property(set, "Alexa.PowerController", "powerState"), "ON");
-            assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 30);
-            const high = await send(directives.setBrightness(user.token, user.endpointId, 250));
-            assert.equal(property(high, "Alexa.BrightnessController", "brightness"), 100);
+            for (const level of [30, 1, 100]) {
+                const set = await send(directives.setBrightness(user.token, user.endpointId, level));
+                assert.equal(property(set, "Alexa.PowerController", "powerState"), "ON");
+                assert.equal(property(set, "Alexa.BrightnessController", "brightness"), level);
+            }
+        });
+
+        /** The lamp as a ReportState sees it. */
+        async function lampOf(user: { token: string; endpointId: string }) {
+            const state = await send(directives.reportState(user.token, user.endpointId));
+            return [property(state, "Alexa.PowerController", "powerState"), property(state, "Alexa.BrightnessController", "brightness")];
+        }
+
+        it("answers SetBrightness -5 or 101 with VALUE_OUT_OF_RANGE naming 0..100, and leaves the lamp as it was", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            for (const level of [-5, 101, 250]) {
+                const response = await send(directives.setBrightness(user.token, user.endpointId, level));
+                assert.equal(errorType(response), "VALUE_OUT_OF_RANGE", String(level));
+                assert.deepEqual(response.event.payload.validRange, { minimumValue: 0, maximumValue: 100 });
+                assert.deepEqual(response.event.endpoint, { endpointId: user.endpointId });
+            }
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+        });
+
+        it("answers SetBrightness 30.5, or without a brightness, with INVALID_DIRECTIVE, and leaves the lamp as it was", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            const missing: any = directives.setBrightness(user.token, user.endpointId, 0);
+            delete missing.directive.payload.brightness;
+            for (const event of [directives.setBrightness(user.token, user.endpointId, 30.5), missing]) {
+                const response = await send(event);
+                assert.equal(errorType(response), "INVALID_DIRECTIVE", JSON.stringify(event.directive.payload));
+                assert.equal(response.event.payload.validRange, undefined);
+            }
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+        });
+
+        it("answers AdjustBrightness beyond ±100 with VALUE_OUT_OF_RANGE naming -100..100, and a fraction with INVALID_DIRECTIVE", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            for (const delta of [-101, 150]) {
+                const response = await send(directives.adjustBrightness(user.token, user.endpointId, delta));
+                assert.equal(errorType(response), "VALUE_OUT_OF_RANGE", String(delta));
+                assert.deepEqual(response.event.payload.validRange, { minimumValue: -100, maximumValue: 100 });
+            }
+            assert.equal(errorType(await send(directives.adjustBrightness(user.token, user.endpointId, 2.5))), "INVALID_DIRECTIVE");
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+            const full = await send(directives.adjustBrightness(user.token, user.endpointId, -100));
+            assert.equal(property(full, "Alexa.PowerController", "powerState"), "OFF", "-100 is in range");
         });
 
         it("switches the lamp off for SetBrightness 0, and TurnOn restores the level it had", async () => {
@@ -119,6 +164,17 @@ describe("the skill endpoint", () => {
             const up = await send(directives.adjustBrightness(user.token, user.endpointId, 90));
             assert.equal(property(up, "Alexa.BrightnessController", "brightness"), 100);
             assert.equal(property(up, "Alexa.PowerController", "powerState"), "ON");
+        });
+
+        it("keeps the lamp on when dimmed to exactly 1, and at 100 when brightened to exactly 100", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 21));
+            const bottom = await send(directives.adjustBrightness(user.token, user.endpointId, -20));
+            assert.equal(property(bottom, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(bottom, "Alexa.BrightnessController", "brightness"), 1);
+            const top = await send(directives.adjustBrightness(user.token, user.endpointId, 99));
+            assert.equal(property(top, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(top, "Alexa.BrightnessController", "brightness"), 100);
         });
 
         it("switches the lamp off when dimmed past the bottom, at the lowest level", async () => {
@@ -161,6 +217,21 @@ describe("the skill endpoint", () => {
             const response = await send(directives.acceptGrant(skill.newUser().token));
             assert.equal(response.event.header.namespace, "Alexa.Authorization");
             assert.equal(response.event.header.name, "AcceptGrant.Response");
+        });
+
+        it("answers ACCEPT_GRANT_FAILED to a grant that is not an OAuth2 authorization code, even from a verified user", async () => {
+            const user = skill.newUser();
+            const wrongType = directives.acceptGrant(user.token);
+            wrongType.directive.payload.grant.type = "OAuth2.Implicit";
+            const noCode: any = directives.acceptGrant(user.token);
+            delete noCode.directive.payload.grant.code;
+            const emptyCode = directives.acceptGrant(user.token);
+            emptyCode.directive.payload.grant.code = "";
+            for (const event of [wrongType, noCode, emptyCode]) {
+                const response = await send(event);
+                assert.equal(response.event.header.namespace, "Alexa.Authorization");
+                assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED", JSON.stringify(event.directive.payload.grant));
+            }
         });
 
         it("answers ACCEPT_GRANT_FAILED when the grantee token does not verify", async () => {
