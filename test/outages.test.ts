@@ -21,12 +21,15 @@ describe("outages", function () {
         return response;
     }
 
-    /** A skill whose verifier has no JWKS yet and downloads it from a local endpoint. */
-    async function coldSkill(mode: JwksMode) {
+    /**
+     * A skill whose verifier has no JWKS yet and downloads it from a local endpoint. `retryWaitSeconds`
+     * is the verifier's wait after a failed download or an unknown kid (deployed: 10 s).
+     */
+    async function coldSkill(mode: JwksMode, retryWaitSeconds?: number) {
         const key = newSigningKey();
         jwks = await startJwksEndpoint(jwksOf(key));
         await jwks.setMode(mode);
-        skill = await startSkillHarness({ jwks: undefined, fetcher: jwks.fetcher, key });
+        skill = await startSkillHarness({ jwks: undefined, fetcher: jwks.fetcher, key, jwksRetryWaitSeconds: retryWaitSeconds });
         return skill;
     }
 
@@ -72,23 +75,61 @@ describe("outages", function () {
             assert.equal(jwks!.downloads(), 1);
         });
 
-        it("is not flooded by 200 tokens with made-up kids: at most two downloads", async () => {
-            const skill = await coldSkill("ok");
+        it("is not flooded by made-up kids: 200 at once cost at most two downloads, 200 more within the retry wait none", async () => {
+            // A wait far longer than the test, so that the second flood surely falls within it.
+            const skill = await coldSkill("ok", 600);
             const user = skill.newUser();
             await answer(directives.discover(user.token));
             const before = jwks!.downloads();
             const forger = newSigningKey();
-            const flood = Array.from({ length: 200 }, (_, i) => signToken(forger, accessTokenClaims(user.sub), { kid: `made-up-${i}` }));
-            const answers = await Promise.all(flood.map((token) => answer(directives.discover(token))));
+            const flood = (from: number) => Promise.all(Array.from({ length: 200 }, (_, i) =>
+                answer(directives.discover(signToken(forger, accessTokenClaims(user.sub), { kid: `made-up-${from + i}` })))));
+            const first = await flood(0);
             // All 200 arrive at once: those in flight share one download, and a straggler that passed
             // the retry wait before the first failure was counted may start one more; never more.
-            assert.ok(jwks!.downloads() - before <= 2, `${jwks!.downloads() - before} downloads for 200 made-up kids`);
+            assert.ok(jwks!.downloads() - before >= 1 && jwks!.downloads() - before <= 2, `${jwks!.downloads() - before} downloads for 200 made-up kids`);
             // The first is refused after the download proved its kid unknown; the rest arrive in the
             // retry period, when no download can confirm a key: INTERNAL_ERROR, which unlinks nobody.
-            const types = answers.map(errorType);
+            const types = first.map(errorType);
             assert.ok(types.every((t) => t === "INVALID_AUTHORIZATION_CREDENTIAL" || t === "INTERNAL_ERROR"), types.join());
             assert.ok(types.includes("INVALID_AUTHORIZATION_CREDENTIAL"));
+            const afterFirst = jwks!.downloads();
+            const second = await flood(200);
+            assert.equal(jwks!.downloads(), afterFirst, "a download within the retry wait");
+            assert.deepEqual([...new Set(second.map(errorType))], ["INTERNAL_ERROR"]);
             assert.equal(errorType(await answer(directives.discover(user.token))), undefined, "known keys keep working");
+        });
+
+        it("answers INTERNAL_ERROR, never an unlinking error, to a rotated key within the retry wait after an unknown kid, and downloads nothing", async () => {
+            const skill = await coldSkill("ok", 600);
+            const user = skill.newUser();
+            assert.equal(errorType(await answer(directives.discover(user.token))), undefined);
+            const made = signToken(newSigningKey(), accessTokenClaims(user.sub));
+            assert.equal(errorType(await answer(directives.discover(made))), "INVALID_AUTHORIZATION_CREDENTIAL");
+            const downloads = jwks!.downloads();
+            // The pool really rotated its key: the endpoint now serves it, but the wait is on.
+            const rotated = newSigningKey();
+            jwks!.serve(jwksOf(skill.key, rotated));
+            const rotatedUser = signToken(rotated, accessTokenClaims(user.sub));
+            for (const event of [directives.discover(rotatedUser), directives.turnOn(rotatedUser, user.endpointId)]) {
+                assert.equal(errorType(await answer(event)), "INTERNAL_ERROR", event.directive.header.name);
+            }
+            assert.equal(jwks!.downloads(), downloads);
+            assert.equal(errorType(await answer(directives.reportState(user.token, user.endpointId))), undefined, "known keys keep working");
+        });
+
+        it("downloads again once the retry wait has passed, and then accepts the rotated key", async () => {
+            const skill = await coldSkill("ok", 0.2);
+            const user = skill.newUser();
+            await answer(directives.discover(user.token));
+            assert.equal(errorType(await answer(directives.discover(signToken(newSigningKey(), accessTokenClaims(user.sub))))), "INVALID_AUTHORIZATION_CREDENTIAL");
+            const downloads = jwks!.downloads();
+            const rotated = newSigningKey();
+            jwks!.serve(jwksOf(skill.key, rotated));
+            // Timers run in order: this one, set after the 200 ms wait began and longer, ends after it.
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            assert.equal(errorType(await answer(directives.discover(signToken(rotated, accessTokenClaims(user.sub))))), undefined);
+            assert.equal(jwks!.downloads(), downloads + 1);
         });
     });
 
