@@ -36,11 +36,13 @@ describe("the skill's DynamoDB client", () => {
 
     describe("against dynalite", () => {
         let dynamo: LocalDynamo;
-        before(async () => {
+        // A DynamoDB of its own per test: a test that timed out keeps running, and its tries (or a
+        // throttling mode it left behind) must not land in the next test's counts.
+        beforeEach(async () => {
             dynamo = await startDynalite();
             await dynamo.createLampTable("client-lamps");
         });
-        after(() => dynamo.stop());
+        afterEach(() => dynamo.stop());
 
         it("writes and reads items", async () => {
             const update = await dynamo.dynamoDb<{ Attributes: Record<string, unknown> }>("UpdateItem", {

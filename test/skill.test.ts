@@ -9,8 +9,9 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 describe("the skill endpoint", () => {
     let skill: SkillHarness;
     /** Sends a directive and checks what every response must satisfy. */
-    async function send(event: any): Promise<any> {
-        const response: any = await skill.handle(event);
+    const send = (event: any) => sendTo(skill, event);
+    async function sendTo(harness: SkillHarness, event: any): Promise<any> {
+        const response: any = await harness.handle(event);
         assert.match(response.event.header.messageId, UUID_V4);
         assert.notEqual(response.event.header.messageId, event?.directive?.header?.messageId);
         assert.equal(response.event.header.payloadVersion, "3");
@@ -27,6 +28,19 @@ describe("the skill endpoint", () => {
         skill = await startSkillHarness();
     });
     after(() => skill.stop());
+
+    /**
+     * Runs `test` with a skill of its own (its own DynamoDB and log): request counts and log lines
+     * then hold only what this test did, even while an earlier test that timed out still runs.
+     */
+    async function withOwnSkill(test: (own: SkillHarness, send: (event: any) => Promise<any>) => Promise<void>) {
+        const own = await startSkillHarness();
+        try {
+            await test(own, (event) => sendTo(own, event));
+        } finally {
+            await own.stop();
+        }
+    }
 
     describe("Discover", () => {
         it("lists the user's one lamp, a dimmable light whose properties are retrievable", async () => {
@@ -58,13 +72,13 @@ describe("the skill endpoint", () => {
             assert.notEqual(first.event.payload.endpoints[0].endpointId, bobs.event.payload.endpoints[0].endpointId);
         });
 
-        it("touches no table", async () => {
-            const before = skill.dynamo.requests.get("GetItem") ?? 0;
-            const beforeUpdates = skill.dynamo.requests.get("UpdateItem") ?? 0;
-            await send(directives.discover(skill.newUser().token));
-            assert.equal(skill.dynamo.requests.get("GetItem") ?? 0, before);
-            assert.equal(skill.dynamo.requests.get("UpdateItem") ?? 0, beforeUpdates);
-        });
+        it("touches no table", () => withOwnSkill(async (own, send) => {
+            const before = own.dynamo.requests.get("GetItem") ?? 0;
+            const beforeUpdates = own.dynamo.requests.get("UpdateItem") ?? 0;
+            await send(directives.discover(own.newUser().token));
+            assert.equal(own.dynamo.requests.get("GetItem") ?? 0, before);
+            assert.equal(own.dynamo.requests.get("UpdateItem") ?? 0, beforeUpdates);
+        }));
     });
 
     describe("PowerController and BrightnessController", () => {
@@ -201,15 +215,15 @@ describe("the skill endpoint", () => {
             assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 100);
         });
 
-        it("reports the state that the last change stored, in one read", async () => {
-            const user = skill.newUser();
+        it("reports the state that the last change stored, in one read", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             await send(directives.setBrightness(user.token, user.endpointId, 12));
-            const reads = skill.dynamo.requests.get("GetItem") ?? 0;
+            const reads = own.dynamo.requests.get("GetItem") ?? 0;
             const response = await send(directives.reportState(user.token, user.endpointId));
             assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 12);
             assert.equal(property(response, "Alexa.PowerController", "powerState"), "ON");
-            assert.equal((skill.dynamo.requests.get("GetItem") ?? 0) - reads, 1);
-        });
+            assert.equal((own.dynamo.requests.get("GetItem") ?? 0) - reads, 1);
+        }));
     });
 
     describe("AcceptGrant", () => {
@@ -280,16 +294,15 @@ describe("the skill endpoint", () => {
             assert.equal(errorType(await send(directives.discover(token))), "EXPIRED_AUTHORIZATION_CREDENTIAL");
         });
 
-        it("never writes the token into a log line", async () => {
-            const user = skill.newUser();
-            skill.logLines.length = 0;
+        it("never writes the token into a log line", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             await send(directives.turnOn(user.token, user.endpointId));
             await send(directives.discover(user.token + "x"));
-            assert.equal(skill.logLines.length, 2);
-            for (const line of skill.logLines) {
+            assert.equal(own.logLines.length, 2);
+            for (const line of own.logLines) {
                 assert.ok(!line.includes(user.token.split(".")[1]), "a log line holds the token");
             }
-        });
+        }));
     });
 
     describe("endpoints and malformed input", () => {
@@ -314,12 +327,12 @@ describe("the skill endpoint", () => {
             }
         });
 
-        it("logs one JSON line per directive with its name, outcome and duration", async () => {
-            const user = skill.newUser();
-            skill.logLines.length = 0;
+        it("logs one JSON line per directive with its name, outcome and duration", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             const event = directives.turnOn(user.token, user.endpointId);
             await send(event);
-            const line = JSON.parse(skill.logLines[0]);
+            assert.equal(own.logLines.length, 1);
+            const line = JSON.parse(own.logLines[0]);
             assert.equal(line.namespace, "Alexa.PowerController");
             assert.equal(line.name, "TurnOn");
             assert.equal(line.messageId, event.directive.header.messageId);
@@ -327,6 +340,6 @@ describe("the skill endpoint", () => {
             assert.equal(typeof line.durationMs, "number");
             assert.equal(typeof line.user, "string");
             assert.ok(!line.user.includes(user.sub));
-        });
+        }));
     });
 });

@@ -64,7 +64,16 @@ describe("token attacks", () => {
 
     it("refuses an object where the token should be", () => expectRefused({ token: victim.token }, INVALID));
 
-    it("refuses a 1 MB token without parsing it", () => expectRefused("a".repeat(1024 * 1024), INVALID));
+    it("refuses a 1 MB token without parsing it", async () => {
+        await expectRefused("a".repeat(1024 * 1024), INVALID);
+        // Parsing it would have failed as a JwtParseError; the length check comes first.
+        assert.match(JSON.parse(skill.logLines[0]).reason, /too long to be a Cognito access token/);
+    });
+
+    it("parses a token of exactly the length limit (16 KB), and refuses it for what it is", async () => {
+        await expectRefused("a".repeat(16 * 1024), INVALID);
+        assert.match(JSON.parse(skill.logLines[0]).reason, /JwtParseError/);
+    });
 
     it("refuses random bytes", () => expectRefused(randomBytes(600).toString("latin1"), INVALID));
 
