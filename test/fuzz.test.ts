@@ -176,14 +176,15 @@ describe("fuzzing the skill endpoint", function () {
             fc.asyncProperty(
                 fc.nat({ max: bases.length - 1 }),
                 fc.nat({ max: tokens.length - 1 }),
-                fc.nat({ max: users.length - 1 }),
+                // An index past the users means the token's own user (most directives address it).
+                fc.nat({ max: 2 * users.length - 1 }),
                 fc.array(mutation, { maxLength: 4 }),
                 async (baseIndex, tokenIndex, endpointUser, mutations) => {
                     const event = bases[baseIndex]();
                     const scope = event.directive.payload.scope ?? event.directive.payload.grantee ?? event.directive.endpoint.scope;
                     scope.token = tokens[tokenIndex].token;
                     if (event.directive.endpoint) {
-                        event.directive.endpoint.endpointId = users[endpointUser].endpointId;
+                        event.directive.endpoint.endpointId = (users[endpointUser] ?? tokens[tokenIndex].validFor ?? users[0]).endpointId;
                     }
                     const fuzzed = mutate(event, mutations);
                     const response: any = await skill.handle(fuzzed);
