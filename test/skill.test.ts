@@ -2,7 +2,11 @@ import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { directives, errorType, property } from "./support/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
-import { accessTokenClaims, CLIENT_ID, newSigningKey, signToken } from "./support/tokens";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
+import { createHandlerFromEnvironment } from "../handler";
+import { logToStdout } from "../handler/log";
+import { lampEndpointId } from "../handler/lamp";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -341,5 +345,113 @@ describe("the skill endpoint", () => {
             assert.equal(typeof line.user, "string");
             assert.ok(!line.user.includes(user.sub));
         }));
+    });
+});
+
+/**
+ * Replaces `fs.writeSync` (where the log goes, file descriptor 1) and `process.stdout.write` while
+ * `run` runs, and returns what reached each. `failWrites` makes writeSync fail as a full pipe does.
+ */
+async function capturingStdout(run: () => Promise<void> | void, failWrites = false): Promise<{ fd1: string[]; stream: string[] }> {
+    const fs = require("fs");
+    const writeSync = fs.writeSync;
+    const write = process.stdout.write;
+    const captured = { fd1: [] as string[], stream: [] as string[] };
+    fs.writeSync = (fd: number, text: string, ...rest: unknown[]) => {
+        if (fd !== 1) {
+            return writeSync(fd, text, ...rest);
+        }
+        if (failWrites) {
+            throw Object.assign(new Error("EAGAIN: resource temporarily unavailable, write"), { code: "EAGAIN" });
+        }
+        captured.fd1.push(text);
+        return text.length;
+    };
+    process.stdout.write = ((text: string) => captured.stream.push(text) > 0) as typeof process.stdout.write;
+    try {
+        await run();
+    } finally {
+        fs.writeSync = writeSync;
+        process.stdout.write = write;
+    }
+    return captured;
+}
+
+describe("the function's entry, built from the environment the stack sets", function () {
+    this.timeout(30000);
+    let dynamo: LocalDynamo;
+    const key = newSigningKey();
+    const saved = { ...process.env };
+    const ENV = () => ({ SKILL_USER_POOL_ID: USER_POOL_ID, SKILL_CLIENT_ID: CLIENT_ID, SKILL_LAMP_TABLE: "entry-lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)) });
+
+    before(async () => {
+        dynamo = await startDynalite();
+        await dynamo.createLampTable("entry-lamps");
+        // What Lambda puts in the environment, pointed at the local DynamoDB.
+        Object.assign(process.env, {
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        });
+    });
+    after(async () => {
+        for (const name of ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+            if (saved[name] === undefined) {
+                delete process.env[name];
+            } else {
+                process.env[name] = saved[name];
+            }
+        }
+        await dynamo.stop();
+    });
+
+    it("verifies tokens with the handed-over JWKS, keeps lamps in the named table and logs one line per directive", async () => {
+        const handle = createHandlerFromEnvironment(ENV());
+        const sub = "entry-user";
+        const token = signToken(key, accessTokenClaims(sub));
+        const endpointId = lampEndpointId(sub);
+        const responses: any[] = [];
+        const { fd1 } = await capturingStdout(async () => {
+            for (const event of [directives.discover(token), directives.setBrightness(token, endpointId, 37), directives.turnOn("x" + token, endpointId)]) {
+                responses.push(await handle(event));
+            }
+        });
+        assert.equal(responses[0].event.payload.endpoints[0].endpointId, endpointId);
+        assert.equal(property(responses[1], "Alexa.BrightnessController", "brightness"), 37);
+        assert.equal(errorType(responses[2]), "INVALID_AUTHORIZATION_CREDENTIAL");
+        const item = await dynamo.dynamoDb<{ Item: Record<string, { N?: string }> }>("GetItem", { TableName: "entry-lamps", Key: { userId: { S: sub } } });
+        assert.equal(item.Item.brightness.N, "37");
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).outcome), ["Discover.Response", "Response", "INVALID_AUTHORIZATION_CREDENTIAL"]);
+        assert.ok(fd1.every((line) => line.endsWith("\n") && !line.includes(token.split(".")[2])));
+    });
+
+    it("refuses to start without a variable it needs, naming it and what to do", () => {
+        for (const name of ["SKILL_USER_POOL_ID", "SKILL_CLIENT_ID", "SKILL_LAMP_TABLE"]) {
+            assert.throws(() => createHandlerFromEnvironment({ ...ENV(), [name]: "" }), new RegExp(`${name}; redeploy the stack`), name);
+        }
+    });
+});
+
+describe("log lines", () => {
+    const entry = { namespace: "Alexa", name: "ReportState", messageId: "m-1", durationMs: 1.5 };
+
+    it("go to stdout as one JSON line each, at info for answers, warn for refusals and error for INTERNAL_ERROR", async () => {
+        const { fd1, stream } = await capturingStdout(() => {
+            logToStdout({ ...entry, outcome: "StateReport" });
+            logToStdout({ ...entry, outcome: "INVALID_DIRECTIVE", reason: "no payload" });
+            logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
+        });
+        assert.deepEqual(stream, []);
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).level), ["info", "warn", "error"]);
+        assert.deepEqual(JSON.parse(fd1[2]), { level: "error", ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
+        assert.ok(fd1.every((line) => line.endsWith("}\n") && line.indexOf("\n") === line.length - 1));
+    });
+
+    it("go through the stdout stream when the pipe is full, losing none", async () => {
+        const { fd1, stream } = await capturingStdout(() => logToStdout({ ...entry, outcome: "StateReport" }), true);
+        assert.deepEqual(fd1, []);
+        assert.equal(stream.length, 1);
+        assert.equal(JSON.parse(stream[0]).outcome, "StateReport");
     });
 });
