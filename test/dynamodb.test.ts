@@ -128,6 +128,41 @@ describe("the skill's DynamoDB client", () => {
             assert.equal(failure.status, 400);
         });
 
+        it("sends to the region's public endpoint unless AWS_ENDPOINT_URL_DYNAMODB or else AWS_ENDPOINT_URL names another", async () => {
+            const saved = { specific: process.env.AWS_ENDPOINT_URL_DYNAMODB, general: process.env.AWS_ENDPOINT_URL };
+            const call = () => createDynamoDb({ region: "eu-west-1", credentials: () => CREDENTIALS, maxAttempts: 1 })("GetItem", KEY);
+            try {
+                delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+                delete process.env.AWS_ENDPOINT_URL;
+                // No internet here: the failure names the host it tried.
+                await assert.rejects(call(), /dynamodb\.eu-west-1\.amazonaws\.com/);
+                process.env.AWS_ENDPOINT_URL = dynamo.endpoint;
+                assert.deepEqual(await call(), {});
+                process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+                process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:1";
+                assert.deepEqual(await call(), {});
+            } finally {
+                for (const [name, value] of [["AWS_ENDPOINT_URL_DYNAMODB", saved.specific], ["AWS_ENDPOINT_URL", saved.general]] as const) {
+                    if (value === undefined) {
+                        delete process.env[name];
+                    } else {
+                        process.env[name] = value;
+                    }
+                }
+            }
+        });
+
+        it("waits 1.5 s for a try by default", async () => {
+            const silent = require("net").createServer(() => undefined);
+            await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+            try {
+                const call = createDynamoDb({ endpoint: `http://127.0.0.1:${silent.address().port}`, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 1 });
+                await assert.rejects(call("GetItem", KEY), /no answer from DynamoDB within 1500 ms/);
+            } finally {
+                silent.close();
+            }
+        });
+
         it("gives up on a silent server after one attempt timeout per try", async () => {
             let connections = 0;
             const silent = require("net").createServer(() => connections++);

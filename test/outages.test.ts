@@ -54,7 +54,9 @@ describe("outages", function () {
                 const { skill, jwks, answer } = await coldSkill(fault);
                 const user = skill.newUser();
                 for (const event of [directives.discover(user.token), directives.turnOn(user.token, user.endpointId)]) {
-                    assert.equal(errorType(await answer(event)), "INTERNAL_ERROR");
+                    const response = await answer(event);
+                    assert.equal(errorType(response), "INTERNAL_ERROR");
+                    assert.match(response.event.payload.message, /could not be checked just now.*try again/);
                 }
                 await jwks.setMode("ok");
                 assert.equal(errorType(await answer(directives.discover(user.token))), undefined);
@@ -155,7 +157,9 @@ describe("outages", function () {
                     directives.adjustBrightness(user.token, user.endpointId, 10),
                     directives.reportState(user.token, user.endpointId),
                 ]) {
-                    assert.equal(errorType(await answer(event)), "INTERNAL_ERROR");
+                    const response = await answer(event);
+                    assert.equal(errorType(response), "INTERNAL_ERROR");
+                    assert.match(response.event.payload.message, /lamp's state is unavailable.*try again/);
                 }
                 assert.equal(errorType(await answer(directives.discover(user.token))), undefined, "Discover needs no table");
                 await skill.dynamo.setMode("up");

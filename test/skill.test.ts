@@ -274,6 +274,7 @@ describe("the skill endpoint", () => {
             for (const token of [otherClient, idToken, foreign, "", "a.b"]) {
                 const response = await send(directives.turnOn(token, user.endpointId));
                 assert.equal(errorType(response), "INVALID_AUTHORIZATION_CREDENTIAL", token.slice(0, 20));
+                assert.match(response.event.payload.message, /not valid; please link the account again/);
             }
         });
 
@@ -327,9 +328,37 @@ describe("the skill endpoint", () => {
             const oldVersion = directives.turnOn(user.token, user.endpointId);
             oldVersion.directive.header.payloadVersion = "2";
             for (const event of [unknown, oldVersion, {}, null, "directive", { directive: { header: {} } }]) {
-                assert.equal(errorType(await send(event)), "INVALID_DIRECTIVE", JSON.stringify(event)?.slice(0, 60));
+                const response = await send(event);
+                assert.equal(errorType(response), "INVALID_DIRECTIVE", JSON.stringify(event)?.slice(0, 60));
+                assert.ok(response.event.payload.message.length > 20, response.event.payload.message);
             }
         });
+
+        it("answers INVALID_DIRECTIVE, saying why, to a control directive whose endpoint has no endpointId", async () => {
+            const user = skill.newUser();
+            const event: any = directives.turnOn(user.token, user.endpointId);
+            delete event.directive.endpoint.endpointId;
+            const response = await send(event);
+            assert.equal(errorType(response), "INVALID_DIRECTIVE");
+            assert.match(response.event.payload.message, /names no endpoint/);
+        });
+
+        it("logs a namespace, name or messageId that is not a plain identifier as (malformed), never as sent", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
+            const event: any = directives.turnOn(user.token, user.endpointId);
+            event.directive.header.namespace = "Alexa.PowerController\n{\"level\":\"error\"}";
+            event.directive.header.messageId = "m".repeat(129);
+            await send(event);
+            const ok: any = directives.turnOn(user.token, user.endpointId);
+            ok.directive.header.messageId = "m".repeat(128);
+            await send(ok);
+            const [bad, good] = own.logLines.map((line) => JSON.parse(line));
+            assert.equal(bad.namespace, "(malformed)");
+            assert.equal(bad.messageId, "(malformed)");
+            assert.equal(bad.name, "TurnOn");
+            assert.equal(good.messageId, "m".repeat(128));
+            assert.equal(good.namespace, "Alexa.PowerController");
+        }));
 
         it("logs one JSON line per directive with its name, outcome and duration", () => withOwnSkill(async (own, send) => {
             const user = own.newUser();

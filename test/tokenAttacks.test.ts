@@ -87,6 +87,8 @@ describe("token attacks", () => {
     it("refuses RS256 signed by a foreign key that carries the pool's kid", () =>
         expectRefused(signToken(newSigningKey(skill.key.kid), accessTokenClaims(victim.sub)), INVALID));
 
+    it("refuses a token without a kid", () => expectRefused(signToken(skill.key, accessTokenClaims(victim.sub), { kid: undefined }), INVALID));
+
     it("refuses a kid the pool's JWKS does not have, after downloading it again", () =>
         expectRefused(signToken(newSigningKey(), accessTokenClaims(victim.sub)), INVALID));
 
