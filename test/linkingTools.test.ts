@@ -34,10 +34,10 @@ function outputsFor(base: string, overrides: Record<string, unknown> = {}) {
 const COGNITO: CognitoSetup = { clientId: "1abcdefghij2klmnop3qrstuv4", clientSecret: SECRET, callbackUrls: REDIRECTS, scopes: ["openid", "email"] };
 
 describe("npm run check-linking", () => {
-    async function check(setup: Partial<CognitoSetup>, overrides: Record<string, unknown> = {}, timeoutMs = 2000) {
+    async function check(setup: Partial<CognitoSetup>, overrides: Record<string, unknown> | ((base: string) => Record<string, unknown>) = {}, timeoutMs = 2000) {
         const cognito = await startCognitoEndpoints({ ...COGNITO, ...setup });
         try {
-            const results = await checkLinking(outputsFor(cognito.base, overrides), { timeoutMs });
+            const results = await checkLinking(outputsFor(cognito.base, typeof overrides === "function" ? overrides(cognito.base) : overrides), { timeoutMs });
             return { results, failed: results.filter((r) => !r.ok), printed: formatResults(results) };
         } finally {
             await cognito.stop();
@@ -94,6 +94,12 @@ describe("npm run check-linking", () => {
         const { failed } = await check({ silent: true }, {}, 300);
         assert.equal(failed.length, 5);
         assert.ok(failed.every((f) => /no answer from 127\.0\.0\.1:\d+ in time/.test(f.detail)));
+    });
+
+    it("fails an authorization URI that answers without a redirect, saying what it got", async () => {
+        const { failed } = await check({}, (base) => ({ authorizationUri: `${base}/oauth2/authorise` }));
+        assert.equal(failed.length, 3, failed.map((f) => f.name).join());
+        assert.ok(failed.every((f) => /^authorization URI accepts/.test(f.name) && /expected a redirect to the login page, got HTTP 404/.test(f.detail)), JSON.stringify(failed));
     });
 
     it("says when an endpoint cannot be reached at all", async () => {
