@@ -119,6 +119,21 @@ describe("the skill's DynamoDB client", () => {
             assert.deepEqual(item, { Item: { userId: { S: "u-3" }, brightness: { N: "3" } } });
         });
 
+        it("retries each of DynamoDB's throttling refusals (HTTP 400) and answers from the next try", async () => {
+            // The retryable 400s of https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
+            for (const type of ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException"]) {
+                dynamo.refuseNext(1, { type, status: 400 });
+                const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
+                assert.equal(failure, undefined, type);
+                assert.equal(tries, 2, type);
+            }
+            dynamo.refuseNext(1, { type: "AccessDeniedException", status: 400 });
+            const denied = await triesDuring("GetItem", () => call("GetItem", KEY));
+            assert.equal(denied.tries, 1, "a refusal that is not throttling is not retried");
+            assert.equal((denied.failure as DynamoDbError).name, "AccessDeniedException");
+        });
+
         it("tries a validation error once and reports it by its type", async () => {
             const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
             const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", { TableName: "client-lamps", Key: { userId: { N: "1" } } }));

@@ -26,8 +26,8 @@ export interface LocalDynamo {
     tries: Map<string, number>;
     createLampTable(name: string): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
-    /** Answers the next `count` requests as `mode` does, then serves again. */
-    refuseNext(count: number, mode: "throttle" | "error"): void;
+    /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
+    refuseNext(count: number, mode: "throttle" | "error" | { type: string; status: number }): void;
     /** Shorthands for setMode("down") and setMode("up"). */
     pause(): Promise<void>;
     resume(): Promise<void>;
@@ -63,7 +63,11 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
     // outage would, without losing the tables (closing dynalite drops its in-memory database).
     let mode: DynamoMode = "up";
-    let refusals: { count: number; mode: "throttle" | "error" } | undefined;
+    type Refusal = keyof typeof REFUSALS | { type: string; status: number };
+    let refusals: { count: number; mode: Refusal } | undefined;
+    const answerOf = (refusal: Refusal) => typeof refusal === "string"
+        ? REFUSALS[refusal]
+        : { status: refusal.status, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
     const tries = new Map<string, number>();
     const proxy = createServer((req, res) => {
         const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
@@ -71,7 +75,8 @@ export async function startDynalite(): Promise<LocalDynamo> {
         const refusal = refusals && refusals.count-- > 0 ? refusals.mode : mode === "throttle" || mode === "error" ? mode : undefined;
         if (refusal) {
             req.resume();
-            res.writeHead(REFUSALS[refusal].status, { "content-type": "application/x-amz-json-1.0" }).end(REFUSALS[refusal].body);
+            const { status, body } = answerOf(refusal);
+            res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(body);
             return;
         }
         const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
