@@ -102,6 +102,20 @@ describe("npm run check-linking", () => {
         assert.ok(failed.every((f) => /^authorization URI accepts/.test(f.name) && /expected a redirect to the login page, got HTTP 404/.test(f.detail)), JSON.stringify(failed));
     });
 
+    it("fails an authorization URI that redirects elsewhere than the login page, naming where", async () => {
+        const { failed } = await check({ loginPath: "/signup" });
+        assert.equal(failed.length, 3);
+        assert.ok(failed.every((f) => /expected a redirect to \/login, got one to \/signup/.test(f.detail)), JSON.stringify(failed));
+    });
+
+    it("fails a login page that is not an HTML page, saying what it answered", async () => {
+        const json = await check({ loginPage: "json" });
+        assert.equal(json.failed.length, 3);
+        assert.ok(json.failed.every((f) => /the login page answers HTTP 200 \(application\/json\)/.test(f.detail)), JSON.stringify(json.failed));
+        const missing = await check({ loginPage: "missing" });
+        assert.ok(missing.failed.length === 3 && missing.failed.every((f) => /the login page answers HTTP 404 \(no content type\)/.test(f.detail)), JSON.stringify(missing.failed));
+    });
+
     it("says when an endpoint cannot be reached at all", async () => {
         const { failed } = await check({}, { jwksUri: "http://127.0.0.1:1/jwks.json" });
         assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1/);
