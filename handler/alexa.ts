@@ -12,7 +12,14 @@ export type AlexaErrorType =
     | "INVALID_AUTHORIZATION_CREDENTIAL"
     | "EXPIRED_AUTHORIZATION_CREDENTIAL"
     | "INTERNAL_ERROR"
-    | "ENDPOINT_UNREACHABLE";
+    | "ENDPOINT_UNREACHABLE"
+    | "VALUE_OUT_OF_RANGE";
+
+/** The range a VALUE_OUT_OF_RANGE error names (Alexa.ErrorResponse's `validRange`). */
+export interface ValidRange {
+    minimumValue: number;
+    maximumValue: number;
+}
 
 export interface Scope {
     type: "BearerToken";
@@ -184,12 +191,12 @@ export function stateResponse(
  * `Alexa.ErrorResponse`. The endpoint is echoed without its scope: an error may be the answer to a
  * token that is garbage (or a megabyte long), and Alexa does not need it back.
  */
-export function errorResponse(directive: Partial<Directive>, type: AlexaErrorType, message: string): AlexaResponse {
+export function errorResponse(directive: Partial<Directive>, type: AlexaErrorType, message: string, validRange?: ValidRange): AlexaResponse {
     return {
         event: {
             header: header("Alexa", "ErrorResponse", directive.correlationToken),
             ...(directive.endpointId ? { endpoint: { endpointId: directive.endpointId } } : {}),
-            payload: { type, message },
+            payload: { type, message, ...(validRange ? { validRange } : {}) },
         },
     };
 }

@@ -11,6 +11,7 @@ import {
     errorResponse,
     readDirective,
     stateResponse,
+    ValidRange,
 } from "./alexa";
 import type { AcceptGrant } from "./acceptGrant";
 import { discoveryEndpoint, LampChange, lampEndpointId, lampProperties } from "./lamp";
@@ -40,19 +41,30 @@ type Request =
     | { kind: "change"; change: LampChange };
 
 class Refusal {
-    constructor(readonly type: AlexaErrorType | "ACCEPT_GRANT_FAILED", readonly message: string) {}
+    constructor(readonly type: AlexaErrorType | "ACCEPT_GRANT_FAILED", readonly message: string, readonly validRange?: ValidRange) {}
 }
 
-function integerIn(value: unknown, min: number, max: number): number | undefined {
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-        return undefined;
+/**
+ * `value` if it is an integer in min..max, otherwise the refusal Amazon's rules call for.
+ * BrightnessController's brightness is an integer from 0 to 100, and a change of it an integer from
+ * -100 to 100 (https://developer.amazon.com/docs/device-apis/alexa-brightnesscontroller.html): a
+ * number outside the range is answered VALUE_OUT_OF_RANGE with the range that is valid
+ * (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so Alexa can tell the
+ * user; anything but an integer (missing, a string, 30.5) is a malformed directive. Neither changes
+ * the lamp: guessing what a malformed value meant could light a room nobody asked to light.
+ */
+function integerIn(value: unknown, what: string, min: number, max: number): number | Refusal {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+        return new Refusal("INVALID_DIRECTIVE", `${what} must be an integer from ${min} to ${max}.`);
     }
-    return Math.min(max, Math.max(min, Math.round(value)));
+    if (value < min || value > max) {
+        return new Refusal("VALUE_OUT_OF_RANGE", `${what} must be from ${min} to ${max}.`, { minimumValue: min, maximumValue: max });
+    }
+    return value;
 }
 
 /** Reads what the directive asks for, or refuses it as INVALID_DIRECTIVE. */
 function requestOf(directive: Directive): Request | Refusal {
-    const invalid = (why: string) => new Refusal("INVALID_DIRECTIVE", why);
     switch (`${directive.namespace}.${directive.name}`) {
         case "Alexa.Discovery.Discover":
             return { kind: "discover" };
@@ -69,19 +81,15 @@ function requestOf(directive: Directive): Request | Refusal {
         case "Alexa.PowerController.TurnOff":
             return { kind: "change", change: { kind: "power", powerState: "OFF" } };
         case "Alexa.BrightnessController.SetBrightness": {
-            const brightness = integerIn(directive.payload.brightness, 0, 100);
-            return brightness === undefined
-                ? invalid("SetBrightness needs a numeric payload.brightness from 0 to 100.")
-                : { kind: "change", change: { kind: "setBrightness", brightness } };
+            const brightness = integerIn(directive.payload.brightness, "SetBrightness's payload.brightness", 0, 100);
+            return brightness instanceof Refusal ? brightness : { kind: "change", change: { kind: "setBrightness", brightness } };
         }
         case "Alexa.BrightnessController.AdjustBrightness": {
-            const delta = integerIn(directive.payload.brightnessDelta, -100, 100);
-            return delta === undefined
-                ? invalid("AdjustBrightness needs a numeric payload.brightnessDelta from -100 to 100.")
-                : { kind: "change", change: { kind: "adjustBrightness", delta } };
+            const delta = integerIn(directive.payload.brightnessDelta, "AdjustBrightness's payload.brightnessDelta", -100, 100);
+            return delta instanceof Refusal ? delta : { kind: "change", change: { kind: "adjustBrightness", delta } };
         }
         default:
-            return invalid("This skill does not support that directive.");
+            return new Refusal("INVALID_DIRECTIVE", "This skill does not support that directive.");
     }
 }
 
@@ -165,7 +173,7 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
             entry.reason ??= err instanceof Refusal ? err.message : "unexpected failure";
             response = refusal.type === "ACCEPT_GRANT_FAILED"
                 ? acceptGrantFailed(known, refusal.message)
-                : errorResponse(known, refusal.type, refusal.message);
+                : errorResponse(known, refusal.type, refusal.message, refusal.validRange);
         }
         entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
         deps.log(entry);

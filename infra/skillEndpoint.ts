@@ -18,7 +18,12 @@ export interface SkillEndpointArgs {
     events?: { clientId: pulumi.Input<string>; grants: AlexaGrants };
 }
 
-/** Alexa gives up on a directive after 8 s; the function's own limits are set to answer before. */
+/**
+ * Alexa gives up on a directive after 8 s, and Amazon asks for a function timeout of at least that
+ * (https://developer.amazon.com/en-US/docs/alexa/smarthome/troubleshooting-guide.html); the
+ * function's own limits (JWKS and DynamoDB tries) answer before. Past 8 s nobody hears the answer:
+ * keep the margin small (test/stack.test.ts holds it to 8..10 s).
+ */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 
 /** Relative to the program's folder, where `npm ci` puts the package. */

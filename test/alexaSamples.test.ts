@@ -1,7 +1,11 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { lampEndpointId } from "../handler/lamp";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { assertValidAlexaMessage, SAMPLE_REQUESTS, sampleDirective, skipWithoutAlexaData } from "./support/alexaSchema";
+import { ALEXA_DIR, alexaDataPresent, assertValidAlexaMessage, SAMPLE_REQUESTS, sampleDirective, skipWithoutAlexaData } from "./support/alexaSchema";
 import { errorType } from "./support/directives";
 
 /** Amazon's sample directive with its placeholder token replaced by `token`, addressed to `endpointId`. */
@@ -43,5 +47,48 @@ describe("Amazon's sample directives", function () {
             const foreign = await skill.handle(fromSample(name, user.token, lampEndpointId("someone-else")));
             assertValidAlexaMessage(foreign);
         }
+    });
+});
+
+describe("Amazon's schema missing", function () {
+    this.timeout(60000);
+    const root = path.resolve(__dirname, "..");
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-missing-"));
+        fs.writeFileSync(path.join(dir, "one.test.js"), "it('runs', () => {});\n");
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Mocha with this project's root hooks, run on one trivial test, in a fresh process. */
+    function mocha(env: Record<string, string | undefined>) {
+        const bin = path.join(root, "node_modules", "mocha", "bin", "mocha.js");
+        const args = [bin, "--no-config", "-r", "ts-node/register/transpile-only", "-r", "test/support/schemaSummary.ts", path.join(dir, "one.test.js")];
+        const childEnv: NodeJS.ProcessEnv = { ...process.env, CI: undefined, ALEXA_DIR: undefined, ...env };
+        const run = spawnSync(process.execPath, args, { cwd: root, env: childEnv, encoding: "utf8" });
+        return { status: run.status, output: run.stdout + run.stderr };
+    }
+
+    it("fails the run under CI=true, saying where the schema was looked for", () => {
+        const nowhere = path.join(dir, "no-such-folder");
+        const run = mocha({ CI: "true", ALEXA_DIR: nowhere });
+        assert.notEqual(run.status, 0, run.output);
+        assert.match(run.output, /CI=true/);
+        assert.ok(run.output.includes(nowhere), run.output);
+        assert.doesNotMatch(run.output, /1 passing/);
+    });
+
+    it("only skips outside CI (a user's fresh clone)", () => {
+        const run = mocha({ ALEXA_DIR: path.join(dir, "no-such-folder") });
+        assert.equal(run.status, 0, run.output);
+        assert.match(run.output, /1 passing/);
+    });
+
+    it("does not stop a CI run that has the schema", function () {
+        if (!alexaDataPresent) {
+            this.skip();
+        }
+        const run = mocha({ CI: "true", ALEXA_DIR });
+        assert.equal(run.status, 0, run.output);
     });
 });

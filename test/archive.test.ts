@@ -50,7 +50,7 @@ describe("the deployed Lambda archive", function () {
         }
     });
 
-    it("is built from handler modules that keep no module-level mutable state", () => {
+    it("is built from handler modules without a module-level let, var, Map, Set or WeakMap", () => {
         // Pulumi serializes a captured module variable with its value at deploy time: state kept at
         // module level would travel into the archive from whatever ran in the deploying process.
         const dir = path.resolve(__dirname, "../handler");

@@ -36,11 +36,13 @@ describe("the skill's DynamoDB client", () => {
 
     describe("against dynalite", () => {
         let dynamo: LocalDynamo;
-        before(async () => {
+        // A DynamoDB of its own per test: a test that timed out keeps running, and its tries (or a
+        // throttling mode it left behind) must not land in the next test's counts.
+        beforeEach(async () => {
             dynamo = await startDynalite();
             await dynamo.createLampTable("client-lamps");
         });
-        after(() => dynamo.stop());
+        afterEach(() => dynamo.stop());
 
         it("writes and reads items", async () => {
             const update = await dynamo.dynamoDb<{ Attributes: Record<string, unknown> }>("UpdateItem", {
@@ -70,23 +72,123 @@ describe("the skill's DynamoDB client", () => {
             assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - before, 1);
         });
 
-        it("retries throttling and gives up after its tries", async () => {
+        /** Tries of `operation` that reach the endpoint while `run` runs (counted there, answered or not). */
+        async function triesDuring(operation: string, run: () => Promise<unknown>): Promise<{ tries: number; failure: unknown }> {
+            const before = dynamo.tries.get(operation) ?? 0;
+            const failure = await run().then(() => undefined, (err: unknown) => err);
+            return { tries: (dynamo.tries.get(operation) ?? 0) - before, failure };
+        }
+        const KEY = { TableName: "client-lamps", Key: { userId: { S: "u-1" } } };
+
+        it("tries a throttled request three times by default, then reports the ThrottlingException", async () => {
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS });
             await dynamo.setMode("throttle");
-            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
-            const failure = await call("GetItem", { TableName: "client-lamps", Key: { userId: { S: "u-1" } } }).then(() => undefined, (err: unknown) => err);
-            await dynamo.setMode("up");
-            assert.ok(failure instanceof DynamoDbError);
-            assert.equal(failure.name, "ThrottlingException");
+            try {
+                const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
+                assert.equal(tries, 3);
+                assert.ok(failure instanceof DynamoDbError);
+                assert.equal(failure.name, "ThrottlingException");
+            } finally {
+                await dynamo.setMode("up");
+            }
         });
 
-        it("gives up on a silent server within its attempt timeout", async () => {
+        it("tries a request that DynamoDB failed with HTTP 500 up to its limit, then reports it", async () => {
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 4 });
+            await dynamo.setMode("error");
+            try {
+                const { tries, failure } = await triesDuring("UpdateItem", () => call("UpdateItem", { ...KEY, UpdateExpression: "SET brightness = :b", ExpressionAttributeValues: { ":b": { N: "9" } } }));
+                assert.equal(tries, 4);
+                assert.ok(failure instanceof DynamoDbError);
+                assert.equal(failure.name, "InternalServerError");
+                assert.equal(failure.status, 500);
+            } finally {
+                await dynamo.setMode("up");
+            }
+        });
+
+        it("answers once a retry gets through: throttled, then served, in two tries", async () => {
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
+            const key = { TableName: "client-lamps", Key: { userId: { S: "u-3" } } };
+            await dynamo.dynamoDb("UpdateItem", { ...key, UpdateExpression: "SET brightness = :b", ExpressionAttributeValues: { ":b": { N: "3" } } });
+            dynamo.refuseNext(1, "throttle");
+            let item: unknown;
+            const { tries, failure } = await triesDuring("GetItem", async () => (item = await call<{ Item: unknown }>("GetItem", key)));
+            assert.equal(failure, undefined);
+            assert.equal(tries, 2);
+            assert.deepEqual(item, { Item: { userId: { S: "u-3" }, brightness: { N: "3" } } });
+        });
+
+        it("retries each of DynamoDB's throttling refusals (HTTP 400) and answers from the next try", async () => {
+            // The retryable 400s of https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
+            for (const type of ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException"]) {
+                dynamo.refuseNext(1, { type, status: 400 });
+                const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
+                assert.equal(failure, undefined, type);
+                assert.equal(tries, 2, type);
+            }
+            dynamo.refuseNext(1, { type: "AccessDeniedException", status: 400 });
+            const denied = await triesDuring("GetItem", () => call("GetItem", KEY));
+            assert.equal(denied.tries, 1, "a refusal that is not throttling is not retried");
+            assert.equal((denied.failure as DynamoDbError).name, "AccessDeniedException");
+        });
+
+        it("tries a validation error once and reports it by its type", async () => {
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
+            const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", { TableName: "client-lamps", Key: { userId: { N: "1" } } }));
+            assert.equal(tries, 1);
+            assert.ok(failure instanceof DynamoDbError);
+            assert.equal(failure.name, "ValidationException");
+            assert.equal(failure.status, 400);
+        });
+
+        it("sends to the region's public endpoint unless AWS_ENDPOINT_URL_DYNAMODB or else AWS_ENDPOINT_URL names another", async () => {
+            const saved = { specific: process.env.AWS_ENDPOINT_URL_DYNAMODB, general: process.env.AWS_ENDPOINT_URL };
+            const call = () => createDynamoDb({ region: "eu-west-1", credentials: () => CREDENTIALS, maxAttempts: 1 })("GetItem", KEY);
+            try {
+                delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+                delete process.env.AWS_ENDPOINT_URL;
+                // No internet here: the failure names the host it tried.
+                await assert.rejects(call(), /dynamodb\.eu-west-1\.amazonaws\.com/);
+                process.env.AWS_ENDPOINT_URL = dynamo.endpoint;
+                assert.deepEqual(await call(), {});
+                process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+                process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:1";
+                assert.deepEqual(await call(), {});
+            } finally {
+                for (const [name, value] of [["AWS_ENDPOINT_URL_DYNAMODB", saved.specific], ["AWS_ENDPOINT_URL", saved.general]] as const) {
+                    if (value === undefined) {
+                        delete process.env[name];
+                    } else {
+                        process.env[name] = value;
+                    }
+                }
+            }
+        });
+
+        it("waits 1.5 s for a try by default", async () => {
             const silent = require("net").createServer(() => undefined);
             await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-            const call = createDynamoDb({ endpoint: `http://127.0.0.1:${silent.address().port}`, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 100 });
-            const started = Date.now();
-            await assert.rejects(call("GetItem", { TableName: "client-lamps", Key: {} }), /within 100 ms/);
-            assert.ok(Date.now() - started < 1000);
-            silent.close();
+            try {
+                const call = createDynamoDb({ endpoint: `http://127.0.0.1:${silent.address().port}`, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 1 });
+                await assert.rejects(call("GetItem", KEY), /no answer from DynamoDB within 1500 ms/);
+            } finally {
+                silent.close();
+            }
+        });
+
+        it("gives up on a silent server after one attempt timeout per try", async () => {
+            let connections = 0;
+            const silent = require("net").createServer(() => connections++);
+            await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+            try {
+                const call = createDynamoDb({ endpoint: `http://127.0.0.1:${silent.address().port}`, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 100 });
+                await assert.rejects(call("GetItem", { TableName: "client-lamps", Key: {} }), /no answer from DynamoDB within 100 ms/);
+                assert.equal(connections, 2);
+            } finally {
+                silent.close();
+            }
         });
     });
 });

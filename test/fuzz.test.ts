@@ -104,6 +104,38 @@ function tokenIn(event: any): unknown {
     return directive?.endpoint?.scope?.token;
 }
 
+const ENDPOINT_ID = /^[a-zA-Z0-9_\-=#;:?@&]{1,256}$/;
+const isObject = (value: unknown): value is Record<string, any> => typeof value === "object" && value !== null && !Array.isArray(value);
+const filled = (value: unknown) => typeof value === "string" && value.length > 0;
+
+/**
+ * Why a fuzzed event is not a well-formed Smart Home directive, read from the message guide
+ * (https://developer.amazon.com/docs/device-apis/message-guide.html) rather than from the handler:
+ * a header with namespace, name and messageId, payloadVersion "3", a payload object, and an
+ * endpointId of the allowed characters (1-256 of them) wherever an endpoint names one.
+ */
+function malformedBecause(event: any): string | undefined {
+    const directive = event?.directive;
+    if (!isObject(directive) || !isObject(directive.header)) {
+        return "no directive header";
+    }
+    const { header } = directive;
+    if (!filled(header.namespace) || !filled(header.name) || !filled(header.messageId)) {
+        return "no namespace, name or messageId";
+    }
+    if (header.payloadVersion !== "3") {
+        return "payloadVersion";
+    }
+    if (!isObject(directive.payload)) {
+        return "no payload object";
+    }
+    const endpointId = isObject(directive.endpoint) ? directive.endpoint.endpointId : undefined;
+    if (endpointId !== undefined && !(typeof endpointId === "string" && ENDPOINT_ID.test(endpointId))) {
+        return "malformed endpointId";
+    }
+    return undefined;
+}
+
 describe("fuzzing the skill endpoint", function () {
     this.timeout(300000);
     let skill: SkillHarness;
@@ -113,16 +145,20 @@ describe("fuzzing the skill endpoint", function () {
     });
     after(() => skill.stop());
 
-    it(`never throws, answers only valid messages, and answers only errors to unverified tokens (${RUNS} directives)`, async () => {
+    it(`never throws, answers only valid messages, errors to unverified tokens, INVALID_DIRECTIVE to malformed directives, never INTERNAL_ERROR or an unlinking error to a valid token, and successes only for the token's own lamp (${RUNS} directives)`, async () => {
         console.log(`    fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED} npm test -- --grep fuzz), ${RUNS} runs, bases: ${alexaDataPresent ? "Amazon's sample directives" : "the project's own directives (Amazon's samples are absent)"}`);
-        const user = skill.newUser();
+        const users = [skill.newUser(), skill.newUser(), skill.newUser()];
         const past = Math.floor(Date.now() / 1000) - 7200;
-        const tokens = [
-            user.token,
-            signToken(skill.key, accessTokenClaims(user.sub, { iat: past, exp: past + 3600 })),
-            signToken(newSigningKey(skill.key.kid), accessTokenClaims(user.sub)),
-            user.token.slice(0, -4),
-            "access-token-from-skill",
+        const otherPool = "us-east-1_Other9999";
+        // Each token with the user it proves (valid ones only).
+        const tokens: { token: string; validFor?: (typeof users)[number] }[] = [
+            ...users.map((user) => ({ token: user.token, validFor: user })),
+            { token: signToken(skill.key, accessTokenClaims(users[0].sub, { iat: past, exp: past + 3600 })) },
+            { token: signToken(newSigningKey(skill.key.kid), accessTokenClaims(users[1].sub)) },
+            { token: signToken(skill.key, accessTokenClaims(users[2].sub, { client_id: "0ther0client0id0000000000a" })) },
+            { token: signToken(skill.key, accessTokenClaims(users[0].sub, { iss: `https://cognito-idp.us-east-1.amazonaws.com/${otherPool}` })) },
+            { token: users[1].token.slice(0, -4) },
+            { token: "access-token-from-skill" },
         ];
         const bases: (() => any)[] = alexaDataPresent
             ? Object.values(SAMPLE_REQUESTS).map((path) => () => sampleDirective(path))
@@ -134,38 +170,53 @@ describe("fuzzing the skill endpoint", function () {
                   () => directives.adjustBrightness("t", "e", -10),
                   () => directives.reportState("t", "e"),
               ];
-        const counts = { answered: 0, errors: 0, successes: 0 };
+        const counts = { errors: 0, successes: 0, malformed: 0 };
 
         await fc.assert(
             fc.asyncProperty(
                 fc.nat({ max: bases.length - 1 }),
                 fc.nat({ max: tokens.length - 1 }),
+                // An index past the users means the token's own user (most directives address it).
+                fc.nat({ max: 2 * users.length - 1 }),
                 fc.array(mutation, { maxLength: 4 }),
-                async (baseIndex, tokenIndex, mutations) => {
+                async (baseIndex, tokenIndex, endpointUser, mutations) => {
                     const event = bases[baseIndex]();
                     const scope = event.directive.payload.scope ?? event.directive.payload.grantee ?? event.directive.endpoint.scope;
-                    scope.token = tokens[tokenIndex];
+                    scope.token = tokens[tokenIndex].token;
                     if (event.directive.endpoint) {
-                        event.directive.endpoint.endpointId = user.endpointId;
+                        event.directive.endpoint.endpointId = (users[endpointUser] ?? tokens[tokenIndex].validFor ?? users[0]).endpointId;
                     }
                     const fuzzed = mutate(event, mutations);
                     const response: any = await skill.handle(fuzzed);
                     if (alexaDataPresent) {
                         assertValidAlexaMessage(response);
                     }
-                    counts.answered++;
-                    if (errorType(response) !== undefined || response.event.header.name === "ErrorResponse") {
+                    const error = errorType(response);
+                    const owner = tokens.find((t) => t.token === tokenIn(fuzzed))?.validFor;
+                    const malformed = malformedBecause(fuzzed);
+                    if (malformed) {
+                        counts.malformed++;
+                        assert.equal(error, "INVALID_DIRECTIVE", `malformed (${malformed}) but answered ${error ?? response.event.header.name}`);
+                    }
+                    if (owner) {
+                        assert.ok(!["INTERNAL_ERROR", "INVALID_AUTHORIZATION_CREDENTIAL", "EXPIRED_AUTHORIZATION_CREDENTIAL"].includes(String(error)), `a valid token got ${error}`);
+                    }
+                    if (error !== undefined) {
                         counts.errors++;
-                    } else {
-                        counts.successes++;
-                        assert.equal(tokenIn(fuzzed), user.token, "a directive whose token did not verify got a non-error answer");
+                        return;
+                    }
+                    counts.successes++;
+                    assert.ok(owner, "a directive whose token did not verify got a non-error answer");
+                    const named = response.event.endpoint?.endpointId ?? response.event.payload.endpoints?.[0]?.endpointId;
+                    if (response.event.header.name !== "AcceptGrant.Response") {
+                        assert.equal(named, owner.endpointId, `${response.event.header.name} names another lamp than the token's user's`);
                     }
                 },
             ),
             { numRuns: RUNS, seed: SEED, endOnFailure: false },
         );
-        console.log(`    ${counts.answered} directives: ${counts.successes} answered normally, ${counts.errors} with an error`);
-        assert.equal(counts.answered >= RUNS, true);
+        console.log(`    ${RUNS} directives: ${counts.successes} answered normally, ${counts.errors} with an error (${counts.malformed} malformed)`);
         assert.ok(counts.successes > RUNS / 20, "the fuzzer barely reached the directives' normal paths");
+        assert.ok(counts.malformed > RUNS / 50, "the fuzzer barely made malformed directives");
     });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { applyChange, DEFAULT_LAMP, LampState } from "../handler/lamp";
+import { DynamoDbCall } from "../handler/dynamodb";
 import { createLampStore, LampStore, LampStoreError } from "../handler/lampStore";
 import { startDynalite, LocalDynamo } from "./support/dynalite";
 
@@ -23,12 +24,14 @@ describe("the lamp rules", () => {
 describe("the DynamoDB lamp store", () => {
     let dynamo: LocalDynamo;
     let store: LampStore;
-    before(async () => {
+    // A DynamoDB of its own per test: a test that timed out keeps running, and its requests (or
+    // an outage it left behind) must not land in the next test's counts.
+    beforeEach(async () => {
         dynamo = await startDynalite();
         await dynamo.createLampTable("store-lamps");
         store = createLampStore({ tableName: "store-lamps", dynamoDb: dynamo.dynamoDb });
     });
-    after(() => dynamo.stop());
+    afterEach(() => dynamo.stop());
 
     const requests = () => [...dynamo.requests.entries()].reduce((sum, [name, n]) => sum + (name === "CreateTable" ? 0 : n), 0);
 
@@ -62,6 +65,65 @@ describe("the DynamoDB lamp store", () => {
             assert.deepEqual(await store.change(user, change), expected, JSON.stringify(change));
         }
         assert.deepEqual(await store.read(user), expected);
+    });
+
+    /**
+     * The store's DynamoDB, where another directive's write (`competitor`) lands right before the
+     * store's next write after one of its conditions failed: between the state the store saw and
+     * the write it computed from it. `times` limits how often.
+     */
+    function withCompetingWrites(competitor: (n: number) => Promise<unknown>, times = Infinity) {
+        let conditionFailed = false;
+        let landed = 0;
+        const call = (async (operation: "GetItem" | "UpdateItem", input: object) => {
+            if (operation === "UpdateItem" && conditionFailed && landed < times) {
+                conditionFailed = false;
+                await competitor(landed++);
+            }
+            try {
+                return await dynamo.dynamoDb(operation, input);
+            } catch (err) {
+                conditionFailed ||= err instanceof Error && err.name === "ConditionalCheckFailedException";
+                throw err;
+            }
+        }) as DynamoDbCall;
+        return { call, landed: () => landed };
+    }
+
+    it("computes a change that crosses a limit again when another write lands before its second step: no lost update", async () => {
+        for (const [start, delta, competing, expected] of [[95, 10, 40, 50], [5, -10, 60, 50]]) {
+            const user = randomUUID();
+            await store.change(user, { kind: "setBrightness", brightness: start });
+            const race = withCompetingWrites(() => store.change(user, { kind: "setBrightness", brightness: competing }), 1);
+            const raced = createLampStore({ tableName: "store-lamps", dynamoDb: race.call });
+            const result = await raced.change(user, { kind: "adjustBrightness", delta });
+            assert.equal(race.landed(), 1, "the competing write did not land in between");
+            assert.deepEqual(result, { powerState: "ON", brightness: expected }, `${start} ${delta > 0 ? "+" : ""}${delta} raced by ${competing}`);
+            assert.deepEqual(await store.read(user), result);
+        }
+    });
+
+    it("gives up with a LampStoreError after 8 raced attempts, each one conditional write, leaving the competitors' state", async () => {
+        const user = randomUUID();
+        await store.change(user, { kind: "setBrightness", brightness: 95 });
+        const race = withCompetingWrites((n) => store.change(user, { kind: "setBrightness", brightness: 96 + (n % 2) }));
+        const raced = createLampStore({ tableName: "store-lamps", dynamoDb: race.call });
+        const updates = dynamo.requests.get("UpdateItem") ?? 0;
+        await assert.rejects(raced.change(user, { kind: "adjustBrightness", delta: 10 }), (err: Error) => err instanceof LampStoreError && /8 attempts/.test(err.message));
+        // Per attempt, the store's in-place write and its computed write, both refused; the rest
+        // are the competitors' (one before each of the store's writes but the first).
+        const own = (dynamo.requests.get("UpdateItem") ?? 0) - updates - race.landed();
+        assert.equal(own, 8 * 2);
+        assert.equal(race.landed(), own - 1);
+        assert.deepEqual(await store.read(user), { powerState: "ON", brightness: 96 + ((race.landed() - 1) % 2) });
+    });
+
+    it("writes nothing more when a relative change leaves a lamp at its limit as it was", async () => {
+        const user = randomUUID();
+        await store.change(user, { kind: "setBrightness", brightness: 100 });
+        const updates = dynamo.requests.get("UpdateItem") ?? 0;
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }), { powerState: "ON", brightness: 100 });
+        assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - updates, 1, "only the refused in-place write");
     });
 
     it("throws a LampStoreError when DynamoDB cannot be reached, and works again once it is back", async () => {

@@ -34,10 +34,10 @@ function outputsFor(base: string, overrides: Record<string, unknown> = {}) {
 const COGNITO: CognitoSetup = { clientId: "1abcdefghij2klmnop3qrstuv4", clientSecret: SECRET, callbackUrls: REDIRECTS, scopes: ["openid", "email"] };
 
 describe("npm run check-linking", () => {
-    async function check(setup: Partial<CognitoSetup>, overrides: Record<string, unknown> = {}, timeoutMs = 2000) {
+    async function check(setup: Partial<CognitoSetup>, overrides: Record<string, unknown> | ((base: string) => Record<string, unknown>) = {}, timeoutMs = 2000) {
         const cognito = await startCognitoEndpoints({ ...COGNITO, ...setup });
         try {
-            const results = await checkLinking(outputsFor(cognito.base, overrides), { timeoutMs });
+            const results = await checkLinking(outputsFor(cognito.base, typeof overrides === "function" ? overrides(cognito.base) : overrides), { timeoutMs });
             return { results, failed: results.filter((r) => !r.ok), printed: formatResults(results) };
         } finally {
             await cognito.stop();
@@ -91,11 +91,29 @@ describe("npm run check-linking", () => {
     });
 
     it("gives up on an endpoint that does not answer within the timeout", async () => {
-        const started = Date.now();
         const { failed } = await check({ silent: true }, {}, 300);
         assert.equal(failed.length, 5);
         assert.ok(failed.every((f) => /no answer from 127\.0\.0\.1:\d+ in time/.test(f.detail)));
-        assert.ok(Date.now() - started < 3000);
+    });
+
+    it("fails an authorization URI that answers without a redirect, saying what it got", async () => {
+        const { failed } = await check({}, (base) => ({ authorizationUri: `${base}/oauth2/authorise` }));
+        assert.equal(failed.length, 3, failed.map((f) => f.name).join());
+        assert.ok(failed.every((f) => /^authorization URI accepts/.test(f.name) && /expected a redirect to the login page, got HTTP 404/.test(f.detail)), JSON.stringify(failed));
+    });
+
+    it("fails an authorization URI that redirects elsewhere than the login page, naming where", async () => {
+        const { failed } = await check({ loginPath: "/signup" });
+        assert.equal(failed.length, 3);
+        assert.ok(failed.every((f) => /expected a redirect to \/login, got one to \/signup/.test(f.detail)), JSON.stringify(failed));
+    });
+
+    it("fails a login page that is not an HTML page, saying what it answered", async () => {
+        const json = await check({ loginPage: "json" });
+        assert.equal(json.failed.length, 3);
+        assert.ok(json.failed.every((f) => /the login page answers HTTP 200 \(application\/json\)/.test(f.detail)), JSON.stringify(json.failed));
+        const missing = await check({ loginPage: "missing" });
+        assert.ok(missing.failed.length === 3 && missing.failed.every((f) => /the login page answers HTTP 404 \(no content type\)/.test(f.detail)), JSON.stringify(missing.failed));
     });
 
     it("says when an endpoint cannot be reached at all", async () => {

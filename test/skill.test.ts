@@ -2,15 +2,20 @@ import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { directives, errorType, property } from "./support/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
-import { accessTokenClaims, CLIENT_ID, newSigningKey, signToken } from "./support/tokens";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
+import { createHandlerFromEnvironment } from "../handler";
+import { logToStdout } from "../handler/log";
+import { lampEndpointId } from "../handler/lamp";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("the skill endpoint", () => {
     let skill: SkillHarness;
     /** Sends a directive and checks what every response must satisfy. */
-    async function send(event: any): Promise<any> {
-        const response: any = await skill.handle(event);
+    const send = (event: any) => sendTo(skill, event);
+    async function sendTo(harness: SkillHarness, event: any): Promise<any> {
+        const response: any = await harness.handle(event);
         assert.match(response.event.header.messageId, UUID_V4);
         assert.notEqual(response.event.header.messageId, event?.directive?.header?.messageId);
         assert.equal(response.event.header.payloadVersion, "3");
@@ -27,6 +32,19 @@ describe("the skill endpoint", () => {
         skill = await startSkillHarness();
     });
     after(() => skill.stop());
+
+    /**
+     * Runs `test` with a skill of its own (its own DynamoDB and log): request counts and log lines
+     * then hold only what this test did, even while an earlier test that timed out still runs.
+     */
+    async function withOwnSkill(test: (own: SkillHarness, send: (event: any) => Promise<any>) => Promise<void>) {
+        const own = await startSkillHarness();
+        try {
+            await test(own, (event) => sendTo(own, event));
+        } finally {
+            await own.stop();
+        }
+    }
 
     describe("Discover", () => {
         it("lists the user's one lamp, a dimmable light whose properties are retrievable", async () => {
@@ -58,13 +76,13 @@ describe("the skill endpoint", () => {
             assert.notEqual(first.event.payload.endpoints[0].endpointId, bobs.event.payload.endpoints[0].endpointId);
         });
 
-        it("touches no table", async () => {
-            const before = skill.dynamo.requests.get("GetItem") ?? 0;
-            const beforeUpdates = skill.dynamo.requests.get("UpdateItem") ?? 0;
-            await send(directives.discover(skill.newUser().token));
-            assert.equal(skill.dynamo.requests.get("GetItem") ?? 0, before);
-            assert.equal(skill.dynamo.requests.get("UpdateItem") ?? 0, beforeUpdates);
-        });
+        it("touches no table", () => withOwnSkill(async (own, send) => {
+            const before = own.dynamo.requests.get("GetItem") ?? 0;
+            const beforeUpdates = own.dynamo.requests.get("UpdateItem") ?? 0;
+            await send(directives.discover(own.newUser().token));
+            assert.equal(own.dynamo.requests.get("GetItem") ?? 0, before);
+            assert.equal(own.dynamo.requests.get("UpdateItem") ?? 0, beforeUpdates);
+        }));
     });
 
     describe("PowerController and BrightnessController", () => {
@@ -93,13 +111,58 @@ describe("the skill endpoint", () => {
             assert.equal(property(on, "Alexa.BrightnessController", "brightness"), 40);
         });
 
-        it("lights the lamp at the level SetBrightness asks for, clamped to 0..100", async () => {
+        it("lights the lamp at the level SetBrightness asks for, 1 and 100 included", async () => {
             const user = skill.newUser();
-            const set = await send(directives.setBrightness(user.token, user.endpointId, 30));
-            assert.equal(property(set, "Alexa.PowerController", "powerState"), "ON");
-            assert.equal(property(set, "Alexa.BrightnessController", "brightness"), 30);
-            const high = await send(directives.setBrightness(user.token, user.endpointId, 250));
-            assert.equal(property(high, "Alexa.BrightnessController", "brightness"), 100);
+            for (const level of [30, 1, 100]) {
+                const set = await send(directives.setBrightness(user.token, user.endpointId, level));
+                assert.equal(property(set, "Alexa.PowerController", "powerState"), "ON");
+                assert.equal(property(set, "Alexa.BrightnessController", "brightness"), level);
+            }
+        });
+
+        /** The lamp as a ReportState sees it. */
+        async function lampOf(user: { token: string; endpointId: string }) {
+            const state = await send(directives.reportState(user.token, user.endpointId));
+            return [property(state, "Alexa.PowerController", "powerState"), property(state, "Alexa.BrightnessController", "brightness")];
+        }
+
+        it("answers SetBrightness -5 or 101 with VALUE_OUT_OF_RANGE naming 0..100, and leaves the lamp as it was", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            for (const level of [-5, 101, 250]) {
+                const response = await send(directives.setBrightness(user.token, user.endpointId, level));
+                assert.equal(errorType(response), "VALUE_OUT_OF_RANGE", String(level));
+                assert.deepEqual(response.event.payload.validRange, { minimumValue: 0, maximumValue: 100 });
+                assert.deepEqual(response.event.endpoint, { endpointId: user.endpointId });
+            }
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+        });
+
+        it("answers SetBrightness 30.5, or without a brightness, with INVALID_DIRECTIVE, and leaves the lamp as it was", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            const missing: any = directives.setBrightness(user.token, user.endpointId, 0);
+            delete missing.directive.payload.brightness;
+            for (const event of [directives.setBrightness(user.token, user.endpointId, 30.5), missing]) {
+                const response = await send(event);
+                assert.equal(errorType(response), "INVALID_DIRECTIVE", JSON.stringify(event.directive.payload));
+                assert.equal(response.event.payload.validRange, undefined);
+            }
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+        });
+
+        it("answers AdjustBrightness beyond ±100 with VALUE_OUT_OF_RANGE naming -100..100, and a fraction with INVALID_DIRECTIVE", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 40));
+            for (const delta of [-101, 150]) {
+                const response = await send(directives.adjustBrightness(user.token, user.endpointId, delta));
+                assert.equal(errorType(response), "VALUE_OUT_OF_RANGE", String(delta));
+                assert.deepEqual(response.event.payload.validRange, { minimumValue: -100, maximumValue: 100 });
+            }
+            assert.equal(errorType(await send(directives.adjustBrightness(user.token, user.endpointId, 2.5))), "INVALID_DIRECTIVE");
+            assert.deepEqual(await lampOf(user), ["ON", 40]);
+            const full = await send(directives.adjustBrightness(user.token, user.endpointId, -100));
+            assert.equal(property(full, "Alexa.PowerController", "powerState"), "OFF", "-100 is in range");
         });
 
         it("switches the lamp off for SetBrightness 0, and TurnOn restores the level it had", async () => {
@@ -119,6 +182,17 @@ describe("the skill endpoint", () => {
             const up = await send(directives.adjustBrightness(user.token, user.endpointId, 90));
             assert.equal(property(up, "Alexa.BrightnessController", "brightness"), 100);
             assert.equal(property(up, "Alexa.PowerController", "powerState"), "ON");
+        });
+
+        it("keeps the lamp on when dimmed to exactly 1, and at 100 when brightened to exactly 100", async () => {
+            const user = skill.newUser();
+            await send(directives.setBrightness(user.token, user.endpointId, 21));
+            const bottom = await send(directives.adjustBrightness(user.token, user.endpointId, -20));
+            assert.equal(property(bottom, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(bottom, "Alexa.BrightnessController", "brightness"), 1);
+            const top = await send(directives.adjustBrightness(user.token, user.endpointId, 99));
+            assert.equal(property(top, "Alexa.PowerController", "powerState"), "ON");
+            assert.equal(property(top, "Alexa.BrightnessController", "brightness"), 100);
         });
 
         it("switches the lamp off when dimmed past the bottom, at the lowest level", async () => {
@@ -145,15 +219,15 @@ describe("the skill endpoint", () => {
             assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 100);
         });
 
-        it("reports the state that the last change stored, in one read", async () => {
-            const user = skill.newUser();
+        it("reports the state that the last change stored, in one read", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             await send(directives.setBrightness(user.token, user.endpointId, 12));
-            const reads = skill.dynamo.requests.get("GetItem") ?? 0;
+            const reads = own.dynamo.requests.get("GetItem") ?? 0;
             const response = await send(directives.reportState(user.token, user.endpointId));
             assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 12);
             assert.equal(property(response, "Alexa.PowerController", "powerState"), "ON");
-            assert.equal((skill.dynamo.requests.get("GetItem") ?? 0) - reads, 1);
-        });
+            assert.equal((own.dynamo.requests.get("GetItem") ?? 0) - reads, 1);
+        }));
     });
 
     describe("AcceptGrant", () => {
@@ -161,6 +235,21 @@ describe("the skill endpoint", () => {
             const response = await send(directives.acceptGrant(skill.newUser().token));
             assert.equal(response.event.header.namespace, "Alexa.Authorization");
             assert.equal(response.event.header.name, "AcceptGrant.Response");
+        });
+
+        it("answers ACCEPT_GRANT_FAILED to a grant that is not an OAuth2 authorization code, even from a verified user", async () => {
+            const user = skill.newUser();
+            const wrongType = directives.acceptGrant(user.token);
+            wrongType.directive.payload.grant.type = "OAuth2.Implicit";
+            const noCode: any = directives.acceptGrant(user.token);
+            delete noCode.directive.payload.grant.code;
+            const emptyCode = directives.acceptGrant(user.token);
+            emptyCode.directive.payload.grant.code = "";
+            for (const event of [wrongType, noCode, emptyCode]) {
+                const response = await send(event);
+                assert.equal(response.event.header.namespace, "Alexa.Authorization");
+                assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED", JSON.stringify(event.directive.payload.grant));
+            }
         });
 
         it("answers ACCEPT_GRANT_FAILED when the grantee token does not verify", async () => {
@@ -185,6 +274,7 @@ describe("the skill endpoint", () => {
             for (const token of [otherClient, idToken, foreign, "", "a.b"]) {
                 const response = await send(directives.turnOn(token, user.endpointId));
                 assert.equal(errorType(response), "INVALID_AUTHORIZATION_CREDENTIAL", token.slice(0, 20));
+                assert.match(response.event.payload.message, /not valid; please link the account again/);
             }
         });
 
@@ -209,16 +299,15 @@ describe("the skill endpoint", () => {
             assert.equal(errorType(await send(directives.discover(token))), "EXPIRED_AUTHORIZATION_CREDENTIAL");
         });
 
-        it("never writes the token into a log line", async () => {
-            const user = skill.newUser();
-            skill.logLines.length = 0;
+        it("never writes the token into a log line", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             await send(directives.turnOn(user.token, user.endpointId));
             await send(directives.discover(user.token + "x"));
-            assert.equal(skill.logLines.length, 2);
-            for (const line of skill.logLines) {
+            assert.equal(own.logLines.length, 2);
+            for (const line of own.logLines) {
                 assert.ok(!line.includes(user.token.split(".")[1]), "a log line holds the token");
             }
-        });
+        }));
     });
 
     describe("endpoints and malformed input", () => {
@@ -239,16 +328,44 @@ describe("the skill endpoint", () => {
             const oldVersion = directives.turnOn(user.token, user.endpointId);
             oldVersion.directive.header.payloadVersion = "2";
             for (const event of [unknown, oldVersion, {}, null, "directive", { directive: { header: {} } }]) {
-                assert.equal(errorType(await send(event)), "INVALID_DIRECTIVE", JSON.stringify(event)?.slice(0, 60));
+                const response = await send(event);
+                assert.equal(errorType(response), "INVALID_DIRECTIVE", JSON.stringify(event)?.slice(0, 60));
+                assert.ok(response.event.payload.message.length > 20, response.event.payload.message);
             }
         });
 
-        it("logs one JSON line per directive with its name, outcome and duration", async () => {
+        it("answers INVALID_DIRECTIVE, saying why, to a control directive whose endpoint has no endpointId", async () => {
             const user = skill.newUser();
-            skill.logLines.length = 0;
+            const event: any = directives.turnOn(user.token, user.endpointId);
+            delete event.directive.endpoint.endpointId;
+            const response = await send(event);
+            assert.equal(errorType(response), "INVALID_DIRECTIVE");
+            assert.match(response.event.payload.message, /names no endpoint/);
+        });
+
+        it("logs a namespace, name or messageId that is not a plain identifier as (malformed), never as sent", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
+            const event: any = directives.turnOn(user.token, user.endpointId);
+            event.directive.header.namespace = "Alexa.PowerController\n{\"level\":\"error\"}";
+            event.directive.header.messageId = "m".repeat(129);
+            await send(event);
+            const ok: any = directives.turnOn(user.token, user.endpointId);
+            ok.directive.header.messageId = "m".repeat(128);
+            await send(ok);
+            const [bad, good] = own.logLines.map((line) => JSON.parse(line));
+            assert.equal(bad.namespace, "(malformed)");
+            assert.equal(bad.messageId, "(malformed)");
+            assert.equal(bad.name, "TurnOn");
+            assert.equal(good.messageId, "m".repeat(128));
+            assert.equal(good.namespace, "Alexa.PowerController");
+        }));
+
+        it("logs one JSON line per directive with its name, outcome and duration", () => withOwnSkill(async (own, send) => {
+            const user = own.newUser();
             const event = directives.turnOn(user.token, user.endpointId);
             await send(event);
-            const line = JSON.parse(skill.logLines[0]);
+            assert.equal(own.logLines.length, 1);
+            const line = JSON.parse(own.logLines[0]);
             assert.equal(line.namespace, "Alexa.PowerController");
             assert.equal(line.name, "TurnOn");
             assert.equal(line.messageId, event.directive.header.messageId);
@@ -256,6 +373,114 @@ describe("the skill endpoint", () => {
             assert.equal(typeof line.durationMs, "number");
             assert.equal(typeof line.user, "string");
             assert.ok(!line.user.includes(user.sub));
+        }));
+    });
+});
+
+/**
+ * Replaces `fs.writeSync` (where the log goes, file descriptor 1) and `process.stdout.write` while
+ * `run` runs, and returns what reached each. `failWrites` makes writeSync fail as a full pipe does.
+ */
+async function capturingStdout(run: () => Promise<void> | void, failWrites = false): Promise<{ fd1: string[]; stream: string[] }> {
+    const fs = require("fs");
+    const writeSync = fs.writeSync;
+    const write = process.stdout.write;
+    const captured = { fd1: [] as string[], stream: [] as string[] };
+    fs.writeSync = (fd: number, text: string, ...rest: unknown[]) => {
+        if (fd !== 1) {
+            return writeSync(fd, text, ...rest);
+        }
+        if (failWrites) {
+            throw Object.assign(new Error("EAGAIN: resource temporarily unavailable, write"), { code: "EAGAIN" });
+        }
+        captured.fd1.push(text);
+        return text.length;
+    };
+    process.stdout.write = ((text: string) => captured.stream.push(text) > 0) as typeof process.stdout.write;
+    try {
+        await run();
+    } finally {
+        fs.writeSync = writeSync;
+        process.stdout.write = write;
+    }
+    return captured;
+}
+
+describe("the function's entry, built from the environment the stack sets", function () {
+    this.timeout(30000);
+    let dynamo: LocalDynamo;
+    const key = newSigningKey();
+    const saved = { ...process.env };
+    const ENV = () => ({ SKILL_USER_POOL_ID: USER_POOL_ID, SKILL_CLIENT_ID: CLIENT_ID, SKILL_LAMP_TABLE: "entry-lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)) });
+
+    before(async () => {
+        dynamo = await startDynalite();
+        await dynamo.createLampTable("entry-lamps");
+        // What Lambda puts in the environment, pointed at the local DynamoDB.
+        Object.assign(process.env, {
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         });
+    });
+    after(async () => {
+        for (const name of ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+            if (saved[name] === undefined) {
+                delete process.env[name];
+            } else {
+                process.env[name] = saved[name];
+            }
+        }
+        await dynamo.stop();
+    });
+
+    it("verifies tokens with the handed-over JWKS, keeps lamps in the named table and logs one line per directive", async () => {
+        const handle = createHandlerFromEnvironment(ENV());
+        const sub = "entry-user";
+        const token = signToken(key, accessTokenClaims(sub));
+        const endpointId = lampEndpointId(sub);
+        const responses: any[] = [];
+        const { fd1 } = await capturingStdout(async () => {
+            for (const event of [directives.discover(token), directives.setBrightness(token, endpointId, 37), directives.turnOn("x" + token, endpointId)]) {
+                responses.push(await handle(event));
+            }
+        });
+        assert.equal(responses[0].event.payload.endpoints[0].endpointId, endpointId);
+        assert.equal(property(responses[1], "Alexa.BrightnessController", "brightness"), 37);
+        assert.equal(errorType(responses[2]), "INVALID_AUTHORIZATION_CREDENTIAL");
+        const item = await dynamo.dynamoDb<{ Item: Record<string, { N?: string }> }>("GetItem", { TableName: "entry-lamps", Key: { userId: { S: sub } } });
+        assert.equal(item.Item.brightness.N, "37");
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).outcome), ["Discover.Response", "Response", "INVALID_AUTHORIZATION_CREDENTIAL"]);
+        assert.ok(fd1.every((line) => line.endsWith("\n") && !line.includes(token.split(".")[2])));
+    });
+
+    it("refuses to start without a variable it needs, naming it and what to do", () => {
+        for (const name of ["SKILL_USER_POOL_ID", "SKILL_CLIENT_ID", "SKILL_LAMP_TABLE"]) {
+            assert.throws(() => createHandlerFromEnvironment({ ...ENV(), [name]: "" }), new RegExp(`${name}; redeploy the stack`), name);
+        }
+    });
+});
+
+describe("log lines", () => {
+    const entry = { namespace: "Alexa", name: "ReportState", messageId: "m-1", durationMs: 1.5 };
+
+    it("go to stdout as one JSON line each, at info for answers, warn for refusals and error for INTERNAL_ERROR", async () => {
+        const { fd1, stream } = await capturingStdout(() => {
+            logToStdout({ ...entry, outcome: "StateReport" });
+            logToStdout({ ...entry, outcome: "INVALID_DIRECTIVE", reason: "no payload" });
+            logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
+        });
+        assert.deepEqual(stream, []);
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).level), ["info", "warn", "error"]);
+        assert.deepEqual(JSON.parse(fd1[2]), { level: "error", ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
+        assert.ok(fd1.every((line) => line.endsWith("}\n") && line.indexOf("\n") === line.length - 1));
+    });
+
+    it("go through the stdout stream when the pipe is full, losing none", async () => {
+        const { fd1, stream } = await capturingStdout(() => logToStdout({ ...entry, outcome: "StateReport" }), true);
+        assert.deepEqual(fd1, []);
+        assert.equal(stream.length, 1);
+        assert.equal(JSON.parse(stream[0]).outcome, "StateReport");
     });
 });

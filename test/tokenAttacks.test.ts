@@ -64,7 +64,16 @@ describe("token attacks", () => {
 
     it("refuses an object where the token should be", () => expectRefused({ token: victim.token }, INVALID));
 
-    it("refuses a 1 MB token without parsing it", () => expectRefused("a".repeat(1024 * 1024), INVALID));
+    it("refuses a 1 MB token without parsing it", async () => {
+        await expectRefused("a".repeat(1024 * 1024), INVALID);
+        // Parsing it would have failed as a JwtParseError; the length check comes first.
+        assert.match(JSON.parse(skill.logLines[0]).reason, /too long to be a Cognito access token/);
+    });
+
+    it("parses a token of exactly the length limit (16 KB), and refuses it for what it is", async () => {
+        await expectRefused("a".repeat(16 * 1024), INVALID);
+        assert.match(JSON.parse(skill.logLines[0]).reason, /JwtParseError/);
+    });
 
     it("refuses random bytes", () => expectRefused(randomBytes(600).toString("latin1"), INVALID));
 
@@ -77,6 +86,8 @@ describe("token attacks", () => {
 
     it("refuses RS256 signed by a foreign key that carries the pool's kid", () =>
         expectRefused(signToken(newSigningKey(skill.key.kid), accessTokenClaims(victim.sub)), INVALID));
+
+    it("refuses a token without a kid", () => expectRefused(signToken(skill.key, accessTokenClaims(victim.sub), { kid: undefined }), INVALID));
 
     it("refuses a kid the pool's JWKS does not have, after downloading it again", () =>
         expectRefused(signToken(newSigningKey(), accessTokenClaims(victim.sub)), INVALID));

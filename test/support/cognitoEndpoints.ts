@@ -12,6 +12,10 @@ export interface CognitoSetup {
     /** Answer nothing at all (a hung endpoint). */
     silent?: boolean;
     jwksDown?: boolean;
+    /** Where the authorize endpoint sends a good request (Cognito: its hosted /login page). */
+    loginPath?: string;
+    /** What the login page answers: Cognito's HTML form (default), a JSON body, or a 404 without a body type. */
+    loginPage?: "html" | "json" | "missing";
 }
 
 export async function startCognitoEndpoints(setup: CognitoSetup) {
@@ -34,9 +38,15 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
                 // Scope errors go back to the client's redirect URI, as OAuth 2.0 has it.
                 return void redirect(`${params.get("redirect_uri")}?error=invalid_scope&state=${params.get("state")}`);
             }
-            return void redirect(`/login?${params.toString()}`);
+            return void redirect(`${setup.loginPath ?? "/login"}?${params.toString()}`);
         }
         if (req.method === "GET" && url.pathname === "/login") {
+            if (setup.loginPage === "missing") {
+                return void res.writeHead(404).end();
+            }
+            if (setup.loginPage === "json") {
+                return void json(200, { message: "not a login page" });
+            }
             return void res.writeHead(200, { "content-type": "text/html;charset=UTF-8" }).end("<html><form name=\"cognitoSignInForm\"><input name=\"username\"/></form></html>");
         }
         if (req.method === "POST" && url.pathname === "/oauth2/token") {

@@ -8,8 +8,11 @@ import { interruptible } from "./interruptible";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
 
-/** up: served; down: connections refused; throttle: every request refused as DynamoDB throttles. */
-export type DynamoMode = "up" | "down" | "throttle";
+/**
+ * up: served; down: connections refused; throttle: every request refused as DynamoDB throttles;
+ * error: every request answered with DynamoDB's internal server error (HTTP 500).
+ */
+export type DynamoMode = "up" | "down" | "throttle" | "error";
 
 export interface LocalDynamo {
     endpoint: string;
@@ -19,8 +22,12 @@ export interface LocalDynamo {
     client: DynamoDBClient;
     /** DynamoDB operations that reached dynalite so far, by name (GetItem, UpdateItem...). */
     requests: Map<string, number>;
+    /** Requests that reached the endpoint so far, by operation: served, throttled or failed alike (each try counts). */
+    tries: Map<string, number>;
     createLampTable(name: string): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
+    /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
+    refuseNext(count: number, mode: "throttle" | "error" | { type: string; status: number }): void;
     /** Shorthands for setMode("down") and setMode("up"). */
     pause(): Promise<void>;
     resume(): Promise<void>;
@@ -29,11 +36,19 @@ export interface LocalDynamo {
 
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
-// DynamoDB's answer when a request is throttled (a retryable client error).
-const THROTTLED = JSON.stringify({
-    __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-    message: "Rate of requests exceeds the allowed throughput.",
-});
+// DynamoDB's answers to a throttled request (HTTP 400, a retryable client error) and to a request
+// that failed inside DynamoDB (HTTP 500): the error types and status codes of
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+const REFUSALS = {
+    throttle: {
+        status: 400,
+        body: JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "Rate of requests exceeds the allowed throughput." }),
+    },
+    error: {
+        status: 500,
+        body: JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "The server encountered an internal error trying to fulfill the request." }),
+    },
+};
 
 export async function startDynalite(): Promise<LocalDynamo> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -48,10 +63,20 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
     // outage would, without losing the tables (closing dynalite drops its in-memory database).
     let mode: DynamoMode = "up";
+    type Refusal = keyof typeof REFUSALS | { type: string; status: number };
+    let refusals: { count: number; mode: Refusal } | undefined;
+    const answerOf = (refusal: Refusal) => typeof refusal === "string"
+        ? REFUSALS[refusal]
+        : { status: refusal.status, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
+    const tries = new Map<string, number>();
     const proxy = createServer((req, res) => {
-        if (mode === "throttle") {
+        const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+        tries.set(operation, (tries.get(operation) ?? 0) + 1);
+        const refusal = refusals && refusals.count-- > 0 ? refusals.mode : mode === "throttle" || mode === "error" ? mode : undefined;
+        if (refusal) {
             req.resume();
-            res.writeHead(400, { "content-type": "application/x-amz-json-1.0" }).end(THROTTLED);
+            const { status, body } = answerOf(refusal);
+            res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(body);
             return;
         }
         const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -64,7 +89,9 @@ export async function startDynalite(): Promise<LocalDynamo> {
     const outage = await interruptible(proxy);
     const endpoint = `http://127.0.0.1:${outage.port}`;
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
-    const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
+    // A per-try timeout far beyond any answer of dynalite's, even on a loaded machine: a try that
+    // timed out would be retried, and tests that count requests or applied changes would be off.
+    const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 60_000 });
 
     async function setMode(next: DynamoMode) {
         if (next === "down" && outage.isUp()) {
@@ -80,6 +107,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
         dynamoDb,
         client,
         requests,
+        tries,
         async createLampTable(name) {
             await client.send(new CreateTableCommand({
                 TableName: name,
@@ -89,6 +117,9 @@ export async function startDynalite(): Promise<LocalDynamo> {
             }));
         },
         setMode,
+        refuseNext(count, how) {
+            refusals = { count, mode: how };
+        },
         pause: () => setMode("down"),
         resume: () => setMode("up"),
         async stop() {

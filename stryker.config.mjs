@@ -1,0 +1,58 @@
+// Mutation testing (npm run mutation): StrykerJS puts small bugs into the code one at a time and
+// runs the mocha tests that cover each; a bug that no test notices "survives".
+// Options: https://stryker-mutator.io/docs/stryker-js/configuration/
+import * as path from "path";
+import { fileURLToPath } from "url";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+// Stryker runs the tests in a copy of the project under .stryker-tmp/, from where the schema's
+// usual place (../shared/alexa beside the project) is out of reach: name it for the test runners
+// (they inherit this process's environment). Left alone when already set.
+process.env.ALEXA_DIR ??= path.resolve(root, "../shared/alexa");
+// The fuzz test covers nearly every line of handler/, so it runs for most mutants: fewer runs per
+// mutant keep a full run within the hour (CI still runs 10,000). A fixed seed keeps runs comparable.
+process.env.FUZZ_RUNS ??= "100";
+process.env.FUZZ_SEED ??= "13";
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+    mutate: ["handler/**/*.ts", "infra/**/*.ts", "scripts/checkLinking.ts"],
+    testRunner: "mocha",
+    // The project's mocha settings, less the archive test: it runs the code Pulumi serializes in a
+    // fresh Node process, and Stryker's instrumented code needs the namespace Stryker sets up in
+    // each test runner process (the dry run fails there with "reading 'activeMutant'").
+    // The spec order puts the quick tests that kill most mutants first (Stryker stops a mutant's run
+    // at its first failing test) and the slow floods and outages last.
+    mochaOptions: {
+        config: ".mocharc.json",
+        spec: [
+            "test/skill.test.ts",
+            "test/tokenAttacks.test.ts",
+            "test/lampStore.test.ts",
+            "test/dynamodb.test.ts",
+            "test/stack.test.ts",
+            "test/config.test.ts",
+            "test/linkingTools.test.ts",
+            "test/alexaSamples.test.ts",
+            "test/*.test.ts",
+        ],
+        ignore: ["test/archive.test.ts"],
+    },
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    coverageAnalysis: "perTest",
+    // A re-run tests only the mutants whose code or covering tests changed since the last run.
+    incremental: true,
+    incrementalFile: "reports/stryker-incremental.json",
+    reporters: ["clear-text", "progress", "html"],
+    htmlReporter: { fileName: "reports/mutation/mutation.html" },
+    concurrency: 2,
+    // A mutant that makes the tests hang (an endless retry loop, say) counts as detected once its
+    // tests take 3 times as long as in the first run plus 10 s. Generous on purpose: on a loaded
+    // machine (or with more test runners than the first run had) a tighter limit calls mutants
+    // "timed out" whose tests were merely slow, and counts them as detected.
+    timeoutMS: 10000,
+    timeoutFactor: 3,
+    tempDirName: ".stryker-tmp",
+};
