@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/"] },
+    { ignores: ["node_modules/", "dist/", ".stryker-tmp/", "reports/"] },
     ...tseslint.configs.recommended,
     {
         rules: {

@@ -1,12 +1,23 @@
 // Each user's lamp, one DynamoDB item per user (partition key `userId`, the token's `sub`).
 // Every change is a single conditional UpdateItem that returns the new state: two directives at
 // once can never lose an update, and no read precedes the write in the common case.
+// Every change is also applied at most once per idempotency key (the skill passes the directive's
+// messageId): the same write records the key with the state it produced in the item, so a retry
+// whose first try was applied (its answer lost on the way back) finds its key and gets that state
+// back instead of changing the lamp again.
+import { createHash, randomUUID } from "crypto";
 import { createDynamoDb, DynamoDbCall } from "./dynamodb";
-import { applyChange, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL } from "./lamp";
+import { applyChange, ChangePlan, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL, planChange, TYPICAL_LAMP } from "./lamp";
 
 export interface LampStore {
     read(userId: string): Promise<LampState>;
-    change(userId: string, change: LampChange): Promise<LampState>;
+    /**
+     * Applies `change` to the user's lamp and returns the state it produced. `idempotencyKey` names
+     * the request (the skill: the directive's messageId; another caller: its own request id, in a
+     * namespace of its own): a second call with the same key changes nothing and returns the
+     * state the first one produced. Without a key the change is applied as a new one.
+     */
+    change(userId: string, change: LampChange, idempotencyKey?: string): Promise<LampState>;
 }
 
 /** The lamp's state could not be read or written (DynamoDB unreachable, throttled, denied...). */
@@ -26,7 +37,7 @@ export interface LampStoreSettings {
 }
 
 /** A DynamoDB item in its wire form, e.g. { userId: { S: "…" }, brightness: { N: "40" } }. */
-type AttributeValue = { S?: string; N?: string; NULL?: boolean };
+type AttributeValue = { S?: string; N?: string; M?: Record<string, AttributeValue> };
 type Item = Record<string, AttributeValue>;
 
 function toState(item: Item | undefined): LampState {
@@ -44,6 +55,38 @@ function toState(item: Item | undefined): LampState {
 function isConditionFailure(err: unknown): err is Error & { Item?: Item } {
     return err instanceof Error && err.name === "ConditionalCheckFailedException";
 }
+
+/**
+ * Change keys are kept in two generations of CHANGES_KEPT: `changes` takes new keys (`n` counts
+ * them), and the write that fills it is followed by one that makes it `older` and starts a new
+ * `changes`. A lamp therefore knows the keys of its last 16 to 32 changes, and its item stays
+ * within 1 KB, one write capacity unit
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+ */
+const CHANGES_KEPT = 16;
+
+/** The item's attribute for a key: 72 bits of its SHA-256 (keys are any length; names stay short). */
+function changeName(idempotencyKey: string): string {
+    return createHash("sha256").update(idempotencyKey).digest("base64url").slice(0, 12);
+}
+
+/**
+ * What a change produced, as one number an update expression can compute from the stored level
+ * (DynamoDB's SET adds a level to a value, but builds no map from one): 1000 + level for on,
+ * the level for off.
+ */
+const ON_MARK = 1000;
+
+function recordedState(value: AttributeValue | undefined): LampState | undefined {
+    const n = Number(value?.N);
+    const level = n % ON_MARK;
+    if (!value?.N || !Number.isInteger(n) || n < 0 || n >= 2 * ON_MARK || level < MIN_LEVEL || level > MAX_LEVEL) {
+        return undefined;
+    }
+    return { powerState: n >= ON_MARK ? "ON" : "OFF", brightness: level };
+}
+
+const recorded = (item: Item | undefined, name: string) => recordedState(item?.changes?.M?.[name] ?? item?.older?.M?.[name]);
 
 export function createLampStore(settings: LampStoreSettings): LampStore {
     const { tableName } = settings;
@@ -71,23 +114,57 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
     }
 
     async function read(userId: string): Promise<LampState> {
-        return toState(await readItem(userId));
+        // The state only, not the change keys the item also holds.
+        const out = await send<{ Item?: Item }>("read", "GetItem", {
+            TableName: tableName, Key: key(userId), ConsistentRead: true, ProjectionExpression: "powerState, brightness",
+        });
+        return toState(out.Item);
     }
 
-    /** Writes `next` only if the item still holds `previous` (or is still absent). */
-    async function replace(userId: string, previous: Item | undefined, next: LampState): Promise<boolean> {
-        const condition: { ConditionExpression: string; old: Item } = previous
-            ? { ConditionExpression: "powerState = :oldPower AND brightness = :oldLevel",
-                old: { ":oldPower": previous.powerState ?? { NULL: true }, ":oldLevel": previous.brightness ?? { NULL: true } } }
-            : { ConditionExpression: "attribute_not_exists(userId)", old: {} };
+    /**
+     * The second step for a lamp without an item, or one written before change keys existed:
+     * writes the whole item computed from the item as read, only if it still holds that.
+     */
+    async function create(userId: string, previous: Item | undefined, name: string, next: LampState): Promise<boolean> {
+        const produced = { N: String((next.powerState === "ON" ? ON_MARK : 0) + next.brightness) };
+        const condition = !previous
+            ? { ConditionExpression: "attribute_not_exists(userId)", values: {} }
+            // Every write since change keys exist leaves them: the first one on an older item wins.
+            : { ConditionExpression: "attribute_exists(userId) AND attribute_not_exists(changes)", values: {} };
+        return conditionally("UpdateItem", {
+            TableName: tableName,
+            Key: key(userId),
+            UpdateExpression: "SET powerState = :power, brightness = :level, changes = :changes, older = :older, n = :one",
+            ConditionExpression: condition.ConditionExpression,
+            ExpressionAttributeValues: {
+                ":power": { S: next.powerState },
+                ":level": { N: String(next.brightness) },
+                ":changes": { M: { [name]: produced } },
+                ":older": { M: {} },
+                ":one": { N: "1" },
+                ...condition.values,
+            },
+        });
+    }
+
+    /**
+     * Starts a new generation of change keys, unless another write just did. Upkeep: the change is
+     * already applied, so a failure here is not the directive's; the next change tries again.
+     */
+    async function startGeneration(userId: string): Promise<void> {
+        await conditionally("UpdateItem", {
+            TableName: tableName,
+            Key: key(userId),
+            UpdateExpression: "SET older = changes, changes = :none, n = :zero",
+            ConditionExpression: "n >= :room",
+            ExpressionAttributeValues: { ":none": { M: {} }, ":zero": { N: "0" }, ":room": { N: String(CHANGES_KEPT) } },
+        }).catch(() => false);
+    }
+
+    /** Sends a conditional write: false when its condition did not hold. */
+    async function conditionally(operation: "UpdateItem", input: object): Promise<boolean> {
         try {
-            await send("write", "UpdateItem", {
-                TableName: tableName,
-                Key: key(userId),
-                UpdateExpression: "SET powerState = :power, brightness = :level",
-                ConditionExpression: condition.ConditionExpression,
-                ExpressionAttributeValues: { ":power": { S: next.powerState }, ":level": { N: String(next.brightness) }, ...condition.old },
-            });
+            await send("write", operation, input);
             return true;
         } catch (err) {
             if (isConditionFailure(err)) {
@@ -98,52 +175,58 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
     }
 
     /**
-     * The one request for a change: an UpdateItem whose expression does the change in place. Power
-     * and absolute levels always apply; a relative change applies in place only while the result
-     * stays within 1..100, which the condition checks against the value at write time. Otherwise it
-     * answers with the item as it was (`undefined` item: none yet) for the rare second step.
+     * The one request of the common case: the plan as an UpdateItem that applies it in place to
+     * whatever the item holds at write time, as long as that is inside the plan's `when` and the
+     * key is new. It records the state produced under the key and answers with it (and with how
+     * many keys the generation holds). Otherwise it answers with the item as it was (`undefined`:
+     * none yet).
      */
-    async function changeInPlace(userId: string, change: LampChange): Promise<{ done: LampState } | { current?: Item }> {
-        const values: Item = {};
-        const full = { N: String(DEFAULT_LAMP.brightness) };
-        let update: string;
-        let condition: string | undefined;
-        if (change.kind !== "adjustBrightness") {
-            // Power changes and SetBrightness do not depend on the stored state: they always apply.
-            // A level is written only when one is set; otherwise the stored level stays (or the
-            // default's, for a user without an item) for the next TurnOn.
-            const next = applyChange(DEFAULT_LAMP, change);
-            const setsLevel = change.kind === "setBrightness" && next.powerState === "ON";
-            update = setsLevel
-                ? "SET powerState = :power, brightness = :level"
-                : "SET powerState = :power, brightness = if_not_exists(brightness, :full)";
-            values[":power"] = { S: next.powerState };
-            if (setsLevel) {
-                values[":level"] = { N: String(next.brightness) };
-            } else {
-                values[":full"] = full;
-            }
+    async function applyInPlace(userId: string, name: string, plan: ChangePlan): Promise<{ done: LampState; keys: number } | { current?: Item }> {
+        const at = plan.powerState === "ON" ? ON_MARK : 0;
+        const values: Item = { ":power": { S: plan.powerState }, ":one": { N: "1" } };
+        const sets = ["powerState = :power", "n = n + :one"];
+        const level = plan.level;
+        if ("set" in level) {
+            sets.push("brightness = :level", "changes.#change = :produced");
+            values[":level"] = { N: String(level.set) };
+            values[":produced"] = { N: String(at + level.set) };
+        } else if ("add" in level) {
+            sets.push("brightness = brightness + :delta", "changes.#change = brightness + :produced");
+            values[":delta"] = { N: String(level.add) };
+            values[":produced"] = { N: String(at + level.add) };
         } else {
-            update = "SET powerState = :power, brightness = if_not_exists(brightness, :full) + :delta";
-            values[":power"] = { S: "ON" };
-            values[":full"] = full;
-            values[":delta"] = { N: String(change.delta) };
-            values[":low"] = { N: String(MIN_LEVEL - change.delta) };
-            values[":high"] = { N: String(MAX_LEVEL - change.delta) };
-            const defaultInRange = DEFAULT_LAMP.brightness + change.delta >= MIN_LEVEL && DEFAULT_LAMP.brightness + change.delta <= MAX_LEVEL;
-            condition = (defaultInRange ? "attribute_not_exists(brightness) OR " : "") + "brightness BETWEEN :low AND :high";
+            sets.push("changes.#change = brightness + :produced");
+            values[":produced"] = { N: String(at) };
+        }
+        // An item without change keys (or no item) fails `attribute_exists(changes)`: the second
+        // step then writes it whole.
+        const conditions = ["attribute_exists(changes)", "attribute_not_exists(changes.#change)", "attribute_not_exists(older.#change)"];
+        if (plan.when) {
+            conditions.push("powerState = :when");
+            values[":when"] = { S: plan.when.powerState };
+            if (plan.when.minLevel > MIN_LEVEL || plan.when.maxLevel < MAX_LEVEL) {
+                conditions.push("brightness BETWEEN :low AND :high");
+                values[":low"] = { N: String(plan.when.minLevel) };
+                values[":high"] = { N: String(plan.when.maxLevel) };
+            }
         }
         try {
-            const out = await send<{ Attributes?: Item }>("write", "UpdateItem", {
+            const out = await send<{ Attributes?: { changes?: { M?: Item }; n?: AttributeValue } }>("write", "UpdateItem", {
                 TableName: tableName,
                 Key: key(userId),
-                UpdateExpression: update,
-                ConditionExpression: condition,
+                UpdateExpression: "SET " + sets.join(", "),
+                ConditionExpression: conditions.join(" AND "),
+                ExpressionAttributeNames: { "#change": name },
                 ExpressionAttributeValues: values,
-                ReturnValues: "ALL_NEW",
+                // Only what this write changed: the change's own record, not every key the item holds.
+                ReturnValues: "UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             });
-            return { done: toState(out.Attributes) };
+            const produced = recordedState(out.Attributes?.changes?.M?.[name]);
+            if (!produced) {
+                throw new LampStoreError("DynamoDB's answer to a change holds no state");
+            }
+            return { done: produced, keys: Number(out.Attributes?.n?.N) };
         } catch (err) {
             if (!isConditionFailure(err)) {
                 throw err;
@@ -154,25 +237,40 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
         }
     }
 
-    async function change(userId: string, lampChange: LampChange): Promise<LampState> {
-        for (let attempt = 0; attempt < maxRaceAttempts; attempt++) {
-            const first = await changeInPlace(userId, lampChange);
+    async function change(userId: string, lampChange: LampChange, idempotencyKey: string = randomUUID()): Promise<LampState> {
+        const name = changeName(idempotencyKey);
+        let plan = planChange(TYPICAL_LAMP, lampChange);
+        for (let races = 0; races < maxRaceAttempts;) {
+            const first = await applyInPlace(userId, name, plan);
             if ("done" in first) {
+                if (first.keys >= CHANGES_KEPT) {
+                    await startGeneration(userId);
+                }
                 return first.done;
             }
-            // The change crosses a limit (clamp, or dimmed to off): compute it from the state the
-            // condition saw and write it only if nobody changed the lamp in between.
-            const current = toState(first.current);
-            const next = applyChange(current, lampChange);
-            if (next.powerState === current.powerState && next.brightness === current.brightness && first.current) {
-                return current;
+            const item = first.current;
+            // Applied before (a retry, or a repeated directive): the state it produced then.
+            const produced = recorded(item, name);
+            if (produced) {
+                return produced;
             }
-            if (await replace(userId, first.current, next)) {
-                return next;
+            const current = toState(item);
+            if (!item || !item.changes?.M) {
+                const next = applyChange(current, lampChange);
+                if (await create(userId, item, name, next)) {
+                    return next;
+                }
             }
+            races++;
+            // Plan again from the state the lamp had.
+            plan = planChange(current, lampChange);
         }
         throw new LampStoreError(`the lamp changed under ${maxRaceAttempts} attempts in a row`);
     }
 
     return { read, change };
 }
+
+// Exported here rather than at its declaration: uses inside this module then refer to the local
+// constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
+export { CHANGES_KEPT };

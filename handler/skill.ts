@@ -136,7 +136,8 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
         try {
             const state = request.kind === "reportState"
                 ? await deps.lampStore.read(check.userId)
-                : await deps.lampStore.change(check.userId, request.change);
+                // Keyed by the messageId: a directive delivered or retried twice changes the lamp once.
+                : await deps.lampStore.change(check.userId, request.change, directive.messageId);
             const name = request.kind === "reportState" ? "StateReport" : "Response";
             return stateResponse(name, directive, endpoint, lampProperties(state, now()));
         } catch (err) {

@@ -14,7 +14,19 @@ import { zipFolder } from "./bench/zip";
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 30);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 10000);
+const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 5);
 const CHILD = path.join(__dirname, "bench", "child.js");
+const WARM_KINDS = ["Discover, new token", "Discover", "TurnOn", "AdjustBrightness", "ReportState", "AcceptGrant"];
+
+/**
+ * The handlers a skill developer would otherwise write (scripts/bench/peer*.js), run by the same
+ * child process on the same directives, tokens, JWKS server and dynalite as the archive.
+ */
+const PEERS: Record<string, string> = {
+    "aws-jwt-verify + DocumentClient": path.join(__dirname, "bench", "peerAwsJwtVerify.js"),
+    "jsonwebtoken + jwk-to-pem + SDK": path.join(__dirname, "bench", "peerWorkshop.js"),
+};
+const handlerEnv = (handler: string): Record<string, string> => (handler === "archive" ? {} : { BENCH_HANDLER: PEERS[handler], BENCH_REDIRECT_JWKS: "1" });
 
 function median(values: number[]): number {
     const sorted = [...values].sort((a, b) => a - b);
@@ -63,7 +75,7 @@ async function main() {
     const lambdaEnv = (jwksHandedOver: boolean): Record<string, string> => ({
         ...fn.inputs.environment.variables,
         SKILL_LAMP_TABLE: "bench-lamps",
-        ...(jwksHandedOver ? {} : { SKILL_POOL_JWKS: "" }),
+        ...(jwksHandedOver ? {} : { SKILL_POOL_JWKS: "", BENCH_REDIRECT_JWKS: "1" }),
         AWS_REGION: "us-east-1",
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_ACCESS_KEY_ID: "local",
@@ -85,18 +97,23 @@ async function main() {
         archive: { zippedBytes: zipped.length, entries: archive.entries },
     };
 
-    // 2. Cold start: whole processes, interleaved with a bare `node -e ""` in the same run.
+    // 2. Cold start: whole processes, the archive and both peers interleaved with a bare
+    // `node -e ""` in the same round, so that drift of the machine hits every row alike.
     const cold: Record<string, { runs: number[]; downloads: number[] }> = {};
     const bare: number[] = [];
     const variants = [
-        { name: "Discover", event: "Discover", handover: true },
-        { name: "TurnOn", event: "TurnOn", handover: true },
-        { name: "Discover, JWKS downloaded", event: "Discover", handover: false },
+        { name: "Discover", handler: "archive", event: "Discover", handover: true },
+        { name: "TurnOn", handler: "archive", event: "TurnOn", handover: true },
+        { name: "Discover, JWKS downloaded", handler: "archive", event: "Discover", handover: false },
+        ...Object.keys(PEERS).flatMap((peer) => [
+            { name: `Discover [${peer}]`, handler: peer, event: "Discover", handover: false },
+            { name: `TurnOn [${peer}]`, handler: peer, event: "TurnOn", handover: false },
+        ]),
     ];
     for (let i = 0; i < COLD_RUNS; i++) {
         bare.push(await timedProcess(["-e", ""], {}));
         for (const variant of variants) {
-            const ms = await timedProcess([CHILD], { ...lambdaEnv(variant.handover), BENCH_MODE: "cold", BENCH_EVENT: variant.event });
+            const ms = await timedProcess([CHILD], { ...lambdaEnv(variant.handover), ...handlerEnv(variant.handler), BENCH_MODE: "cold", BENCH_EVENT: variant.event });
             (cold[variant.name] ??= { runs: [], downloads: [] }).runs.push(ms);
             cold[variant.name].downloads.push(readResults().jwksDownloads);
         }
@@ -111,25 +128,40 @@ async function main() {
         }])),
     };
 
-    // 3 and 4. Warm cost per directive, against the RS256 floor; DynamoDB requests counted at the server.
+    // 3 and 4. Warm cost per directive, against the RS256 floor and the peers; DynamoDB requests
+    // counted at the server. Each handler runs in WARM_ROUNDS processes, interleaved round by round.
     const requests = () => [...dynamo.requests.entries()].filter(([name]) => name !== "CreateTable").reduce((sum, [, n]) => sum + n, 0);
-    const perType: Record<string, number> = {};
-    let startCount = 0;
-    await timedProcess([CHILD], { ...lambdaEnv(true), BENCH_MODE: "warm", BENCH_CALLS: String(WARM_CALLS) }, (line) => {
-        const [, phase, kind] = line.split(" ");
-        if (phase === "start") {
-            startCount = requests();
-        } else if (phase === "end") {
-            perType[kind.replace(/_/g, " ")] = (requests() - startCount) / WARM_CALLS;
+    const callsPerRound = Math.ceil(WARM_CALLS / WARM_ROUNDS);
+    const rounds: Record<string, Record<string, any>[]> = {};
+    const counted: Record<string, Record<string, number>> = {};
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+        for (const handler of ["archive", ...Object.keys(PEERS)]) {
+            let startCount = 0;
+            const perType = (counted[handler] ??= {});
+            await timedProcess([CHILD], { ...lambdaEnv(handler === "archive"), ...handlerEnv(handler), BENCH_MODE: "warm", BENCH_CALLS: String(callsPerRound) }, (line) => {
+                const [, phase, kind] = line.split(" ");
+                if (phase === "start") {
+                    startCount = requests();
+                } else if (phase === "end") {
+                    const name = kind.replace(/_/g, " ");
+                    perType[name] = (perType[name] ?? 0) + requests() - startCount;
+                }
+            });
+            (rounds[handler] ??= []).push(readResults());
         }
-    });
-    const warm = readResults();
-    report.warm = Object.fromEntries(["Discover, new token", "Discover", "TurnOn", "AdjustBrightness", "ReportState", "AcceptGrant"].map((kind) => [kind, {
-        ...warm[kind],
-        ownOverFloor: warm[kind].ownP50 / warm.floor.p50,
-        dynamoRequestsPerDirective: perType[kind],
+    }
+    const ofRounds = (handler: string, kind: string, field: string) => median(rounds[handler].map((r) => r[kind][field]));
+    const warmOf = (handler: string) => Object.fromEntries(WARM_KINDS.map((kind) => [kind, {
+        p50: ofRounds(handler, kind, "p50"),
+        p99: ofRounds(handler, kind, "p99"),
+        ownP50: ofRounds(handler, kind, "ownP50"),
+        ownP99: ofRounds(handler, kind, "ownP99"),
+        dynamoRequestsPerDirective: counted[handler][kind] / (callsPerRound * WARM_ROUNDS),
     }]));
-    report.warm.floorRs256Verify = warm.floor;
+    const floor = { p50: ofRounds("archive", "floor", "p50"), p99: ofRounds("archive", "floor", "p99") };
+    report.warm = Object.fromEntries(Object.entries(warmOf("archive")).map(([kind, w]) => [kind, { ...w, ownOverFloor: w.ownP50 / floor.p50 }]));
+    report.warm.floorRs256Verify = floor;
+    report.peers = Object.fromEntries(Object.keys(PEERS).map((peer) => [peer, warmOf(peer)]));
 
     // 5. Memory
     await timedProcess(["--expose-gc", CHILD], { ...lambdaEnv(true), BENCH_MODE: "memory" });
@@ -157,18 +189,25 @@ function print(report: Record<string, any>) {
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     const us = (v: number) => `${Math.round(v)} µs`;
     const kb = (v: number) => `${(v / 1024).toFixed(1)} KiB`;
+    const peers = Object.keys(PEERS);
+    const ratios = (ours: number, theirs: number[]) => theirs.map((t) => `${(ours / t).toFixed(2)}x`.padEnd(8)).join(" ");
     console.log(`\nSkill Lambda benchmark (${report.machine.node}, ${report.machine.cpus} cores)\n`);
     console.log(`Archive: ${report.archive.zippedBytes} bytes zipped (${kb(report.archive.zippedBytes)}): ${report.archive.entries.join(", ")}\n`);
-    console.log(`Cold start, ${COLD_RUNS} runs each (median [min..max], whole process)`);
+    console.log(`Peers: A = ${peers[0]}, B = ${peers[1]} (scripts/bench/peer*.js; JWKS downloaded at cold start)\n`);
+    console.log(`Cold start, ${COLD_RUNS} interleaved runs each (median [min..max], whole process)`);
     const { bareNode, ...variants } = report.coldStart;
-    console.log(`  ${"bare node -e \"\"".padEnd(30)} ${ms(bareNode.median)} [${ms(bareNode.min)}..${ms(bareNode.max)}]`);
+    console.log(`  ${"bare node -e \"\"".padEnd(60)} ${ms(bareNode.median)} [${ms(bareNode.min)}..${ms(bareNode.max)}]`);
     for (const [name, c] of Object.entries<any>(variants)) {
-        console.log(`  ${("first " + name).padEnd(30)} ${ms(c.median)} [${ms(c.min)}..${ms(c.max)}]  +${ms(c.overBareNode)} over bare node, ${c.jwksDownloads} JWKS download(s)`);
+        const peerRows = /\[/.test(name) ? "" : name.includes("downloaded") ? "" :
+            `  = ${ratios(c.overBareNode, peers.map((peer) => variants[`${name} [${peer}]`].overBareNode))}of A, B`;
+        console.log(`  ${("first " + name).padEnd(60)} ${ms(c.median)} [${ms(c.min)}..${ms(c.max)}]  +${ms(c.overBareNode)} over bare node, ${c.jwksDownloads} JWKS download(s)${peerRows}`);
     }
-    console.log(`\nWarm, ${WARM_CALLS} calls each     p50       p99       own p50   own/RS256   DynamoDB requests`);
-    for (const [kind, w] of Object.entries<any>(report.warm)) {
-        if (kind === "floorRs256Verify") continue;
-        console.log(`  ${kind.padEnd(20)} ${us(w.p50).padEnd(9)} ${us(w.p99).padEnd(9)} ${us(w.ownP50).padEnd(9)} ${w.ownOverFloor.toFixed(2).padEnd(11)} ${w.dynamoRequestsPerDirective}`);
+    console.log(`\nWarm, ${WARM_CALLS} calls each in ${WARM_ROUNDS} interleaved rounds (median of the rounds' figures)`);
+    console.log(`  ${"".padEnd(20)} ${"p50".padEnd(9)} ${"p99".padEnd(9)} ${"own p50".padEnd(9)} ${"own/RS256".padEnd(10)} ${"own p50 / A, B".padEnd(17)} ${"A own p50".padEnd(10)} ${"B own p50".padEnd(10)} DynamoDB requests (ours, A, B)`);
+    for (const kind of WARM_KINDS) {
+        const w = report.warm[kind];
+        const theirs = peers.map((peer) => report.peers[peer][kind]);
+        console.log(`  ${kind.padEnd(20)} ${us(w.p50).padEnd(9)} ${us(w.p99).padEnd(9)} ${us(w.ownP50).padEnd(9)} ${w.ownOverFloor.toFixed(2).padEnd(10)} ${ratios(w.ownP50, theirs.map((t) => t.ownP50)).padEnd(17)} ${us(theirs[0].ownP50).padEnd(10)} ${us(theirs[1].ownP50).padEnd(10)} ${[w, ...theirs].map((t) => t.dynamoRequestsPerDirective.toFixed(3)).join(", ")}`);
     }
     console.log(`  ${"RS256 verify".padEnd(20)} ${us(report.warm.floorRs256Verify.p50).padEnd(9)} ${us(report.warm.floorRs256Verify.p99)}   (the floor: crypto.verify of the same token)`);
     const m = report.memory;

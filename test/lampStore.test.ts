@@ -14,10 +14,10 @@ describe("the lamp rules", () => {
         assert.deepEqual(applyChange(DEFAULT_LAMP, { kind: "setBrightness", brightness: 30 }), on(30));
         assert.deepEqual(applyChange(on(30), { kind: "setBrightness", brightness: 0 }), { powerState: "OFF", brightness: 30 });
     });
-    it("clamps relative changes at 100 and switches off below 1", () => {
+    it("clamps relative changes at 100, switches off below 1 keeping the level, and counts from 0 when off", () => {
         assert.deepEqual(applyChange(on(95), { kind: "adjustBrightness", delta: 10 }), on(100));
-        assert.deepEqual(applyChange(on(5), { kind: "adjustBrightness", delta: -5 }), { powerState: "OFF", brightness: 1 });
-        assert.deepEqual(applyChange({ powerState: "OFF", brightness: 50 }, { kind: "adjustBrightness", delta: 10 }), on(60));
+        assert.deepEqual(applyChange(on(5), { kind: "adjustBrightness", delta: -5 }), { powerState: "OFF", brightness: 5 });
+        assert.deepEqual(applyChange({ powerState: "OFF", brightness: 50 }, { kind: "adjustBrightness", delta: 10 }), on(10));
     });
 });
 
@@ -37,6 +37,8 @@ describe("the DynamoDB lamp store", () => {
 
     it("makes each change within the limits one UpdateItem that returns the new state", async () => {
         const user = randomUUID();
+        // A user's first change also creates the item with its change keys: not one of these.
+        await store.change(user, { kind: "power", powerState: "OFF" });
         for (const change of [
             { kind: "power", powerState: "ON" },
             { kind: "setBrightness", brightness: 50 },
@@ -106,24 +108,31 @@ describe("the DynamoDB lamp store", () => {
     it("gives up with a LampStoreError after 8 raced attempts, each one conditional write, leaving the competitors' state", async () => {
         const user = randomUUID();
         await store.change(user, { kind: "setBrightness", brightness: 95 });
-        const race = withCompetingWrites((n) => store.change(user, { kind: "setBrightness", brightness: 96 + (n % 2) }));
+        // Each competing write moves the lamp out of the range the store's latest plan holds for
+        // (91..100 and 1..90 in turn), so every plan is refused.
+        const competing = (n: number) => (n % 2 === 0 ? 20 : 96);
+        const race = withCompetingWrites((n) => store.change(user, { kind: "setBrightness", brightness: competing(n) }));
         const raced = createLampStore({ tableName: "store-lamps", dynamoDb: race.call });
         const updates = dynamo.requests.get("UpdateItem") ?? 0;
         await assert.rejects(raced.change(user, { kind: "adjustBrightness", delta: 10 }), (err: Error) => err instanceof LampStoreError && /8 attempts/.test(err.message));
-        // Per attempt, the store's in-place write and its computed write, both refused; the rest
-        // are the competitors' (one before each of the store's writes but the first).
+        // Per attempt, one conditional write planned from the state the last refusal showed, refused
+        // again; the rest are the competitors' (one before each of the store's writes but the first).
         const own = (dynamo.requests.get("UpdateItem") ?? 0) - updates - race.landed();
-        assert.equal(own, 8 * 2);
+        assert.equal(own, 8);
         assert.equal(race.landed(), own - 1);
-        assert.deepEqual(await store.read(user), { powerState: "ON", brightness: 96 + ((race.landed() - 1) % 2) });
+        assert.deepEqual(await store.read(user), { powerState: "ON", brightness: competing(race.landed() - 1) });
     });
 
-    it("writes nothing more when a relative change leaves a lamp at its limit as it was", async () => {
+    it("records a relative change that leaves a lamp at its limit with one more write after the refused guess", async () => {
         const user = randomUUID();
         await store.change(user, { kind: "setBrightness", brightness: 100 });
         const updates = dynamo.requests.get("UpdateItem") ?? 0;
-        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }), { powerState: "ON", brightness: 100 });
-        assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - updates, 1, "only the refused in-place write");
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }, "at-the-limit"), { powerState: "ON", brightness: 100 });
+        // The first write is planned for a typical lamp and refused; the second, planned from the
+        // state it saw, records the change (so that a retry of it is recognised) and keeps 100.
+        assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - updates, 2);
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }, "at-the-limit"), { powerState: "ON", brightness: 100 });
+        assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - updates, 3, "the repeat is answered from the record, in one request");
     });
 
     it("throws a LampStoreError when DynamoDB cannot be reached, and works again once it is back", async () => {

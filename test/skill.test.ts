@@ -195,12 +195,12 @@ describe("the skill endpoint", () => {
             assert.equal(property(top, "Alexa.BrightnessController", "brightness"), 100);
         });
 
-        it("switches the lamp off when dimmed past the bottom, at the lowest level", async () => {
+        it("switches the lamp off when dimmed past the bottom, and then reports brightness 0", async () => {
             const user = skill.newUser();
             await send(directives.setBrightness(user.token, user.endpointId, 20));
             const response = await send(directives.adjustBrightness(user.token, user.endpointId, -60));
             assert.equal(property(response, "Alexa.PowerController", "powerState"), "OFF");
-            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 1);
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 0);
         });
 
         it("refuses a SetBrightness without a numeric brightness as INVALID_DIRECTIVE", async () => {
@@ -211,12 +211,12 @@ describe("the skill endpoint", () => {
     });
 
     describe("ReportState", () => {
-        it("reports a new user's default lamp: off, at full brightness", async () => {
+        it("reports a new user's default lamp: off, so at brightness 0", async () => {
             const user = skill.newUser();
             const response = await send(directives.reportState(user.token, user.endpointId));
             assert.equal(response.event.header.name, "StateReport");
             assert.equal(property(response, "Alexa.PowerController", "powerState"), "OFF");
-            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 100);
+            assert.equal(property(response, "Alexa.BrightnessController", "brightness"), 0);
         });
 
         it("reports the state that the last change stored, in one read", () => withOwnSkill(async (own, send) => {

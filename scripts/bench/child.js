@@ -1,26 +1,45 @@
 // One Lambda-like Node process for the benchmark: it loads the archive's __index.js as Lambda
-// does (module path = the archive + NODE_PATH with the runtime's AWS SDK) and runs one mode.
+// does (module path = the archive + NODE_PATH with the runtime's AWS SDK), or one of the peers
+// (BENCH_HANDLER: a file exporting `handler`), and runs one mode.
 //   BENCH_MODE=cold    answer BENCH_EVENT once, then exit (the parent times the whole process)
 //   BENCH_MODE=warm    time each directive type over BENCH_CALLS calls, and the RS256 floor
 //   BENCH_MODE=memory  RSS and heap after 1,000 and after 100,000 directives
 // Requests for the pool's JWKS (cognito-idp) are counted and sent to BENCH_JWKS_PORT on 127.0.0.1.
 "use strict";
-const https = require("https");
 const fs = require("fs");
 const path = require("path");
 
+// Only runs that may download the JWKS (BENCH_REDIRECT_JWKS=1) load Node's https here, to send
+// cognito-idp's address to 127.0.0.1 and count the downloads: loading it in every run would add
+// its load time to cold starts that never need it. A run without it that tried to download would
+// reach for the real cognito-idp, fail, and stop the benchmark: its 0 downloads are real.
 let jwksDownloads = 0;
-const realRequest = https.request;
-https.request = function (url, options, callback) {
-    if (typeof url === "string" && url.startsWith("https://cognito-idp.")) {
-        jwksDownloads++;
-        const local = url.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${process.env.BENCH_JWKS_PORT}`);
-        return realRequest.call(https, local, { ...options, ca: process.env.BENCH_JWKS_CA }, callback);
-    }
-    return realRequest.apply(https, arguments);
-};
+if (process.env.BENCH_REDIRECT_JWKS === "1") {
+    const https = require("https");
+    const realRequest = https.request;
+    https.request = function (url, options, callback) {
+        if (typeof url === "string" && url.startsWith("https://cognito-idp.")) {
+            jwksDownloads++;
+            const local = url.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${process.env.BENCH_JWKS_PORT}`);
+            return realRequest.call(https, local, { ...options, ca: process.env.BENCH_JWKS_CA }, callback);
+        }
+        return realRequest.apply(https, arguments);
+    };
+}
 
-const { handler } = require(path.join(process.env.BENCH_ARCHIVE, "__index.js"));
+const quiet = () => {
+    // The handler writes one log line per directive to fd 1; the benchmark keeps stdout for its
+    // markers. (Dropping the lines also spares the writes' system calls: the figures are the
+    // handler's work, not the log pipe's.)
+    const writeSync = fs.writeSync;
+    fs.writeSync = (fd, ...rest) => (fd === 1 ? String(rest[0]).length : writeSync(fd, ...rest));
+};
+// Before the handler is loaded, which may keep a reference to fs.writeSync.
+if (process.env.BENCH_MODE === "warm" || process.env.BENCH_MODE === "memory") {
+    quiet();
+}
+
+const { handler } = require(process.env.BENCH_HANDLER || path.join(process.env.BENCH_ARCHIVE, "__index.js"));
 const env = JSON.parse(process.env.BENCH_DIRECTIVES);
 
 let adjustments = 0;
@@ -43,13 +62,6 @@ function percentile(sorted, p) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const quiet = () => {
-    // The handler writes one log line per directive to fd 1; the benchmark keeps stdout for its
-    // markers. (Dropping the lines also spares the writes' system calls: the figures are the
-    // handler's work, not the log pipe's.)
-    const writeSync = fs.writeSync;
-    fs.writeSync = (fd, ...rest) => (fd === 1 ? String(rest[0]).length : writeSync(fd, ...rest));
-};
 
 async function cold() {
     const response = await handler(directive(process.env.BENCH_EVENT), {});
@@ -60,7 +72,6 @@ async function cold() {
 }
 
 async function warm() {
-    quiet();
     const calls = Number(process.env.BENCH_CALLS);
     // DynamoDB's share of a directive: from sending a request to its last byte, on the client's
     // (keep-alive) sockets, whatever module makes them.
@@ -119,7 +130,6 @@ async function warm() {
 }
 
 async function memory() {
-    quiet();
     const mix = ["Discover", "Discover", "Discover", "Discover", "Discover", "Discover", "ReportState", "TurnOn", "AdjustBrightness", "AcceptGrant"];
     const snapshot = () => {
         global.gc();

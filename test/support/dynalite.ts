@@ -28,6 +28,12 @@ export interface LocalDynamo {
     setMode(mode: DynamoMode): Promise<void>;
     /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
     refuseNext(count: number, mode: "throttle" | "error" | { type: string; status: number }): void;
+    /**
+     * The next `count` UpdateItem requests that dynalite applies (answers 200) lose their answer:
+     * the proxy reads it and then cuts the client's connection, as a network failure after
+     * DynamoDB applied a write would. The client sees a reset connection and retries.
+     */
+    loseAnswers(count: number): void;
     /** Shorthands for setMode("down") and setMode("up"). */
     pause(): Promise<void>;
     resume(): Promise<void>;
@@ -69,6 +75,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
         ? REFUSALS[refusal]
         : { status: refusal.status, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
     const tries = new Map<string, number>();
+    let answersToLose = 0;
     const proxy = createServer((req, res) => {
         const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
         tries.set(operation, (tries.get(operation) ?? 0) + 1);
@@ -79,7 +86,14 @@ export async function startDynalite(): Promise<LocalDynamo> {
             res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(body);
             return;
         }
+        const isUpdate = String(req.headers["x-amz-target"] ?? "").endsWith(".UpdateItem");
         const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+            if (isUpdate && answer.statusCode === 200 && answersToLose > 0) {
+                answersToLose--;
+                answer.resume();
+                answer.on("end", () => req.socket.destroy());
+                return;
+            }
             res.writeHead(answer.statusCode ?? 500, answer.headers);
             answer.pipe(res);
         });
@@ -119,6 +133,9 @@ export async function startDynalite(): Promise<LocalDynamo> {
         setMode,
         refuseNext(count, how) {
             refusals = { count, mode: how };
+        },
+        loseAnswers(count) {
+            answersToLose = count;
         },
         pause: () => setMode("down"),
         resume: () => setMode("up"),
