@@ -118,7 +118,8 @@ describe("npm run check-linking", () => {
 
     it("says when an endpoint cannot be reached at all", async () => {
         const { failed } = await check({}, { jwksUri: "http://127.0.0.1:1/jwks.json" });
-        assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1/);
+        // The cause's own words follow, so that the user sees why (fetch refuses port 1: "bad port").
+        assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1: \S.+/);
     });
 });
 
@@ -156,6 +157,8 @@ describe("the accountLinkingRequest output", () => {
         assert.match(problems({ type: "CODE" }).join(), /type must be AUTH_CODE or IMPLICIT/);
         assert.match(problems({ authorizationURL: "x" }).join(), /authorizationURL is not a field/);
         assert.match(problems({ accessTokenUrl: "http://login.example.com/oauth2/token" }).join(), /accessTokenUrl must be an https URL/);
+        assert.match(problems({ authorizationUrl: "http://login.example.com/oauth2/authorize" }).join(), /authorizationUrl must be an https URL/);
+        assert.match(problems({ authorizationUrl: "not a url" }).join(), /authorizationUrl must be an https URL/);
         assert.match(problems({ scopes: Array.from({ length: 16 }, (_, i) => `s${i}`) }).join(), /scopes may hold at most 15/);
         assert.match(problems({ domains: Array.from({ length: 16 }, (_, i) => `d${i}.example.com`) }).join(), /domains may hold at most 15/);
         assert.match(problems({ scopes: [] }).join(), /scopes must not be empty/);

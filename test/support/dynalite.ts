@@ -27,7 +27,7 @@ export interface LocalDynamo {
     createLampTable(name: string): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
     /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
-    refuseNext(count: number, mode: "throttle" | "error" | { type: string; status: number }): void;
+    refuseNext(count: number, mode: "throttle" | "error" | { type?: string; status: number }): void;
     /** Shorthands for setMode("down") and setMode("up"). */
     pause(): Promise<void>;
     resume(): Promise<void>;
@@ -63,11 +63,11 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
     // outage would, without losing the tables (closing dynalite drops its in-memory database).
     let mode: DynamoMode = "up";
-    type Refusal = keyof typeof REFUSALS | { type: string; status: number };
+    type Refusal = keyof typeof REFUSALS | { type?: string; status: number };
     let refusals: { count: number; mode: Refusal } | undefined;
     const answerOf = (refusal: Refusal) => typeof refusal === "string"
         ? REFUSALS[refusal]
-        : { status: refusal.status, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
+        : { status: refusal.status, body: refusal.type === undefined ? "{}" : JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
     const tries = new Map<string, number>();
     const proxy = createServer((req, res) => {
         const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
