@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/"] },
+    { ignores: ["node_modules/", "dist/", "reports/", ".stryker-tmp/"] },
     ...tseslint.configs.recommended,
     {
         rules: {
