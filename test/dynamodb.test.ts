@@ -134,6 +134,16 @@ describe("the skill's DynamoDB client", () => {
             assert.equal((denied.failure as DynamoDbError).name, "AccessDeniedException");
         });
 
+        it("names a refusal without an error type by its HTTP status", async () => {
+            const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2 });
+            dynamo.refuseNext(1, { status: 403 });
+            const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
+            assert.equal(tries, 1);
+            assert.ok(failure instanceof DynamoDbError);
+            assert.equal(failure.name, "HTTP403");
+            assert.equal(failure.message, "DynamoDB answered 403");
+        });
+
         it("tries a validation error once and reports it by its type", async () => {
             const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
             const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", { TableName: "client-lamps", Key: { userId: { N: "1" } } }));

@@ -116,9 +116,19 @@ describe("npm run check-linking", () => {
         assert.ok(missing.failed.length === 3 && missing.failed.every((f) => /the login page answers HTTP 404 \(no content type\)/.test(f.detail)), JSON.stringify(missing.failed));
     });
 
+    it("fails a token endpoint that refuses the code grant, or answers something else, saying what it got", async () => {
+        const refused = await check({ tokenAnswer: "unauthorized_client" });
+        assert.equal(refused.failed.length, 1);
+        assert.match(refused.failed[0].detail, /unauthorized_client.*redeploy/);
+        const broken = await check({ tokenAnswer: "server_error" });
+        assert.equal(broken.failed.length, 1);
+        assert.equal(broken.failed[0].detail, "expected invalid_grant, got HTTP 500");
+    });
+
     it("says when an endpoint cannot be reached at all", async () => {
         const { failed } = await check({}, { jwksUri: "http://127.0.0.1:1/jwks.json" });
-        assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1/);
+        // The cause's own words follow, so that the user sees why (fetch refuses port 1: "bad port").
+        assert.match(failed[0].detail, /could not reach 127\.0\.0\.1:1: \S.+/);
     });
 });
 
@@ -156,6 +166,10 @@ describe("the accountLinkingRequest output", () => {
         assert.match(problems({ type: "CODE" }).join(), /type must be AUTH_CODE or IMPLICIT/);
         assert.match(problems({ authorizationURL: "x" }).join(), /authorizationURL is not a field/);
         assert.match(problems({ accessTokenUrl: "http://login.example.com/oauth2/token" }).join(), /accessTokenUrl must be an https URL/);
+        assert.match(problems({ authorizationUrl: "http://login.example.com/oauth2/authorize" }).join(), /authorizationUrl must be an https URL/);
+        assert.match(problems({ authorizationUrl: "not a url" }).join(), /authorizationUrl must be an https URL/);
+        assert.match(problems({ clientId: "" }).join(), /clientId must be a non-empty string/);
+        assert.match(problems({ clientSecret: 42 }).join(), /clientSecret must be a non-empty string/);
         assert.match(problems({ scopes: Array.from({ length: 16 }, (_, i) => `s${i}`) }).join(), /scopes may hold at most 15/);
         assert.match(problems({ domains: Array.from({ length: 16 }, (_, i) => `d${i}.example.com`) }).join(), /domains may hold at most 15/);
         assert.match(problems({ scopes: [] }).join(), /scopes must not be empty/);

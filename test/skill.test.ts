@@ -334,6 +334,16 @@ describe("the skill endpoint", () => {
             }
         });
 
+        it("answers INVALID_DIRECTIVE to an empty namespace, name or messageId", async () => {
+            const user = skill.newUser();
+            for (const field of ["namespace", "name", "messageId"] as const) {
+                const event = directives.turnOn(user.token, user.endpointId);
+                (event.directive.header as Record<string, string>)[field] = "";
+                assert.equal(errorType(await send(event)), "INVALID_DIRECTIVE", field);
+            }
+            assert.deepEqual(property(await send(directives.reportState(user.token, user.endpointId)), "Alexa.PowerController", "powerState"), "OFF");
+        });
+
         it("answers INVALID_DIRECTIVE, saying why, to a control directive whose endpoint has no endpointId", async () => {
             const user = skill.newUser();
             const event: any = directives.turnOn(user.token, user.endpointId);

@@ -58,7 +58,10 @@ describe("token attacks", () => {
         await expectRefused(undefined, INVALID, event);
     });
 
-    it("refuses an empty token", () => expectRefused("", INVALID));
+    it("refuses an empty token without handing it to the verifier", async () => {
+        await expectRefused("", INVALID);
+        assert.equal(JSON.parse(skill.logLines[0]).reason, "no bearer token");
+    });
 
     it("refuses a number where the token should be", () => expectRefused(12345, INVALID));
 

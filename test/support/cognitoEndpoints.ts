@@ -16,6 +16,8 @@ export interface CognitoSetup {
     loginPath?: string;
     /** What the login page answers: Cognito's HTML form (default), a JSON body, or a 404 without a body type. */
     loginPage?: "html" | "json" | "missing";
+    /** A token endpoint that refuses the code grant for this client, or answers with a server error. */
+    tokenAnswer?: "unauthorized_client" | "server_error";
 }
 
 export async function startCognitoEndpoints(setup: CognitoSetup) {
@@ -55,6 +57,12 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             req.resume();
             if (scheme !== "Basic" || id !== setup.clientId || secret !== setup.clientSecret) {
                 return void json(400, { error: "invalid_client" });
+            }
+            if (setup.tokenAnswer === "unauthorized_client") {
+                return void json(400, { error: "unauthorized_client" });
+            }
+            if (setup.tokenAnswer === "server_error") {
+                return void res.writeHead(500, { "content-type": "text/plain" }).end("Internal Server Error");
             }
             return void json(400, { error: "invalid_grant" });
         }

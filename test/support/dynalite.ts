@@ -27,7 +27,7 @@ export interface LocalDynamo {
     createLampTable(name: string): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
     /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
-    refuseNext(count: number, mode: "throttle" | "error" | { type: string; status: number }): void;
+    refuseNext(count: number, mode: "throttle" | "error" | { type?: string; status: number }): void;
     /**
      * The next `count` UpdateItem requests that dynalite applies (answers 200) lose their answer:
      * the proxy reads it and then cuts the client's connection, as a network failure after
@@ -69,11 +69,11 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // Clients reach dynalite through a proxy that can be taken down or made to throttle, as an
     // outage would, without losing the tables (closing dynalite drops its in-memory database).
     let mode: DynamoMode = "up";
-    type Refusal = keyof typeof REFUSALS | { type: string; status: number };
+    type Refusal = keyof typeof REFUSALS | { type?: string; status: number };
     let refusals: { count: number; mode: Refusal } | undefined;
     const answerOf = (refusal: Refusal) => typeof refusal === "string"
         ? REFUSALS[refusal]
-        : { status: refusal.status, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
+        : { status: refusal.status, body: refusal.type === undefined ? "{}" : JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
     const tries = new Map<string, number>();
     let answersToLose = 0;
     const proxy = createServer((req, res) => {
