@@ -13,6 +13,7 @@ import { createGrantStore } from "./grantStore";
 import { createLwaClient } from "./lwa";
 import { userReference, writeLogLine } from "./log";
 import { lwaCredentials } from "./secret";
+import { requiredVariable } from "./environment";
 
 /** The part of Lambda's SQS event this consumer reads. */
 export interface SqsRecord {
@@ -121,13 +122,7 @@ const CONSUMER_ENVIRONMENT = {
     gatewayUrl: "EVENTS_GATEWAY_URL",
 } as const;
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-    const value = env[name];
-    if (!value) {
-        throw new Error(`The ChangeReport consumer needs the environment variable ${name}; redeploy the stack to set it.`);
-    }
-    return value;
-}
+const required = (env: NodeJS.ProcessEnv, name: string) => requiredVariable(env, name, "The ChangeReport consumer");
 
 /** Sends a record to the dead-letter queue as it is, in its user's group. */
 export function deadLetterTo(queueUrl: string, sqs: () => AwsJsonCall): (record: SqsRecord) => Promise<void> {

@@ -11,6 +11,7 @@ import { createLampStore, LampStore } from "./lampStore";
 import { userReference, writeLogLine } from "./log";
 import { companionPage, PageSettings } from "./companionPage";
 import { createAccessTokenVerifier, VerifyAccessToken } from "./token";
+import { handedOverJwks, requiredVariable } from "./environment";
 
 /** The part of an HTTP API (2.0) event this function reads. */
 export interface HttpApiEvent {
@@ -178,22 +179,7 @@ const COMPANION_ENVIRONMENT = {
     queueUrl: "COMPANION_CHANGE_REPORT_QUEUE_URL",
 } as const;
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-    const value = env[name];
-    if (!value) {
-        throw new Error(`The companion API needs the environment variable ${name}; redeploy the stack to set it.`);
-    }
-    return value;
-}
-
-function parsedJwks(text: string | undefined) {
-    try {
-        const jwks = text ? JSON.parse(text) : undefined;
-        return Array.isArray(jwks?.keys) && jwks.keys.length > 0 ? jwks : undefined;
-    } catch {
-        return undefined;
-    }
-}
+const required = (env: NodeJS.ProcessEnv, name: string) => requiredVariable(env, name, "The companion API");
 
 export function createCompanionFromEnvironment(env: NodeJS.ProcessEnv = process.env): CompanionHandler {
     const queueUrl = env[COMPANION_ENVIRONMENT.queueUrl];
@@ -201,7 +187,7 @@ export function createCompanionFromEnvironment(env: NodeJS.ProcessEnv = process.
         verifyAccessToken: createAccessTokenVerifier({
             userPoolId: required(env, COMPANION_ENVIRONMENT.userPoolId),
             clientId: required(env, COMPANION_ENVIRONMENT.clientId),
-            jwks: parsedJwks(env[COMPANION_ENVIRONMENT.jwks]),
+            jwks: handedOverJwks(env[COMPANION_ENVIRONMENT.jwks]),
         }),
         lampStore: createLampStore({ tableName: required(env, COMPANION_ENVIRONMENT.tableName) }),
         reportChange: queueUrl ? createEventQueue({ queueUrl }) : undefined,

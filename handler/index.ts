@@ -8,6 +8,7 @@ import { lwaCredentials } from "./secret";
 import { logToStdout } from "./log";
 import { createSkillHandler, SkillHandler } from "./skill";
 import { createAccessTokenVerifier } from "./token";
+import { handedOverJwks, requiredVariable } from "./environment";
 
 export { createSkillHandler } from "./skill";
 export type { SkillHandler, SkillDependencies } from "./skill";
@@ -26,26 +27,7 @@ const ENVIRONMENT = {
     lwaTokenUrl: "SKILL_LWA_TOKEN_URL",
 } as const;
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-    const value = env[name];
-    if (!value) {
-        throw new Error(`The skill function needs the environment variable ${name}; redeploy the stack to set it.`);
-    }
-    return value;
-}
-
-/** The pool's JWKS as the stack handed it over, or undefined (then it is downloaded). */
-function handedOverJwks(text: string | undefined) {
-    if (!text) {
-        return undefined;
-    }
-    try {
-        const jwks = JSON.parse(text);
-        return Array.isArray(jwks?.keys) && jwks.keys.length > 0 ? jwks : undefined;
-    } catch {
-        return undefined;
-    }
-}
+const required = (env: NodeJS.ProcessEnv, name: string) => requiredVariable(env, name, "The skill function");
 
 export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.env): SkillHandler {
     const verifyAccessToken = createAccessTokenVerifier({
