@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
 import type { AlexaGrants } from "./alexaGrants";
+import { functionLogsAndRole } from "./functionBasics";
 
 export interface ChangeReportDeliveryArgs {
     /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
@@ -83,13 +84,7 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             alarmActions: args.alarmActions ?? [],
         }, { parent: this });
 
-        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
-
-        this.role = new aws.iam.Role(`${name}-role`, {
-            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
-        }, { parent: this });
+        ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
         // Only what the consumer does: log; read, refresh and delete grants; read the secret; take
         // messages from the queue (what the event source mapping needs: with-sqs.html, "Execution

@@ -9,6 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { COMPANION_ENVIRONMENT, createCompanionFromEnvironment } from "../handler/companionApi";
 import { ARCHIVED_FILES_OF_AWS_JWT_VERIFY } from "./skillEndpoint";
+import { functionLogsAndRole } from "./functionBasics";
 
 export interface CompanionApiArgs {
     userPoolId: pulumi.Input<string>;
@@ -73,13 +74,7 @@ export class CompanionApi extends pulumi.ComponentResource {
         }, { parent: this, provider: poolProvider });
         this.clientId = this.client.id;
 
-        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
-
-        this.role = new aws.iam.Role(`${name}-role`, {
-            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
-        }, { parent: this });
+        ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
         // Only what the handler does: log, read and update lamp items, queue ChangeReports.
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {

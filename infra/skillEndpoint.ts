@@ -7,6 +7,7 @@ import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
 import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
 import { PoolJwks } from "./poolJwks";
 import type { AlexaGrants } from "./alexaGrants";
+import { functionLogsAndRole } from "./functionBasics";
 
 export interface SkillEndpointArgs {
     alexaSkillId: string;
@@ -55,13 +56,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
 
         this.poolJwks = new PoolJwks(`${name}-pool-jwks`, { userPoolId: args.userPoolId }, { parent: this });
 
-        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            retentionInDays: args.logRetentionDays ?? 30,
-        }, { parent: this });
-
-        this.role = new aws.iam.Role(`${name}-role`, {
-            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
-        }, { parent: this });
+        ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
         // Only what the handler does: write its log lines, read and update lamp items; with events
         // on, also write a user's grant (AcceptGrant) and read the client secret's parameter.
