@@ -26,6 +26,9 @@ export default {
     // at its first failing test) and the slow floods and outages last.
     mochaOptions: {
         config: ".mocharc.json",
+        // .mocharc.json's requires, and the credit of a suite's `before` hook to its own tests
+        // (test/support/hookCoverage.ts says why).
+        require: ["ts-node/register/transpile-only", "test/support/schemaSummary.ts", "test/support/hookCoverage.ts"],
         spec: [
             "test/skill.test.ts",
             "test/tokenAttacks.test.ts",
