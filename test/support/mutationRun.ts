@@ -1,6 +1,7 @@
-// Loaded by `npm run mutation` only (stryker.config.mjs): credits the code a suite's `before` hook
-// runs to every test of that suite.
+// Loaded by `npm run mutation` only (stryker.config.mjs), for two things the instrumented code
+// needs from the tests around it.
 //
+// 1. What a suite's `before` hook runs counts for every test of that suite.
 // Stryker's per-test coverage names the running test in a root `beforeEach` (mocha runner,
 // `dryRun`: `currentTestId = context.currentTest.fullTitle()`), and the instrumented code counts
 // each mutant it reaches under that name (instrumenter, `stryCov_9fa48`: `perTest[currentTestId]`,
@@ -8,6 +9,13 @@
 // (a whole Pulumi program under the mocks, a harness's cold start) was counted for the test that
 // ran before it, usually in another file: Stryker then tried those mutants against the wrong tests
 // and reported them as survivors although the suite's own tests detect them.
+//
+// 2. The coverage counts stay out of the Lambda code Pulumi serializes. Instrumented functions
+// reach Stryker's namespace object, so each CallbackFunction and dynamic provider built by a test
+// serialized the counts of every test run so far along with the code: a program run took 20 times
+// as long as without Stryker, and the dry run timed out. Pulumi leaves out any object whose
+// `doNotCapture` member is true (pulumi/pulumi sdk/nodejs/runtime/closure/createClosure.ts,
+// `doNotCapture()`); the serialized namespace then starts its own counts, as at a cold start.
 import Mocha from "mocha";
 
 interface StrykerNamespace {
@@ -24,6 +32,16 @@ function testsOf(suite: Mocha.Suite): Mocha.Test[] {
     return [...suite.tests, ...suite.suites.flatMap(testsOf)];
 }
 
+/**
+ * Marks the counts object (created by the first instrumented line that runs, then kept for the
+ * process) so that Pulumi leaves it out. The mark is not enumerable: it does not travel with the
+ * counts to Stryker's main process.
+ */
+function markCounts(ns: StrykerNamespace): void {
+    const counts = ns.mutantCoverage as { doNotCapture?: boolean } | undefined;
+    if (counts && !counts.doNotCapture) Object.defineProperty(counts, "doNotCapture", { value: true, enumerable: false });
+}
+
 /** Runs `hook` under a name of its own, then adds what it reached to each test of `suite`. */
 function creditedToSuite(suite: Mocha.Suite, hook: Hook): Hook {
     return async function (this: Mocha.Context) {
@@ -31,6 +49,7 @@ function creditedToSuite(suite: Mocha.Suite, hook: Hook): Hook {
         // mocha) the hook runs as written.
         const ns = stryker();
         if (!ns) return await hook.call(this);
+        markCounts(ns);
         const previous = ns.currentTestId;
         const own = `before hook of ${suite.fullTitle() || "the root suite"}`;
         ns.currentTestId = own;
@@ -57,3 +76,11 @@ Mocha.Suite.prototype.beforeAll = function (this: Mocha.Suite, title: string | H
     if (typeof title === "function") return beforeAll.call(this, title.name, creditedToSuite(this, title));
     return beforeAll.call(this, title, fn && creditedToSuite(this, fn));
 } as typeof Mocha.Suite.prototype.beforeAll;
+
+// A root hook plugin (mocha loads `mochaHooks` from a required file): tests build programs too.
+export const mochaHooks = {
+    beforeEach(): void {
+        const ns = stryker();
+        if (ns) markCounts(ns);
+    },
+};
