@@ -35,6 +35,23 @@ describe("the DynamoDB lamp store", () => {
 
     const requests = () => [...dynamo.requests.entries()].reduce((sum, [name, n]) => sum + (name === "CreateTable" ? 0 : n), 0);
 
+    it("reads a stored value that is not a lamp's (an item edited by hand, a missing attribute) as the default lamp's", async () => {
+        const stored = async (attributes: Record<string, unknown>) => {
+            const user = randomUUID();
+            await dynamo.dynamoDb("PutItem", { TableName: "store-lamps", Item: { userId: { S: user }, ...attributes } });
+            return store.read(user);
+        };
+        assert.deepEqual(await stored({ powerState: { S: "ON" }, brightness: { N: "40" } }), { powerState: "ON", brightness: 40 });
+        assert.deepEqual(await stored({ powerState: { S: "OFF" }, brightness: { N: "1" } }), { powerState: "OFF", brightness: 1 });
+        assert.deepEqual(await stored({ powerState: { S: "ON" }, brightness: { N: "100" } }), { powerState: "ON", brightness: 100 });
+        assert.deepEqual(await stored({ powerState: { S: "DIM" }, brightness: { N: "40" } }), { powerState: DEFAULT_LAMP.powerState, brightness: 40 });
+        for (const level of ["0", "101", "50.5", "-3"]) {
+            assert.deepEqual(await stored({ powerState: { S: "ON" }, brightness: { N: level } }), { powerState: "ON", brightness: DEFAULT_LAMP.brightness }, level);
+        }
+        assert.deepEqual(await stored({ brightness: { N: "40" } }), { powerState: DEFAULT_LAMP.powerState, brightness: 40 });
+        assert.deepEqual(await stored({ powerState: { S: "ON" } }), { powerState: "ON", brightness: DEFAULT_LAMP.brightness });
+    });
+
     it("makes each change within the limits one UpdateItem that returns the new state", async () => {
         const user = randomUUID();
         // A user's first change also creates the item with its change keys: not one of these.
