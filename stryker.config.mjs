@@ -1,10 +1,12 @@
 // Mutation testing (npm run mutation): StrykerJS puts small bugs into the code one at a time and
 // runs the mocha tests that cover each; a bug that no test notices "survives".
 // Options: https://stryker-mutator.io/docs/stryker-js/configuration/
+import * as fs from "fs";
 import * as path from "path";
 import { fileURLToPath } from "url";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
+const mocharc = JSON.parse(fs.readFileSync(path.join(root, ".mocharc.json"), "utf8"));
 
 // Stryker runs the tests in a copy of the project under .stryker-tmp/, from where the schema's
 // usual place (../shared/alexa beside the project) is out of reach: name it for the test runners
@@ -26,9 +28,9 @@ export default {
     // at its first failing test) and the slow floods and outages last.
     mochaOptions: {
         config: ".mocharc.json",
-        // .mocharc.json's requires, and the credit of a suite's `before` hook to its own tests
-        // (test/support/mutationRun.ts says why).
-        require: ["ts-node/register/transpile-only", "test/support/schemaSummary.ts", "test/support/mutationRun.ts"],
+        // A `require` here replaces .mocharc.json's: theirs, and what the instrumented code needs
+        // from the tests (test/support/mutationRun.ts says what).
+        require: [...mocharc.require, "test/support/mutationRun.ts"],
         spec: [
             "test/skill.test.ts",
             "test/tokenAttacks.test.ts",
