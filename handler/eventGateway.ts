@@ -48,6 +48,9 @@ export interface EventSenderSettings {
     /** Backoff before try n+1: base * 2^(n-1) with full jitter. */
     backoffBaseMs?: number;
     now?: () => number;
+    /** The backoff's wait and its jitter (a fraction in [0, 1)); tests record and fix them. */
+    sleep?: (ms: number) => Promise<void>;
+    random?: () => number;
 }
 
 export type DeliverChangeReport = (userId: string, report: ChangeReport) => Promise<Delivery>;
@@ -63,6 +66,8 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
     const maxAttempts = settings.maxAttempts ?? 3;
     const attemptTimeoutMs = settings.attemptTimeoutMs ?? 3000;
     const backoffBaseMs = settings.backoffBaseMs ?? 200;
+    const sleep = settings.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const random = settings.random ?? Math.random;
     // Access tokens per user for this container's life: most events need no DynamoDB read.
     const tokens = new Map<string, Grant>();
 
@@ -109,7 +114,8 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             }
             return { status: response.status, code };
         } catch (err) {
-            const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+            // AbortSignal.timeout is the only abort here, and it fails the request with a TimeoutError.
+            const timedOut = err instanceof Error && err.name === "TimeoutError";
             return { status: 0, code: timedOut ? `no answer within ${attemptTimeoutMs} ms` : "unreachable" };
         }
     }
@@ -141,7 +147,7 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
                 if ((status === 403 || status === 404) && GONE.includes(code)) {
                     await settings.grants.delete(userId);
                     tokens.delete(userId);
-                    return { outcome: "dropped", reason: `the gateway answered ${status} ${code || "(no code)"}: the grant was deleted` };
+                    return { outcome: "dropped", reason: `the gateway answered ${status} ${code}: the grant was deleted` };
                 }
                 if (status === 400 || status === 403 || status === 404 || status === 413) {
                     return { outcome: "poison", reason: `the gateway refused the event: ${status} ${code}` };
@@ -150,7 +156,7 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
                 if (status === 401 || tries >= maxAttempts) {
                     return { outcome: "retry", reason };
                 }
-                await new Promise((resolve) => setTimeout(resolve, Math.random() * backoffBaseMs * 2 ** (tries - 1)));
+                await sleep(random() * backoffBaseMs * 2 ** (tries - 1));
             }
         } catch (err) {
             if (err instanceof LwaError && err.kind === "rejected") {

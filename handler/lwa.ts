@@ -67,7 +67,8 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
                 signal: AbortSignal.timeout(timeoutMs),
             });
         } catch (err) {
-            const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+            // AbortSignal.timeout is the only abort here, and it fails the request with a TimeoutError.
+            const timedOut = err instanceof Error && err.name === "TimeoutError";
             throw new LwaError("unavailable", timedOut ? `LWA did not answer within ${timeoutMs} ms` : "LWA could not be reached");
         }
         let body: Record<string, unknown> = {};
