@@ -20,12 +20,9 @@ const GATEWAYS: Record<string, string> = {
     "us-west-2": "https://api.fe.amazonalexa.com/v3/events",
 };
 
-export function gatewayUrl(region: string): string {
-    const url = GATEWAYS[region];
-    if (!url) {
-        throw new Error(`no Alexa event gateway for the region ${region}`);
-    }
-    return url;
+/** The gateway of the Alexa region served from this AWS region; undefined for any other region. */
+export function gatewayUrl(region: string): string | undefined {
+    return Object.hasOwn(GATEWAYS, region) ? GATEWAYS[region] : undefined;
 }
 
 export type Delivery =
@@ -41,7 +38,7 @@ export interface EventSenderSettings {
     grants: GrantStore;
     lwa: LwaClient;
     /** Default: the region's gateway; tests point every region at their stand-in. */
-    gatewayUrl?: (region: string) => string;
+    gatewayUrl?: (region: string) => string | undefined;
     /** Tries on 429, 5xx and network failures before leaving the event to the queue. */
     maxAttempts?: number;
     attemptTimeoutMs?: number;
@@ -129,6 +126,10 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
                 return { outcome: "dropped", reason: "the user has no grant (events not permitted)" };
             }
             const url = urlFor(grant.region);
+            if (url === undefined) {
+                // Only a function outside Alexa's three regions stores such a grant: no try can help.
+                return { outcome: "poison", reason: `no Alexa event gateway for the grant's region ${grant.region}` };
+            }
             for (let tries = 1; ; tries++) {
                 const { status, code } = await post(url, report, grant.accessToken);
                 if (status === 202) {

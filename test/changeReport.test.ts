@@ -47,7 +47,7 @@ describe("ChangeReport events", () => {
         assert.equal(gatewayUrl("us-east-1"), "https://api.amazonalexa.com/v3/events");
         assert.equal(gatewayUrl("eu-west-1"), "https://api.eu.amazonalexa.com/v3/events");
         assert.equal(gatewayUrl("us-west-2"), "https://api.fe.amazonalexa.com/v3/events");
-        assert.throws(() => gatewayUrl("ap-south-1"), /no Alexa event gateway for the region ap-south-1/);
+        assert.equal(gatewayUrl("ap-south-1"), undefined, "a region without a gateway");
     });
 });
 
