@@ -8,6 +8,9 @@ import { createHandlerFromEnvironment } from "../handler";
 import { logToStdout } from "../handler/log";
 import { lampEndpointId } from "../handler/lamp";
 import { capturingStdout } from "./support/stdout";
+import { createGrantStore } from "../handler/grantStore";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, startLwaEndpoint } from "./support/lwaEndpoint";
+import { startSsmEndpoint } from "./support/ssmEndpoint";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -400,10 +403,12 @@ describe("the function's entry, built from the environment the stack sets", func
     const key = newSigningKey();
     const saved = { ...process.env };
     const ENV = () => ({ SKILL_USER_POOL_ID: USER_POOL_ID, SKILL_CLIENT_ID: CLIENT_ID, SKILL_LAMP_TABLE: "entry-lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)) });
+    const EVENTS_ENV = () => ({ ...ENV(), SKILL_ALEXA_CLIENT_ID: LWA_CLIENT_ID, SKILL_GRANTS_TABLE: "entry-grants", SKILL_ALEXA_SECRET_PARAMETER: "/grants-secret", AWS_REGION: "us-east-1" });
 
     before(async () => {
         dynamo = await startDynalite();
         await dynamo.createLampTable("entry-lamps");
+        await dynamo.createLampTable("entry-grants"); // the same key schema: userId
         // What Lambda puts in the environment, pointed at the local DynamoDB.
         Object.assign(process.env, {
             AWS_REGION: "us-east-1",
@@ -447,6 +452,48 @@ describe("the function's entry, built from the environment the stack sets", func
         for (const name of ["SKILL_USER_POOL_ID", "SKILL_CLIENT_ID", "SKILL_LAMP_TABLE"]) {
             assert.throws(() => createHandlerFromEnvironment({ ...ENV(), [name]: "" }), new RegExp(`${name}; redeploy the stack`), name);
         }
+        // With events on, the grants table, the secret's parameter and Lambda's region too.
+        for (const name of ["SKILL_GRANTS_TABLE", "SKILL_ALEXA_SECRET_PARAMETER", "AWS_REGION"]) {
+            assert.throws(() => createHandlerFromEnvironment({ ...EVENTS_ENV(), [name]: "" }), new RegExp(`^Error: The skill function needs the environment variable ${name}; redeploy the stack to set it\\.$`), name);
+        }
+    });
+
+    it("with events on, accepts a grant: the code exchanged with the secret from Parameter Store, the grant stored with the function's region", async () => {
+        const lwa = await startLwaEndpoint();
+        const ssm = await startSsmEndpoint({ "/grants-secret": LWA_CLIENT_SECRET });
+        process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
+        try {
+            const handle = createHandlerFromEnvironment({ ...EVENTS_ENV(), AWS_REGION: "eu-west-1", SKILL_LWA_TOKEN_URL: lwa.tokenUrl });
+            const sub = "entry-grant-user";
+            const token = signToken(key, accessTokenClaims(sub));
+            let response: any;
+            const { fd1 } = await capturingStdout(async () => void (response = await handle(directives.acceptGrant(token, lwa.issueCode()))));
+            assert.equal(response.event.header.name, "AcceptGrant.Response", JSON.stringify(response));
+            assert.equal(lwa.requests.authorization_code, 1);
+            assert.equal(ssm.reads, 1);
+            const grant = await createGrantStore({ tableName: "entry-grants", dynamoDb: dynamo.dynamoDb }).get(sub);
+            assert.ok(grant && lwa.accessTokenValid(grant.accessToken), "no grant stored");
+            assert.equal(grant.region, "eu-west-1");
+            assert.equal(JSON.parse(fd1[0]).outcome, "AcceptGrant.Response");
+        } finally {
+            delete process.env.AWS_ENDPOINT_URL_SSM;
+            await Promise.all([lwa.stop(), ssm.stop()]);
+        }
+    });
+
+    it("without an Alexa Client Id, accepts AcceptGrant without storing a grant, and reports no property proactively", async () => {
+        const handle = createHandlerFromEnvironment({ ...ENV(), SKILL_GRANTS_TABLE: "entry-grants", SKILL_ALEXA_SECRET_PARAMETER: "/grants-secret" });
+        const sub = "entry-no-events-user";
+        const token = signToken(key, accessTokenClaims(sub));
+        const responses: any[] = [];
+        await capturingStdout(async () => {
+            responses.push(await handle(directives.acceptGrant(token)));
+            responses.push(await handle(directives.discover(token)));
+        });
+        assert.equal(responses[0].event.header.name, "AcceptGrant.Response");
+        assert.equal(await createGrantStore({ tableName: "entry-grants", dynamoDb: dynamo.dynamoDb }).get(sub), undefined);
+        const properties = responses[1].event.payload.endpoints[0].capabilities.filter((c: any) => c.properties).map((c: any) => c.properties.proactivelyReported);
+        assert.deepEqual(properties, [false, false, false]);
     });
 });
 
