@@ -15,6 +15,9 @@
 // - 401 {error "invalid_client"} when the client id or secret is wrong: same page
 // - 500 {error "ServerError"} and 503 {error "TemporarilyUnavailable"}: same page
 // - no answer at all (mode "hang") and connection refused (takeDown): a network outage.
+// - any other answer on demand (answerNext): 429, a 200 without tokens or without a refresh token,
+//   an error code that is not one, a body that is not JSON (a proxy's page), to play what the
+//   pages above do not promise.
 import { randomBytes } from "crypto";
 import { createServer, IncomingMessage } from "http";
 import { interruptible, Interruptible } from "./interruptible";
@@ -38,6 +41,8 @@ export interface LwaEndpoint {
     grantOf(accessToken: string): string | undefined;
     /** Revokes a refresh token: refreshing with it gets invalid_grant. */
     revokeRefreshToken(token: string): void;
+    /** The next `count` requests (after those already scripted) get this status and body (a string as it is, else JSON). */
+    answerNext(count: number, status: number, body?: unknown): void;
     /** Requests received, by grant_type. */
     requests: Record<string, number>;
     /** Every form body received, to check what the client sent (the tests' own view only). */
@@ -60,6 +65,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
     const refreshTokens = new Set<string>();
     const requests: Record<string, number> = {};
     const forms: URLSearchParams[] = [];
+    let scripted: { status: number; body?: unknown }[] = [];
     const endpoint = { expiresInSeconds: 3600 };
 
     const issueTokens = (refreshToken?: string) => {
@@ -84,6 +90,10 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
         forms.push(form);
         const grantType = form.get("grant_type") ?? "";
         requests[grantType] = (requests[grantType] ?? 0) + 1;
+        const next = scripted.shift();
+        if (next !== undefined) {
+            return void (typeof next.body === "string" ? res.writeHead(next.status, { "content-type": "text/html" }).end(next.body) : json(next.status, next.body ?? {}));
+        }
         if (mode === "error500") {
             return void json(500, { error: "ServerError", error_description: "The server encountered a runtime error." });
         }
@@ -119,6 +129,9 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
         requests,
         forms,
         setMode: (next: LwaMode) => void (mode = next),
+        answerNext(count: number, status: number, body?: unknown) {
+            scripted = scripted.concat(Array.from({ length: count }, () => ({ status, body })));
+        },
         issueCode() {
             const code = "ANSxX" + randomBytes(12).toString("base64url");
             codes.add(code);
