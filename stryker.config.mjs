@@ -46,7 +46,7 @@ export default {
     },
     checkers: ["typescript"],
     // The checker compiles the code being mutated, not the tests: with the tests in, each mutant's
-    // check rebuilt them too, and the checker, not the tests, set the pace (mutation/README.md).
+    // check rebuilt them too, and the checker, not the tests, set the pace (README, Mutation testing).
     tsconfigFile: "mutation/tsconfig.code.json",
     coverageAnalysis: "perTest",
     // A re-run tests only the mutants whose code or covering tests changed since the last run.
