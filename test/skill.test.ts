@@ -8,6 +8,7 @@ import { createHandlerFromEnvironment } from "../handler";
 import { logToStdout } from "../handler/log";
 import { lampEndpointId } from "../handler/lamp";
 import { capturingStdout } from "./support/stdout";
+import { handedOverJwks } from "../handler/environment";
 import { createGrantStore } from "../handler/grantStore";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, startLwaEndpoint } from "./support/lwaEndpoint";
 import { startSsmEndpoint } from "./support/ssmEndpoint";
@@ -455,6 +456,14 @@ describe("the function's entry, built from the environment the stack sets", func
         // With events on, the grants table, the secret's parameter and Lambda's region too.
         for (const name of ["SKILL_GRANTS_TABLE", "SKILL_ALEXA_SECRET_PARAMETER", "AWS_REGION"]) {
             assert.throws(() => createHandlerFromEnvironment({ ...EVENTS_ENV(), [name]: "" }), new RegExp(`^Error: The skill function needs the environment variable ${name}; redeploy the stack to set it\\.$`), name);
+        }
+    });
+
+    it("takes the handed-over JWKS only when it holds keys, and downloads the pool's otherwise", () => {
+        const jwks = jwksOf(key);
+        assert.deepEqual(handedOverJwks(JSON.stringify(jwks)), jwks);
+        for (const text of [undefined, "", "not json", "null", "{}", '{"keys":[]}', '{"keys":{"0":{}}}', '"keys"']) {
+            assert.equal(handedOverJwks(text), undefined, String(text));
         }
     });
 
