@@ -10,7 +10,7 @@ import type { Jwks } from "aws-jwt-verify/jwk";
 import type { Fetcher } from "aws-jwt-verify/https";
 
 export type TokenCheck =
-    | { ok: true; userId: string; username?: string }
+    | { ok: true; userId: string }
     | { ok: false; error: "INVALID_AUTHORIZATION_CREDENTIAL" | "EXPIRED_AUTHORIZATION_CREDENTIAL" | "INTERNAL_ERROR"; reason: string };
 
 export type VerifyAccessToken = (token: unknown) => Promise<TokenCheck>;
@@ -61,7 +61,7 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
         verifier.hydrate().catch(() => undefined);
     }
 
-    const verified = new Map<string, { userId: string; username?: string; exp: number }>();
+    const verified = new Map<string, { userId: string; exp: number }>();
 
     return async (token) => {
         if (typeof token !== "string" || token.length === 0) {
@@ -73,21 +73,20 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
         const known = verified.get(token);
         if (known) {
             if (known.exp * 1000 > Date.now()) {
-                return { ok: true, userId: known.userId, username: known.username };
+                return { ok: true, userId: known.userId };
             }
             verified.delete(token);
             return { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" };
         }
         try {
             const payload = await verifier.verify(token);
-            const check = { userId: payload.sub, username: typeof payload.username === "string" ? payload.username : undefined };
             if (typeof payload.exp === "number") {
                 if (verified.size >= VERIFIED_TOKENS_KEPT) {
                     verified.delete(verified.keys().next().value!);
                 }
-                verified.set(token, { ...check, exp: payload.exp });
+                verified.set(token, { userId: payload.sub, exp: payload.exp });
             }
-            return { ok: true, ...check };
+            return { ok: true, userId: payload.sub };
         } catch (err) {
             return classifyVerificationError(err);
         }

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as errors from "aws-jwt-verify/error";
-import { classifyVerificationError } from "../handler/token";
+import { classifyVerificationError, createAccessTokenVerifier } from "../handler/token";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 
 // Which of aws-jwt-verify's failures unlink the user. Alexa unlinks on
 // INVALID_AUTHORIZATION_CREDENTIAL and asks for a refresh on EXPIRED_AUTHORIZATION_CREDENTIAL;
@@ -52,5 +53,31 @@ describe("token failures, as aws-jwt-verify reports them", () => {
     it("a thrown value that is not an Error keeps the link, naming its type", () => {
         assert.deepEqual(classifyVerificationError("a string"),
             { ok: false, error: "INTERNAL_ERROR", reason: "the token could not be checked (string)" });
+    });
+});
+
+// Tokens that passed every check are kept per container with their expiry (handler/token.ts).
+describe("verified tokens kept in the container", function () {
+    this.timeout(10000);
+    const key = newSigningKey();
+    const verifier = () => createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) });
+
+    it("answers a kept token that has since expired EXPIRED_AUTHORIZATION_CREDENTIAL, saying so", async () => {
+        const verify = verifier();
+        const exp = Math.floor(Date.now() / 1000) + 2; // valid for one to two seconds
+        const token = signToken(key, accessTokenClaims("kept-user", { exp }));
+        assert.deepEqual(await verify(token), { ok: true, userId: "kept-user" });
+        await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+        assert.deepEqual(await verify(token), { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" });
+    });
+
+    it("accepts a token without an expiry on every use (aws-jwt-verify does), keeping no NaN expiry for it", async () => {
+        const verify = verifier();
+        const claims = accessTokenClaims("no-exp-user");
+        delete claims.exp;
+        const token = signToken(key, claims);
+        for (let i = 0; i < 3; i++) {
+            assert.deepEqual(await verify(token), { ok: true, userId: "no-exp-user" }, `use ${i + 1}`);
+        }
     });
 });
