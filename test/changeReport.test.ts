@@ -4,7 +4,7 @@ import { changeReport } from "../handler/changeReport";
 import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/dynamodb";
 import { createEventSender, gatewayUrl } from "../handler/eventGateway";
-import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
+import { createEventQueue, messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { LampState } from "../handler/lamp";
 import { createLwaClient, LwaClient } from "../handler/lwa";
@@ -134,6 +134,8 @@ describe("ChangeReport delivery through the queue", function () {
         assert.equal(message.deduplicationId, report.event.header.messageId);
         assert.match(message.groupId, /^[0-9a-f]{32}$/);
         assert.ok(!message.body.includes("Atza|"), "a token waits in the queue");
+        assert.equal(JSON.parse(message.body).report.event.endpoint.scope.token, "", "the scope's token is filled in at sending");
+        assert.equal(message.groupId, messageGroupOf(sub));
         assert.deepEqual(JSON.parse(message.body).report, report);
     });
 

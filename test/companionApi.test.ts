@@ -213,6 +213,18 @@ describe("the companion API's answers", function () {
         assert.deepEqual(logs.map((l) => [l.method, l.path, l.status, l.user]), [["GET", "/", 200, undefined], ["GET", "/", 200, undefined]]);
     });
 
+    it("keeps its settings inside the page's script, however they are spelled", async () => {
+        const page = createCompanionHandler({
+            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
+            lampStore: store,
+            page: { authBaseUrl: AUTH_BASE, clientId: "</script><script>alert(1)</script>", redirectUri: PAGE_URL },
+            log: () => undefined,
+        });
+        const { body: html } = await page(request("GET", "/"));
+        assert.equal(html.split("</script>").length, 2, "a setting closed the page's script");
+        assert.ok(!html.includes("<script>alert"));
+    });
+
     it("reads an event without method or path as GET / (the page)", async () => {
         const response = await handle({});
         assert.equal(response.statusCode, 200);

@@ -5,7 +5,9 @@ import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema
 import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
 import { createHandlerFromEnvironment } from "../handler";
-import { logToStdout } from "../handler/log";
+import { logToStdout, userReference } from "../handler/log";
+import { messageGroupOf } from "../handler/eventQueue";
+import { createHash } from "crypto";
 import { lampEndpointId } from "../handler/lamp";
 import { capturingStdout } from "./support/stdout";
 import { handedOverJwks } from "../handler/environment";
@@ -37,6 +39,24 @@ describe("the skill endpoint", () => {
         skill = await startSkillHarness();
     });
     after(() => skill.stop());
+
+    it("tells Alexa why it refuses a directive, in a message naming what to fix", async () => {
+        const user = skill.newUser();
+        const other = skill.newUser();
+        const cases: [any, string, string][] = [
+            [directives.setBrightness(user.token, user.endpointId, "40"), "INVALID_DIRECTIVE", "SetBrightness's payload.brightness must be an integer from 0 to 100."],
+            [directives.setBrightness(user.token, user.endpointId, 101), "VALUE_OUT_OF_RANGE", "SetBrightness's payload.brightness must be from 0 to 100."],
+            [directives.adjustBrightness(user.token, user.endpointId, 2.5), "INVALID_DIRECTIVE", "AdjustBrightness's payload.brightnessDelta must be an integer from -100 to 100."],
+            [directives.adjustBrightness(user.token, user.endpointId, -101), "VALUE_OUT_OF_RANGE", "AdjustBrightness's payload.brightnessDelta must be from -100 to 100."],
+            [directives.turnOn(user.token, other.endpointId), "NO_SUCH_ENDPOINT", "This account has no such endpoint."],
+            [{ directive: { ...directives.acceptGrant(user.token).directive, payload: { grant: { type: "OAuth2.Implicit", code: "c" }, grantee: { type: "BearerToken", token: user.token } } } }, "ACCEPT_GRANT_FAILED", "The grant is not an OAuth2 authorization code."],
+            [directives.acceptGrant("not-a-token"), "ACCEPT_GRANT_FAILED", "The grantee token could not be verified."],
+        ];
+        for (const [event, type, message] of cases) {
+            const response = await send(event);
+            assert.deepEqual([response.event.payload.type, response.event.payload.message], [type, message], message);
+        }
+    });
 
     /**
      * Runs `test` with a skill of its own (its own DynamoDB and log): request counts and log lines
@@ -508,6 +528,15 @@ describe("the function's entry, built from the environment the stack sets", func
 
 describe("log lines", () => {
     const entry = { namespace: "Alexa", name: "ReportState", messageId: "m-1", durationMs: 1.5 };
+
+    it("refer to a user by 12 characters of a hash of their own, not one another record shares", () => {
+        const reference = userReference("user-1");
+        assert.match(reference, /^[A-Za-z0-9_-]{12}$/);
+        assert.notEqual(reference, userReference("user-2"));
+        const plain = createHash("sha256").update("user-1").digest("base64url");
+        assert.ok(!plain.startsWith(reference), "the reference is the user id's plain hash");
+        assert.ok(!messageGroupOf("user-1").includes(createHash("sha256").update("user-1").digest("hex").slice(0, 12)), "the queue's group id is the user id's plain hash");
+    });
 
     it("go to stdout as one JSON line each, at info for answers, warn for refusals and error for INTERNAL_ERROR", async () => {
         const { fd1, stream } = await capturingStdout(() => {
