@@ -93,22 +93,26 @@ describe("the companion API's answers", function () {
         const { sub, token } = user();
         await store.change(sub, { kind: "setBrightness", brightness: 42 });
         const event = request("GET", "/api/lamp", { token });
+        const started = performance.now();
         const response = await handle(event);
+        const took = performance.now() - started;
         assert.deepEqual(response, { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify({ powerState: "ON", brightness: 42 }) });
         assert.equal(logs.length, 1);
         const { durationMs, ...line } = logs[0];
         assert.deepEqual(line, { kind: "CompanionRequest", method: "GET", path: "/api/lamp", status: 200, requestId: event.requestContext!.requestId, user: userReference(sub) });
-        assert.ok(durationMs > 0 && Math.round(durationMs * 1000) === durationMs * 1000, `durationMs ${durationMs}`);
+        assert.ok(durationMs > 0 && durationMs <= took && Math.round(durationMs * 1000) === durationMs * 1000, `durationMs ${durationMs} of ${took}`);
     });
 
     it("applies a POST and answers the lamp's new state; a base64 body (as API Gateway may pass it) too", async () => {
         const { sub, token } = user();
         assert.deepEqual(body(await handle(request("POST", "/api/lamp", { token, body: '{"powerState":"ON"}' }))), { powerState: "ON", brightness: 100 });
+        assert.deepEqual(body(await handle(request("POST", "/api/lamp", { token, body: '{"powerState":"OFF"}' }))), { powerState: "OFF", brightness: 100 });
+        assert.deepEqual(body(await handle(request("POST", "/api/lamp", { token, body: '{"powerState":"ON"}' }))), { powerState: "ON", brightness: 100 });
         const dimmed = await handle(request("POST", "/api/lamp", { token, body: '{"brightness":30}', base64: true }));
         assert.deepEqual(dimmed, { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify({ powerState: "ON", brightness: 30 }) });
         assert.deepEqual(await store.read(sub), { powerState: "ON", brightness: 30 });
-        assert.equal(queue.messages.length, 2);
-        const queued = JSON.parse(queue.messages[1].body);
+        assert.equal(queue.messages.length, 4);
+        const queued = JSON.parse(queue.messages[3].body);
         assert.equal(queued.userId, sub);
         assert.equal(queued.report.event.payload.change.cause.type, "APP_INTERACTION");
     });
@@ -134,7 +138,7 @@ describe("the companion API's answers", function () {
 
     it("answers 401 with a Bearer challenge for no token, a malformed header or a bad token, logging why", async () => {
         const { token } = user();
-        for (const headers of [{}, { authorization: token }, { authorization: `Bearer ${token} x` }, { authorization: `Basic ${token}` }, { authorization: `Bearer ${token}x` }]) {
+        for (const headers of [{}, { authorization: token }, { authorization: `Bearer ${token} x` }, { authorization: `Basic ${token}` }, { authorization: `Token Bearer ${token}` }, { authorization: `Bearer ${token}x` }]) {
             logs = [];
             const response = await handle({ ...request("GET", "/api/lamp"), headers });
             assert.deepEqual(response, {
@@ -225,7 +229,9 @@ describe("the companion API's answers", function () {
         assert.ok(!html.includes("<script>alert"));
     });
 
-    it("reads an event without method or path as GET / (the page)", async () => {
+    it("reads an event without method or path, or none, as GET / (the page)", async () => {
+        assert.equal((await handle(null as never)).statusCode, 200, "no event at all");
+        logs = [];
         const response = await handle({});
         assert.equal(response.statusCode, 200);
         assert.equal(response.headers["content-type"], "text/html; charset=utf-8");
@@ -316,6 +322,13 @@ describe("the companion API's entry, built from the environment the stack sets",
         });
         assert.deepEqual(answers, [200, 401, 503]);
         assert.deepEqual(fd1.map((line) => [JSON.parse(line).level, JSON.parse(line).status]), [["info", 200], ["warn", 401], ["error", 503]]);
+        // The boundaries: 400 is a warning, 500 an error.
+        const broken = createCompanionFromEnvironment({ ...ENV(), COMPANION_AUTH_BASE_URL: "not a url" });
+        const edges = await capturingStdout(async () => {
+            await handle(request("POST", "/api/lamp", { token, body: "{}" }));
+            await broken(request("GET", "/"));
+        });
+        assert.deepEqual(edges.fd1.map((line) => [JSON.parse(line).level, JSON.parse(line).status]), [["warn", 400], ["error", 500]]);
         const item = await dynamo.dynamoDb<{ Item: Record<string, { N?: string }> }>("GetItem", { TableName: "companion-lamps", Key: { userId: { S: sub } } });
         assert.equal(item.Item.brightness.N, "61");
         assert.equal(queue.messages.length, 1);

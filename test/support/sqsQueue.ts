@@ -9,6 +9,9 @@
 //   Developer Guide's "Exactly-once processing" for FIFO queues
 // - 400 QueueDoesNotExist for an unknown QueueUrl, 400 IncompleteSignature for an unsigned request
 //   (API reference, Common Errors)
+// - 400 for a request that is not `Content-Type: application/x-amz-json-1.0`, the header the AWS
+//   JSON protocol's requests carry (SQS Developer Guide, "Making query API requests using AWS JSON
+//   protocol"); the error type it answers with is this stand-in's own
 // - the event source mapping (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html and
 //   services-sqs-errorhandling.html): a batch holds messages in queue order, each group's in order;
 //   records carry messageId, receiptHandle, body, attributes (ApproximateReceiveCount,
@@ -65,6 +68,9 @@ export async function startLocalSqs(): Promise<LocalSqs> {
             }
             if (req.headers["x-amz-target"] !== "AmazonSQS.SendMessage") {
                 return void error("InvalidAction", "The action or operation requested is invalid.");
+            }
+            if (req.headers["content-type"] !== "application/x-amz-json-1.0") {
+                return void error("UnsupportedContentType", "The request is not AWS JSON 1.0.");
             }
             state.sends++;
             const input = JSON.parse(text);

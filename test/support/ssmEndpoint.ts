@@ -4,6 +4,8 @@
 // - 200 {Parameter: {Name, Type, Value, Version, ARN, DataType}} (Value decrypted with WithDecryption)
 // - 400 {__type "ParameterNotFound"} for a name it does not hold
 // - 400 {__type "IncompleteSignature"} for an unsigned request (Common Errors page of the same reference)
+// - 400 for a request that is not `Content-Type: application/x-amz-json-1.1`, the header of
+//   GetParameter's request example on the same page; the error type is this stand-in's own
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
 
@@ -28,6 +30,9 @@ export async function startSsmEndpoint(parameters: Record<string, string>): Prom
             }
             if (req.headers["x-amz-target"] !== "AmazonSSM.GetParameter") {
                 return void json(400, { __type: "InvalidAction", message: "The action is not valid for this web service." });
+            }
+            if (req.headers["content-type"] !== "application/x-amz-json-1.1") {
+                return void json(400, { __type: "UnsupportedContentType", message: "The request is not AWS JSON 1.1." });
             }
             state.reads++;
             const input = JSON.parse(text);
