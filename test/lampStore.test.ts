@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { applyChange, DEFAULT_LAMP, LampState } from "../handler/lamp";
 import { DynamoDbCall } from "../handler/dynamodb";
-import { createLampStore, LampStore, LampStoreError } from "../handler/lampStore";
+import { CHANGES_KEPT, createLampStore, LampStore, LampStoreError } from "../handler/lampStore";
 import { startDynalite, LocalDynamo } from "./support/dynalite";
 
 describe("the lamp rules", () => {
@@ -155,8 +155,55 @@ describe("the DynamoDB lamp store", () => {
     it("throws a LampStoreError when DynamoDB cannot be reached, and works again once it is back", async () => {
         const user = randomUUID();
         await dynamo.pause();
-        await assert.rejects(store.change(user, { kind: "power", powerState: "ON" }), LampStoreError);
+        await assert.rejects(store.change(user, { kind: "power", powerState: "ON" }), (err: Error) => err instanceof LampStoreError && err.name === "LampStoreError" && err.message === "could not write the lamp's state");
+        await assert.rejects(store.read(user), (err: Error) => err instanceof LampStoreError && err.message === "could not read the lamp's state");
         await dynamo.resume();
         assert.deepEqual(await store.change(user, { kind: "power", powerState: "ON" }), { powerState: "ON", brightness: 100 });
+    });
+
+    /** The user's item as stored. */
+    const rawItem = async (user: string) => (await dynamo.dynamoDb<{ Item: Record<string, any> }>("GetItem", { TableName: "store-lamps", Key: { userId: { S: user } } })).Item;
+
+    it("writes a new lamp's first change with two writes (the guess, then the whole item), and answers its repeat with what it produced", async () => {
+        const user = randomUUID();
+        const before = dynamo.requests.get("UpdateItem") ?? 0;
+        assert.deepEqual(await store.change(user, { kind: "power", powerState: "OFF" }, "first"), { powerState: "OFF", brightness: 100 });
+        assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - before, 2);
+        await store.change(user, { kind: "power", powerState: "ON" }, "second");
+        assert.deepEqual(await store.change(user, { kind: "power", powerState: "OFF" }, "first"), { powerState: "OFF", brightness: 100 }, "the repeat's answer");
+        assert.deepEqual(await store.read(user), { powerState: "ON", brightness: 100 }, "the repeat changed the lamp");
+    });
+
+    it("writes an item from before change keys whole once, keeping its state, then changes it in place", async () => {
+        const user = randomUUID();
+        await dynamo.dynamoDb("PutItem", { TableName: "store-lamps", Item: { userId: { S: user }, powerState: { S: "ON" }, brightness: { N: "40" } } });
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }, "k1"), { powerState: "ON", brightness: 50 });
+        const item = await rawItem(user);
+        assert.deepEqual([Object.keys(item.changes.M).length, Object.keys(item.older.M).length, item.n.N], [1, 0, "1"]);
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }, "k2"), { powerState: "ON", brightness: 60 });
+        assert.equal(Object.keys((await rawItem(user)).changes.M).length, 2);
+    });
+
+    it(`starts a new generation of change keys once ${CHANGES_KEPT} are kept, and still knows the older ones`, async () => {
+        const user = randomUUID();
+        for (let i = 1; i <= CHANGES_KEPT; i++) {
+            await store.change(user, { kind: "setBrightness", brightness: i }, `key-${i}`);
+            const item = await rawItem(user);
+            const kept = Object.keys(item.changes.M).length;
+            assert.deepEqual([kept, Object.keys(item.older.M).length], i < CHANGES_KEPT ? [i, 0] : [0, CHANGES_KEPT], `after change ${i}`);
+        }
+        assert.deepEqual(await store.change(user, { kind: "setBrightness", brightness: 99 }, "key-1"), { powerState: "ON", brightness: 1 });
+        assert.equal((await store.read(user)).brightness, CHANGES_KEPT);
+    });
+
+    it("never answers with a damaged record of a change: the repeated change fails instead", async () => {
+        const raced = createLampStore({ tableName: "store-lamps", dynamoDb: dynamo.dynamoDb, maxRaceAttempts: 2 });
+        for (const damaged of [{ N: "50.5" }, { N: "2050" }, { N: "150" }, { N: "1000" }, { N: "-5" }, { S: "1030" }]) {
+            const user = randomUUID();
+            await raced.change(user, { kind: "setBrightness", brightness: 30 }, "key");
+            const [name] = Object.keys((await rawItem(user)).changes.M);
+            await dynamo.dynamoDb("UpdateItem", { TableName: "store-lamps", Key: { userId: { S: user } }, UpdateExpression: "SET changes.#c = :v", ExpressionAttributeNames: { "#c": name }, ExpressionAttributeValues: { ":v": damaged } });
+            await assert.rejects(raced.change(user, { kind: "setBrightness", brightness: 30 }, "key"), LampStoreError, JSON.stringify(damaged));
+        }
     });
 });
