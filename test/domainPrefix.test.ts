@@ -41,4 +41,20 @@ describe("the derived domain prefix", () => {
             assert.notEqual(derivedDomainPrefix(...changed), prefix, `changing ${base[i]} to ${other}`);
         }
     });
+
+    it("derives what earlier versions derived: a stack's name in lower case, and the same hash", () => {
+        // A prefix that changed on upgrade would replace the stack's Cognito domain (its `domain` is
+        // fixed at creation) and move the login page and token URIs Alexa has: these are pinned.
+        const DEPLOYED: [string, string][] = [
+            ["dev", "smartlamp-dev-08f6165aff"],
+            ["My_Stack.Prod--EU", "smartlamp-my-stack-prod-eu-60fd028126"],
+            ["aws-amazon-cognito-eu", "smartlamp-eu-119129c531"],
+            ["a-very-long-stack-name-for-the-european-region-prod", "smartlamp-a-very-long-stack-name-for-the-0d6c290f81"],
+            ["___", "smartlamp-8bb9f935c3"],
+            ["-dev-", "smartlamp-dev-6baa9d0341"],
+        ];
+        for (const [stack, prefix] of DEPLOYED) {
+            assert.equal(derivedDomainPrefix("123456789012", "us-east-1", "alexa-account-linking", stack), prefix, stack);
+        }
+    });
 });
