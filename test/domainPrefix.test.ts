@@ -50,6 +50,7 @@ describe("the derived domain prefix", () => {
             ["My_Stack.Prod--EU", "smartlamp-my-stack-prod-eu-60fd028126"],
             ["aws-amazon-cognito-eu", "smartlamp-eu-119129c531"],
             ["a-very-long-stack-name-for-the-european-region-prod", "smartlamp-a-very-long-stack-name-for-the-0d6c290f81"],
+            ["a-very-long-stack-name-for-th-eu-prod", "smartlamp-a-very-long-stack-name-for-th-0e5a8049ee"], // cut at a hyphen
             ["___", "smartlamp-8bb9f935c3"],
             ["-dev-", "smartlamp-dev-6baa9d0341"],
         ];
