@@ -82,6 +82,23 @@ describe("the skill's DynamoDB client, classifying answers by their status", () 
         assert.deepEqual([failure.name, tries], ["SomethingNew", 3]);
     });
 
+    it("tries again when an answer is cut off halfway, and fails cleanly after the last try", async () => {
+        let tries = 0;
+        const server: Server = createServer((req, res) => {
+            tries++;
+            req.resume();
+            res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "100" });
+            res.write('{"Item":');
+            setTimeout(() => res.socket?.destroy(), 10);
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+        const call = createDynamoDb({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 5000 });
+        await assert.rejects(call("GetItem", { TableName: "lamps", Key: { userId: { S: "u" } } }));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        assert.equal(tries, 2);
+    });
+
     it("keeps its connection open between requests (keep-alive)", async () => {
         const { tries, connections } = await answering(200, "{}", "application/x-amz-json-1.0", 3);
         assert.deepEqual([tries, connections], [3, 1]);
