@@ -196,6 +196,19 @@ describe("the DynamoDB lamp store", () => {
         assert.equal((await store.read(user)).brightness, CHANGES_KEPT);
     });
 
+    it("keeps a lamp's item within 1 KB (one write unit) with both generations of change keys full", async () => {
+        const user = randomUUID();
+        for (let i = 1; i < 2 * CHANGES_KEPT; i++) {
+            await store.change(user, { kind: "setBrightness", brightness: 1 + (i % 100) }, randomUUID());
+        }
+        const item = await rawItem(user);
+        assert.deepEqual([Object.keys(item.older.M).length, Object.keys(item.changes.M).length], [CHANGES_KEPT, CHANGES_KEPT - 1]);
+        // Its JSON spells every name and value out with quotes and braces besides: more than
+        // DynamoDB counts (docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+        const size = Buffer.byteLength(JSON.stringify(item));
+        assert.ok(size <= 1024, `${size} bytes`);
+    });
+
     it("never answers with a damaged record of a change: the repeated change fails instead", async () => {
         const raced = createLampStore({ tableName: "store-lamps", dynamoDb: dynamo.dynamoDb, maxRaceAttempts: 2 });
         for (const damaged of [{ N: "50.5" }, { N: "2050" }, { N: "150" }, { N: "1000" }, { N: "-5" }, { S: "1030" }]) {
