@@ -51,6 +51,86 @@ function assertOneProblem(raw: RawConfig, key: string, given?: string, region = 
 }
 
 describe("stack configuration", () => {
+
+    it("states each problem in full: what was given, what it must be, and the command that fixes it", () => {
+        const cases: [string, RawConfig, string[]][] = [
+            ["alexaSkillId", { ...VALID, alexaSkillId: "nope" }, [
+                "alexaSkillId is \"nope\": it must be \"amzn1.ask.skill.\" followed by a lower-case UUID, the Skill ID shown in the Alexa developer console. Fix: pulumi config set alexaSkillId amzn1.ask.skill.00000000-0000-0000-0000-000000000000",
+            ]],
+            ["alexaVendorId", { ...VALID, alexaVendorId: "abc" }, [
+                "alexaVendorId is \"abc\": it must be 10 to 20 upper-case letters or digits, the last path segment of the Alexa Redirect URLs on the skill's Account Linking page. Fix: pulumi config set alexaVendorId M2AAAAAAAAAAAA",
+            ]],
+            ["alexaVendorId unset", { alexaSkillId: SKILL_ID }, [
+                "alexaVendorId is not set: it must be 10 to 20 upper-case letters or digits, the last path segment of the Alexa Redirect URLs on the skill's Account Linking page. Fix: pulumi config set alexaVendorId M2AAAAAAAAAAAA",
+            ]],
+            ["extraCallbackUrls", { ...VALID, extraCallbackUrls: '["http://example.com/cb"]' }, [
+                "extraCallbackUrls is \"[\\\"http://example.com/cb\\\"]\": every entry must be an https URL without a fragment (not: \"http://example.com/cb\"). Fix: pulumi config rm extraCallbackUrls, then: pulumi config set-all --path --plaintext 'extraCallbackUrls[0]=https://example.com/callback'",
+            ]],
+            ["domainPrefix", { ...VALID, domainPrefix: "Bad_Prefix" }, [
+                "domainPrefix is \"Bad_Prefix\": it must be 1 to 63 lower-case letters, digits and inner hyphens, without the words aws, amazon or cognito. Fix: pulumi config set domainPrefix smartlamp-login-1234",
+            ]],
+            ["domainPrefix reserved", { ...VALID, domainPrefix: "my-aws-login" }, [
+                "domainPrefix is \"my-aws-login\": it must be 1 to 63 lower-case letters, digits and inner hyphens, without the words aws, amazon or cognito (it has aws). Fix: pulumi config set domainPrefix smartlamp-login-1234",
+            ]],
+            ["customDomain alone", { ...VALID, customDomain: "login.example.com" }, [
+                "certificateArn is not set: customDomain and certificateArn go together: set both, or neither for the prefix domain. Fix: pulumi config set certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>",
+            ]],
+            ["customDomain", { ...VALID, customDomain: "Login", certificateArn: CERTIFICATE }, [
+                "customDomain is \"Login\": it must be a lower-case host name such as login.example.com. Fix: pulumi config set customDomain login.example.com",
+            ]],
+            ["certificateArn", { ...VALID, customDomain: "login.example.com", certificateArn: CERTIFICATE.replace("us-east-1", "eu-west-1") }, [
+                "certificateArn is \"arn:aws:acm:eu-west-1:123456789012:certificate/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90\": it must be the ARN of an ACM certificate in us-east-1 (Cognito serves custom domains through CloudFront, which uses only us-east-1 certificates). Fix: pulumi config set certificateArn arn:aws:acm:us-east-1:<account>:certificate/<id>",
+            ]],
+            ["scopes", { ...VALID, scopes: '["openid","lamp:write"]' }, [
+                "scopes is \"[\\\"openid\\\",\\\"lamp:write\\\"]\": it must be a non-empty list without repeats drawn from openid, email, phone, profile, aws.cognito.signin.user.admin; email, phone and profile need openid too (unknown: lamp:write). Fix: pulumi config rm scopes, then: pulumi config set-all --path --plaintext 'scopes[0]=openid' --plaintext 'scopes[1]=email'",
+            ]],
+            ["refreshTokenValidityDays", { ...VALID, refreshTokenValidityDays: "0" }, [
+                "refreshTokenValidityDays is \"0\": it must be a whole number from 1 to 3650; it counts from the moment a user linked, and when it ends the user must link again. Fix: pulumi config set refreshTokenValidityDays 3650",
+            ]],
+            ["accessTokenValidityMinutes", { ...VALID, accessTokenValidityMinutes: "4" }, [
+                "accessTokenValidityMinutes is \"4\": it must be a whole number from 5 to 1440 (Cognito's limits for access tokens). Fix: pulumi config set accessTokenValidityMinutes 60",
+            ]],
+            ["mfa", { ...VALID, mfa: "OPTIONAL" }, [
+                "mfa is \"OPTIONAL\": it must be OFF or ON (ON makes every user set up an authenticator app at first sign-in; OPTIONAL is not offered, as the hosted login page gives users no way to enrol then). Fix: pulumi config set mfa OFF",
+            ]],
+            ["featurePlan", { ...VALID, featurePlan: "FREE" }, [
+                "featurePlan is \"FREE\": it must be LITE or ESSENTIALS or PLUS (Cognito's feature plans; LITE serves the classic hosted login page at the lowest price). Fix: pulumi config set featurePlan LITE",
+            ]],
+            ["emailSourceArn", { ...VALID, emailSourceArn: "arn:aws:sns:us-east-1:123456789012:topic" }, [
+                "emailSourceArn is \"arn:aws:sns:us-east-1:123456789012:topic\": it must be the ARN of a verified Amazon SES identity, arn:aws:ses:<region>:<account>:identity/<email or domain>. Fix: pulumi config set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com",
+            ]],
+            ["emailSourceArn region", { ...VALID, emailSourceArn: "arn:aws:ses:ap-south-1:123456789012:identity/example.com" }, [
+                "emailSourceArn is \"arn:aws:ses:ap-south-1:123456789012:identity/example.com\": a user pool in us-east-1 can send only through SES in us-east-1 or us-west-2 or eu-west-1; verify the identity there. Fix: pulumi config set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com",
+            ]],
+            ["emailFrom alone", { ...VALID, emailFrom: "no-reply@example.com" }, [
+                "emailSourceArn is not set: emailFrom needs an SES identity to send from; set emailSourceArn too, or remove emailFrom. Fix: pulumi config set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com",
+            ]],
+            ["emailFrom", { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "someone@other.org" }, [
+                "emailFrom is \"someone@other.org\": it must be an address that the SES identity example.com covers (SES sends only from a verified address or domain), bare or as \"Name <address>\". Fix: pulumi config set emailFrom \"SmartLamp <no-reply@example.com>\"",
+            ]],
+            ["primaryClientId unset", { ...SECONDARY, primaryClientId: undefined }, [
+                "primaryClientId is not set: it must be the primary stack's clientId output, given together with primaryUserPoolId. Fix: pulumi config set primaryClientId \"$(pulumi stack output clientId --stack dev)\"",
+            ]],
+            ["mfa on a secondary", { ...SECONDARY, mfa: "ON" }, [
+                "mfa is \"ON\": only the primary stack uses it (this stack verifies the primary's tokens); set it there. Fix: pulumi config rm mfa",
+            ]],
+            ["accountLinkingStack", { ...VALID, accountLinkingStack: "org/proj/dev" }, [
+                "accountLinkingStack is \"org/proj/dev\": it is no longer used; a secondary stack now takes the primary's pool and client instead of reading its state (which held the client secret): set primaryUserPoolId and primaryClientId (README, \"One stack per Alexa region\"). Fix: pulumi config rm accountLinkingStack",
+            ]],
+            ["alexaClientId", { ...VALID, alexaClientId: "my-client" }, [
+                "alexaClientId is \"my-client\": it must be \"amzn1.application-oa2-client.\" followed by 32 hex digits, the Alexa Client Id on the skill's Permissions page (Send Alexa Events). Fix: pulumi config set alexaClientId amzn1.application-oa2-client.<32 hex digits>",
+                "alexaClientSecret is not set: alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither. Fix: pulumi config set --secret alexaClientSecret <the Alexa Client Secret from the skill's Permissions page>",
+            ]],
+            ["companionCallbackUrls", { ...VALID, companionApp: "true", companionCallbackUrls: '["ftp://x"]' }, [
+                "companionCallbackUrls is \"[\\\"ftp://x\\\"]\": every entry must be an https URL, or http://localhost for development (not: \"ftp://x\"). Fix: pulumi config rm companionCallbackUrls, then: pulumi config set-all --path --plaintext 'companionCallbackUrls[0]=https://lamp.example.com/'",
+            ]],
+        ];
+        for (const [name, raw, problems] of cases) {
+            assert.deepEqual(problemsOf(raw, "us-east-1"), problems, name);
+        }
+        assert.deepEqual(problemsOf(VALID, "ap-southeast-2"), ["aws:region is \"ap-southeast-2\": Alexa calls Smart Home skill functions only in us-east-1, eu-west-1, us-west-2. Fix: pulumi config set aws:region us-east-1"]);
+    });
+
     it("applies the documented defaults", () => {
         const config = parse(VALID);
         assert.deepEqual(config.scopes, ["openid"]);
