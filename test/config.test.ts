@@ -51,7 +51,6 @@ function assertOneProblem(raw: RawConfig, key: string, given?: string, region = 
 }
 
 describe("stack configuration", () => {
-
     it("states each problem in full: what was given, what it must be, and the command that fixes it", () => {
         const cases: [string, RawConfig, string[]][] = [
             ["alexaSkillId", { ...VALID, alexaSkillId: "nope" }, [
