@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { ConfigError, CONFIG_KEYS, parseConfig, RawConfig, SMAPI_CONFIG_KEYS, StackConfig } from "../infra/config";
 import { EngineRefusal, loadProject } from "./support/pulumiEngine";
-import { asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
 
 const VALID: RawConfig = { alexaSkillId: SKILL_ID, alexaVendorId: VENDOR_ID };
 const SECONDARY: RawConfig = { alexaSkillId: SKILL_ID, primaryUserPoolId: "us-east-1_AbCdEf123", primaryClientId: "4example5client6id7alexa89" };
@@ -128,6 +128,55 @@ describe("stack configuration", () => {
             assert.deepEqual(problemsOf(raw, "us-east-1"), problems, name);
         }
         assert.deepEqual(problemsOf(VALID, "ap-southeast-2"), ["aws:region is \"ap-southeast-2\": Alexa calls Smart Home skill functions only in us-east-1, eu-west-1, us-west-2. Fix: pulumi config set aws:region us-east-1"]);
+    });
+
+    it("checks each value whole: text before or after a valid one is refused", () => {
+        const CLIENT_SECRET = { alexaClientSecret: "lwa-secret" };
+        const cases: [string, RawConfig][] = [
+            ["alexaSkillId", { ...VALID, alexaSkillId: "x" + SKILL_ID }],
+            ["alexaSkillId", { ...VALID, alexaSkillId: SKILL_ID + "0" }],
+            ["domainPrefix", { ...VALID, domainPrefix: "lamp-" }],
+            ["customDomain", { ...VALID, customDomain: "-login.example.com", certificateArn: CERTIFICATE }],
+            ["customDomain", { ...VALID, customDomain: "login.example.com.", certificateArn: CERTIFICATE }],
+            ["customDomain", { ...VALID, customDomain: "login-.example.com", certificateArn: CERTIFICATE }],
+            ["certificateArn", { ...VALID, customDomain: "login.example.com", certificateArn: "x" + CERTIFICATE }],
+            ["certificateArn", { ...VALID, customDomain: "login.example.com", certificateArn: CERTIFICATE + "0" }],
+            ["emailSourceArn", { ...VALID, emailSourceArn: "x" + SES_DOMAIN }],
+            ["emailSourceArn", { ...VALID, emailSourceArn: "arn:aws:ses:us-:123456789012:identity/example.com" }],
+            ["primaryUserPoolId", { ...SECONDARY, primaryUserPoolId: "xus-east-1_AbCdEf123" }],
+            ["primaryUserPoolId", { ...SECONDARY, primaryUserPoolId: "us-east-1_AbCdEf123!" }],
+            ["primaryUserPoolId", { ...SECONDARY, primaryUserPoolId: "us-1_AbCdEf123" }],
+            ["alexaClientId", { ...VALID, ...CLIENT_SECRET, alexaClientId: "x" + ALEXA_CLIENT_ID }],
+            ["alexaClientId", { ...VALID, ...CLIENT_SECRET, alexaClientId: ALEXA_CLIENT_ID + "0" }],
+            ["alexaClientId", { ...VALID, ...CLIENT_SECRET, alexaClientId: "amzn1.application-oa2-client.0" }],
+            ["alexaClientId", { ...VALID, ...CLIENT_SECRET, alexaClientId: "amzn1.application-oa2-client." + "g".repeat(32) }],
+            ["emailFrom", { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "x no-reply@example.com" }],
+            ["emailFrom", { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@example.com x" }],
+            ["emailFrom", { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "Lamp <no-reply@example.com> x" }],
+            ["emailFrom", { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@notexample.com" }],
+        ];
+        for (const [key, raw] of cases) {
+            const problems = problemsOf(raw, "us-east-1");
+            assert.ok(problems.some((p) => p.startsWith(key + " ")), `${JSON.stringify(raw)}: ${problems.join(" | ")}`);
+        }
+        // and takes the valid forms around them
+        for (const raw of [
+            { ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "SmartLamp <No-Reply@Example.com>  " },
+            { ...VALID, emailSourceArn: "arn:aws:ses:eu-west-1:123456789012:identity/example.com" },
+            { ...VALID, customDomain: "login.example.com", certificateArn: CERTIFICATE },
+        ]) {
+            parse(raw);
+        }
+    });
+
+    it("lets each Alexa region's pool send through SES in its own region or the three legacy ones", () => {
+        for (const region of ["us-east-1", "eu-west-1", "us-west-2"]) {
+            for (const ses of ["us-east-1", "eu-west-1", "us-west-2"]) {
+                parseIn({ ...VALID, emailSourceArn: `arn:aws:ses:${ses}:123456789012:identity/example.com` }, region);
+            }
+            assert.match(problemsOf({ ...VALID, emailSourceArn: "arn:aws:ses:ap-south-1:123456789012:identity/example.com" }, region)[0],
+                new RegExp(`a user pool in ${region} can send only through SES in ${region} or `));
+        }
     });
 
     it("applies the documented defaults", () => {
