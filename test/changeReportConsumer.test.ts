@@ -118,7 +118,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
 
     it("sends a record that is not a queued ChangeReport to the dead-letter queue in a group of its own, without asking the gateway", async () => {
         const good = await recordOfNewUser();
-        const unreadable = ["not json", "null", JSON.stringify({ userId: 7, report: {} }), JSON.stringify({ userId: "u", report: { event: { header: {} } } })];
+        const unreadable = ["not json", "null", JSON.stringify({ userId: 7, report: { event: { header: { messageId: "m" } } } }), JSON.stringify({ userId: "u", report: { event: { header: {} } } })];
         const asked = gateway.requests.length;
         const records = [...unreadable.map((body) => ({ messageId: randomUUID(), body })), good];
         assert.deepEqual(await consume({ Records: records }), { batchItemFailures: [] });

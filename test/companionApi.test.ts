@@ -227,6 +227,7 @@ describe("the companion API's answers", function () {
         const { body: html } = await page(request("GET", "/"));
         assert.equal(html.split("</script>").length, 2, "a setting closed the page's script");
         assert.ok(!html.includes("<script>alert"));
+        assert.ok(html.includes("\\u003c/script>\\u003cscript>alert(1)\\u003c/script>"), "the client id did not reach the page whole");
     });
 
     it("reads an event without method or path, or none, as GET / (the page)", async () => {

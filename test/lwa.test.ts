@@ -78,6 +78,28 @@ describe("the LWA client", function () {
         }
     });
 
+    it("takes tokens only from a 200", async () => {
+        lwa.answerNext(1, 400, { access_token: "Atza|x", refresh_token: "Atzr|x", error: "invalid_grant" });
+        assert.equal((await lwaError(client().exchangeCode("c"))).message, "LWA refused the request: 400 (invalid_grant)");
+    });
+
+    it("asks LWA's own token endpoint when no address is given", async () => {
+        const asked: string[] = [];
+        const realFetch = globalThis.fetch;
+        // Nothing leaves this machine: the request is recorded and refused as a network failure.
+        globalThis.fetch = (async (url: string | URL) => {
+            asked.push(String(url));
+            throw new TypeError("fetch failed");
+        }) as typeof fetch;
+        try {
+            const err = await lwaError(createLwaClient({ credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), maxAttempts: 1 }).exchangeCode("c"));
+            assert.equal(err.message, "LWA could not be reached");
+        } finally {
+            globalThis.fetch = realFetch;
+        }
+        assert.deepEqual(asked, ["https://api.amazon.com/auth/o2/token"]);
+    });
+
     it("calls a refused code rejected, once, naming LWA's status and error code", async () => {
         const before = tries();
         const err = await lwaError(client().exchangeCode("not-issued"));
