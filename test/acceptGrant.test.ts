@@ -7,6 +7,7 @@ import { lwaCredentials } from "../handler/secret";
 import { createLwaClient } from "../handler/lwa";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";
+import { setEnvironment } from "./support/lambdaEnvironment";
 import { directives } from "./support/directives";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
@@ -19,6 +20,7 @@ describe("AcceptGrant with Alexa events on", () => {
     let ssm: SsmEndpoint;
     let skill: SkillHarness;
     let grants: GrantStore;
+    let restoreEnvironment: () => void;
 
     async function send(event: any): Promise<any> {
         const response = await skill.handle(event);
@@ -40,9 +42,11 @@ describe("AcceptGrant with Alexa events on", () => {
         lwa = await startLwaEndpoint();
         ssm = await startSsmEndpoint({ [SECRET_PARAMETER]: LWA_CLIENT_SECRET });
         // The secret's reader as the function builds it, with SSM's client pointed at the stand-in.
-        process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
-        process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-        process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+        restoreEnvironment = setEnvironment({
+            AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        });
         skill = await startSkillHarness({
             dependencies: async (dynamo) => {
                 const tableName = "grants-" + randomUUID();
@@ -60,9 +64,7 @@ describe("AcceptGrant with Alexa events on", () => {
         });
     });
     after(async () => {
-        delete process.env.AWS_ENDPOINT_URL_SSM;
-        delete process.env.AWS_ACCESS_KEY_ID;
-        delete process.env.AWS_SECRET_ACCESS_KEY;
+        restoreEnvironment();
         await Promise.all([skill.stop(), lwa.stop(), ssm.stop()]);
     });
     afterEach(async () => {

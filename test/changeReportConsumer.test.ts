@@ -16,6 +16,7 @@ import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalit
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
 import { LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { setEnvironment } from "./support/lambdaEnvironment";
 import { capturingStdout } from "./support/stdout";
 
 const SECRET_PARAMETER = "/alexa-grants-client-secret";
@@ -153,8 +154,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
     });
 
     describe("its entry, built from the environment the stack sets", () => {
-        const saved = { ...process.env };
-        const LAMBDA = ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SSM", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        let restoreEnvironment: () => void;
         const ENV = () => ({
             EVENTS_GRANTS_TABLE: GRANTS_TABLE,
             EVENTS_ALEXA_CLIENT_ID: LWA_CLIENT_ID,
@@ -165,7 +165,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
         const LOCAL = () => ({ EVENTS_LWA_TOKEN_URL: lwa.tokenUrl, EVENTS_GATEWAY_URL: gateway.url });
 
         before(() => {
-            Object.assign(process.env, {
+            restoreEnvironment = setEnvironment({
                 AWS_REGION: "us-east-1",
                 AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
                 AWS_ENDPOINT_URL_SQS: sqs.endpoint,
@@ -174,15 +174,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
                 AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
             });
         });
-        after(() => {
-            for (const name of LAMBDA) {
-                if (saved[name] === undefined) {
-                    delete process.env[name];
-                } else {
-                    process.env[name] = saved[name];
-                }
-            }
-        });
+        after(() => restoreEnvironment());
 
         it("refreshes with the secret from Parameter Store, delivers, dead-letters, and logs at info, warn and error", async () => {
             const fromEnvironment = createConsumerFromEnvironment({ ...ENV(), ...LOCAL() });

@@ -10,6 +10,7 @@ import { createLampStore, LampStore } from "../handler/lampStore";
 import { userReference } from "../handler/log";
 import { createAccessTokenVerifier } from "../handler/token";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
+import { setEnvironment } from "./support/lambdaEnvironment";
 import { LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
 import { capturingStdout } from "./support/stdout";
 import { accessTokenClaims, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
@@ -273,8 +274,7 @@ describe("the companion API's entry, built from the environment the stack sets",
     let dynamo: LocalDynamo;
     let sqs: LocalSqs;
     let queue: LocalQueue;
-    const saved = { ...process.env };
-    const LAMBDA = ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    let restoreEnvironment: () => void;
     const ENV = () => ({
         COMPANION_USER_POOL_ID: USER_POOL_ID,
         COMPANION_CLIENT_ID: CLIENT_ID,
@@ -290,7 +290,7 @@ describe("the companion API's entry, built from the environment the stack sets",
         queue = sqs.createFifoQueue(`changes-${randomUUID()}.fifo`);
         await dynamo.createLampTable("companion-lamps");
         // What Lambda puts in the environment, pointed at the local stand-ins.
-        Object.assign(process.env, {
+        restoreEnvironment = setEnvironment({
             AWS_REGION: "us-east-1",
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             AWS_ENDPOINT_URL_SQS: sqs.endpoint,
@@ -299,13 +299,7 @@ describe("the companion API's entry, built from the environment the stack sets",
         });
     });
     after(async () => {
-        for (const name of LAMBDA) {
-            if (saved[name] === undefined) {
-                delete process.env[name];
-            } else {
-                process.env[name] = saved[name];
-            }
-        }
+        restoreEnvironment();
         await Promise.all([dynamo.stop(), sqs.stop()]);
     });
 

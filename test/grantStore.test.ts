@@ -7,6 +7,7 @@ import { createGrantAcceptor } from "../handler/acceptGrant";
 import { createGrantStore, Grant, GrantStore } from "../handler/grantStore";
 import { createLwaClient } from "../handler/lwa";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
+import { setEnvironment } from "./support/lambdaEnvironment";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 
 type Item = Record<string, { S?: string; N?: string }>;
@@ -116,21 +117,16 @@ describe("the grants table", function () {
     });
 
     describe("its own DynamoDB client (as deployed)", () => {
-        const saved = { ...process.env };
-        const LAMBDA = ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        let restoreEnvironment: () => void;
         before(() => {
-            Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
-            delete process.env.AWS_REGION;
+            restoreEnvironment = setEnvironment({
+                AWS_REGION: undefined,
+                AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+                AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+            });
         });
-        after(() => {
-            for (const name of LAMBDA) {
-                if (saved[name] === undefined) {
-                    delete process.env[name];
-                } else {
-                    process.env[name] = saved[name];
-                }
-            }
-        });
+        after(() => restoreEnvironment());
 
         it("tries a throttled request twice and no more (AcceptGrant has Alexa's 8 s for everything)", async () => {
             const deployed = createGrantStore({ tableName });

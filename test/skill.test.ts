@@ -10,6 +10,7 @@ import { messageGroupOf } from "../handler/eventQueue";
 import { createHash } from "crypto";
 import { lampEndpointId } from "../handler/lamp";
 import { capturingStdout } from "./support/stdout";
+import { setEnvironment } from "./support/lambdaEnvironment";
 import { handedOverJwks } from "../handler/environment";
 import { createGrantStore } from "../handler/grantStore";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, startLwaEndpoint } from "./support/lwaEndpoint";
@@ -422,7 +423,7 @@ describe("the function's entry, built from the environment the stack sets", func
     this.timeout(30000);
     let dynamo: LocalDynamo;
     const key = newSigningKey();
-    const saved = { ...process.env };
+    let restoreEnvironment: () => void;
     const ENV = () => ({ SKILL_USER_POOL_ID: USER_POOL_ID, SKILL_CLIENT_ID: CLIENT_ID, SKILL_LAMP_TABLE: "entry-lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)) });
     const EVENTS_ENV = () => ({ ...ENV(), SKILL_ALEXA_CLIENT_ID: LWA_CLIENT_ID, SKILL_GRANTS_TABLE: "entry-grants", SKILL_ALEXA_SECRET_PARAMETER: "/grants-secret", AWS_REGION: "us-east-1" });
 
@@ -431,7 +432,7 @@ describe("the function's entry, built from the environment the stack sets", func
         await dynamo.createLampTable("entry-lamps");
         await dynamo.createLampTable("entry-grants"); // the same key schema: userId
         // What Lambda puts in the environment, pointed at the local DynamoDB.
-        Object.assign(process.env, {
+        restoreEnvironment = setEnvironment({
             AWS_REGION: "us-east-1",
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -439,13 +440,7 @@ describe("the function's entry, built from the environment the stack sets", func
         });
     });
     after(async () => {
-        for (const name of ["AWS_REGION", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
-            if (saved[name] === undefined) {
-                delete process.env[name];
-            } else {
-                process.env[name] = saved[name];
-            }
-        }
+        restoreEnvironment();
         await dynamo.stop();
     });
 
@@ -490,7 +485,7 @@ describe("the function's entry, built from the environment the stack sets", func
     it("with events on, accepts a grant: the code exchanged with the secret from Parameter Store, the grant stored with the function's region", async () => {
         const lwa = await startLwaEndpoint();
         const ssm = await startSsmEndpoint({ "/grants-secret": LWA_CLIENT_SECRET });
-        process.env.AWS_ENDPOINT_URL_SSM = ssm.endpoint;
+        const restoreSsm = setEnvironment({ AWS_ENDPOINT_URL_SSM: ssm.endpoint });
         try {
             const handle = createHandlerFromEnvironment({ ...EVENTS_ENV(), AWS_REGION: "eu-west-1", SKILL_LWA_TOKEN_URL: lwa.tokenUrl });
             const sub = "entry-grant-user";
@@ -505,7 +500,7 @@ describe("the function's entry, built from the environment the stack sets", func
             assert.equal(grant.region, "eu-west-1");
             assert.equal(JSON.parse(fd1[0]).outcome, "AcceptGrant.Response");
         } finally {
-            delete process.env.AWS_ENDPOINT_URL_SSM;
+            restoreSsm();
             await Promise.all([lwa.stop(), ssm.stop()]);
         }
     });
