@@ -5,6 +5,7 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { CompanionLog, createCompanionFromEnvironment, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
 import { createAwsJsonClient } from "../handler/dynamodb";
+import type { PageSettings } from "../handler/companionPage";
 import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createLampStore, LampStore } from "../handler/lampStore";
 import { userReference } from "../handler/log";
@@ -49,6 +50,13 @@ describe("the companion API's answers", function () {
         return { sub, token: signToken(key, accessTokenClaims(sub, { client_id: CLIENT_ID })) };
     };
     const body = (response: HttpApiResponse) => JSON.parse(response.body);
+    /** A handler without Alexa events (no queue), with its page's settings changed by `page`. */
+    const withoutEvents = (page: Partial<PageSettings> = {}) => createCompanionHandler({
+        verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
+        lampStore: store,
+        page: { authBaseUrl: AUTH_BASE, clientId: CLIENT_ID, redirectUri: PAGE_URL, ...page },
+        log: (entry) => logs.push(entry),
+    });
 
     before(async () => {
         dynamo = await startDynalite();
@@ -187,12 +195,7 @@ describe("the companion API's answers", function () {
 
     it("queues nothing without Alexa events (no queue given)", async () => {
         const { sub, token } = user();
-        const plain = createCompanionHandler({
-            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
-            lampStore: store,
-            page: { authBaseUrl: AUTH_BASE, clientId: CLIENT_ID, redirectUri: PAGE_URL },
-            log: (entry) => logs.push(entry),
-        });
+        const plain = withoutEvents();
         assert.equal((await plain(request("POST", "/api/lamp", { token, body: '{"powerState":"ON"}' }))).statusCode, 200);
         assert.equal((await store.read(sub)).powerState, "ON");
         assert.equal(queue.messages.length, 0);
@@ -219,12 +222,7 @@ describe("the companion API's answers", function () {
     });
 
     it("keeps its settings inside the page's script, however they are spelled", async () => {
-        const page = createCompanionHandler({
-            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
-            lampStore: store,
-            page: { authBaseUrl: AUTH_BASE, clientId: "</script><script>alert(1)</script>", redirectUri: PAGE_URL },
-            log: () => undefined,
-        });
+        const page = withoutEvents({ clientId: "</script><script>alert(1)</script>" });
         const { body: html } = await page(request("GET", "/"));
         assert.equal(html.split("</script>").length, 2, "a setting closed the page's script");
         assert.ok(!html.includes("<script>alert"));
@@ -257,12 +255,7 @@ describe("the companion API's answers", function () {
     });
 
     it("answers 500 without details when something unexpected fails (a login address that is not a URL)", async () => {
-        const broken = createCompanionHandler({
-            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
-            lampStore: store,
-            page: { authBaseUrl: "smartlamp.auth", clientId: CLIENT_ID, redirectUri: PAGE_URL },
-            log: (entry) => logs.push(entry),
-        });
+        const broken = withoutEvents({ authBaseUrl: "smartlamp.auth" });
         assert.deepEqual(await broken(request("GET", "/")), { statusCode: 500, headers: JSON_HEADERS, body: JSON.stringify({ message: "The request failed unexpectedly; please try again." }) });
         assert.deepEqual([logs[0].status, logs[0].reason], [500, "unexpected failure"]);
     });
