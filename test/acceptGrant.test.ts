@@ -69,9 +69,7 @@ describe("AcceptGrant with Alexa events on", () => {
     });
     afterEach(async () => {
         lwa.setMode("up");
-        if (!lwa.outage.isUp()) {
-            await lwa.outage.bringUp();
-        }
+        await lwa.outage.bringUp();
         await skill.dynamo.setMode("up");
     });
 

@@ -114,11 +114,7 @@ describe("ChangeReport delivery through the queue", function () {
     afterEach(async () => {
         gateway.setMode("up");
         lwa.setMode("up");
-        for (const outage of [gateway.outage, lwa.outage]) {
-            if (!outage.isUp()) {
-                await outage.bringUp();
-            }
-        }
+        await Promise.all([gateway.outage.bringUp(), lwa.outage.bringUp()]);
         await dynamo.setMode("up");
         // No token or secret in any line the consumer logged.
         const text = logs.join("\n");

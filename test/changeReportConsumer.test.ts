@@ -81,9 +81,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
     });
     afterEach(async () => {
         gateway.setMode("up");
-        if (!sqs.outage.isUp()) {
-            await sqs.outage.bringUp();
-        }
+        await sqs.outage.bringUp();
     });
 
     it("delivers a whole batch, keeps nothing, and logs each record with its messageId, user reference and receive count", async () => {

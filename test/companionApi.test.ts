@@ -93,9 +93,7 @@ describe("the companion API's answers", function () {
     });
     afterEach(async () => {
         await dynamo.setMode("up");
-        if (!sqs.outage.isUp()) {
-            await sqs.outage.bringUp();
-        }
+        await sqs.outage.bringUp();
     });
 
     it("answers GET /api/lamp with the user's lamp as uncached JSON, and logs the request with a reference to the user", async () => {

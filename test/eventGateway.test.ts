@@ -65,11 +65,7 @@ describe("delivering one ChangeReport to the event gateway", function () {
     afterEach(async () => {
         gateway.setMode("up");
         lwa.setMode("up");
-        for (const outage of [gateway.outage, lwa.outage]) {
-            if (!outage.isUp()) {
-                await outage.bringUp();
-            }
-        }
+        await Promise.all([gateway.outage.bringUp(), lwa.outage.bringUp()]);
         await dynamo.setMode("up");
     });
 

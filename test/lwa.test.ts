@@ -36,9 +36,7 @@ describe("the LWA client", function () {
     afterEach(async () => {
         lwa.setMode("up");
         lwa.expiresInSeconds = 3600;
-        if (!lwa.outage.isUp()) {
-            await lwa.outage.bringUp();
-        }
+        await lwa.outage.bringUp();
     });
 
     it("exchanges a code: the form holds the grant type, the code and the client's id and secret; the tokens expire when LWA says", async () => {

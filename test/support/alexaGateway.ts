@@ -145,9 +145,7 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
         },
         disableSkill: (grant) => void disabled.add(grant),
         async stop() {
-            if (outage.isUp()) {
-                await outage.takeDown();
-            }
+            await outage.takeDown();
         },
     };
 }

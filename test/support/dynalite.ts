@@ -108,11 +108,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
     const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 60_000 });
 
     async function setMode(next: DynamoMode) {
-        if (next === "down" && outage.isUp()) {
-            await outage.takeDown();
-        } else if (next !== "down" && !outage.isUp()) {
-            await outage.bringUp();
-        }
+        await (next === "down" ? outage.takeDown() : outage.bringUp());
         mode = next;
     }
 
@@ -141,9 +137,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
         resume: () => setMode("up"),
         async stop() {
             client.destroy();
-            if (outage.isUp()) {
-                await outage.takeDown();
-            }
+            await outage.takeDown();
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };

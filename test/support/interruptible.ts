@@ -1,5 +1,6 @@
 // A local server that tests can take down and bring back on the same port, as a network outage
-// would: taking it down closes the listener and cuts every open connection.
+// would: taking it down closes the listener and cuts every open connection. Taking down a server
+// that is down, or bringing up one that is up, does nothing: clean-up code calls either freely.
 import type { Server } from "net";
 import { AddressInfo, Socket } from "net";
 
@@ -7,7 +8,6 @@ export interface Interruptible {
     port: number;
     takeDown(): Promise<void>;
     bringUp(): Promise<void>;
-    isUp(): boolean;
 }
 
 /** Starts `server` on 127.0.0.1 (a free port) and returns its switch. */
@@ -22,11 +22,10 @@ export async function interruptible(server: Server): Promise<Interruptible> {
     const port = (server.address() as AddressInfo).port;
     return {
         port,
-        takeDown: () => new Promise<void>((resolve) => {
+        takeDown: () => (!server.listening ? Promise.resolve() : new Promise<void>((resolve) => {
             server.close(() => resolve());
             sockets.forEach((socket) => socket.destroy());
-        }),
-        bringUp: () => listen(port),
-        isUp: () => server.listening,
+        })),
+        bringUp: () => (server.listening ? Promise.resolve() : listen(port)),
     };
 }

@@ -72,11 +72,7 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
             fetch: (uri, options, data) => download.fetch(uri.replace(/^https:\/\/[^/]+/, `https://127.0.0.1:${port}`), options, data),
         },
         async setMode(next) {
-            if (next === "down" && outage.isUp()) {
-                await close();
-            } else if (next !== "down" && !outage.isUp()) {
-                await outage.bringUp();
-            }
+            await (next === "down" ? close() : outage.bringUp());
             mode = next;
         },
         serve(next) {
@@ -85,6 +81,6 @@ export async function startJwksEndpoint(jwks: unknown, responseTimeoutMs = 300):
         port,
         ca: tls.cert,
         downloads: () => downloads,
-        stop: () => (outage.isUp() ? close() : Promise.resolve()),
+        stop: close,
     };
 }

@@ -146,9 +146,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
         revokeRefreshToken: (token: string) => void refreshTokens.delete(token),
         grantOf: (token: string) => grantOfToken.get(token),
         async stop() {
-            if (outage.isUp()) {
-                await outage.takeDown();
-            }
+            await outage.takeDown();
         },
     });
 }

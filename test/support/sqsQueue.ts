@@ -114,9 +114,7 @@ export async function startLocalSqs(): Promise<LocalSqs> {
             return queue;
         },
         async stop() {
-            if (outage.isUp()) {
-                await outage.takeDown();
-            }
+            await outage.takeDown();
         },
     });
 }

@@ -48,9 +48,7 @@ export async function startSsmEndpoint(parameters: Record<string, string>): Prom
         endpoint: `http://127.0.0.1:${outage.port}`,
         outage,
         async stop() {
-            if (outage.isUp()) {
-                await outage.takeDown();
-            }
+            await outage.takeDown();
         },
     });
 }
