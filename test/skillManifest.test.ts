@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { alexaRegionCode, endpointChanges, managedValues, ownsAnyEntry, withEndpoint, withoutEndpoint } from "../infra/skillManifest";
-import { AmazonApiError, explainFailure, manifestUpdateFailed, redact } from "../infra/smapiErrors";
+import { AmazonApiError, explainFailure, HttpFailure, manifestUpdateFailed, redact } from "../infra/smapiErrors";
 
 const NA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-na";
 const EU_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:smartlamp-eu";
@@ -141,5 +141,70 @@ describe("LWA and SMAPI failures, explained", () => {
 
     it("removes every secret from a text", () => {
         assert.equal(redact("token Atzr|abc123 and secret s3cr3t", ["Atzr|abc123", "s3cr3t", undefined, ""]), "token [secret] and secret [secret]");
+    });
+
+    it("leaves secrets shorter than 4 characters alone (they would blank out common words), and redacts from 4", () => {
+        assert.equal(redact("abc abcd", ["abc"]), "abc abcd");
+        assert.equal(redact("abc abcd", ["abcd"]), "abc [secret]");
+    });
+
+    it("names its errors AmazonApiError, with the status and the service", () => {
+        const error = new AmazonApiError({ service: "LWA", status: 400, body: {}, operation: "x" }, "the message");
+        assert.deepEqual([error.name, error.message, error.status, error.service, error.retryable], ["AmazonApiError", "the message", 400, "LWA", false]);
+    });
+
+    // Every sentence whole: the person running `pulumi up` reads exactly this.
+    const NEW_TOKEN = "Get a new one once with `ask util generate-lwa-tokens --client-id <smapiClientId> --client-confirmation <smapiClientSecret>` " +
+        "(signed in as the developer account that owns the skill), then `npx pulumi config set --secret smapiRefreshToken <refresh_token>` and run `npx pulumi up` again.";
+    const explained: [string, HttpFailure, string][] = [
+        ["LWA, invalid_grant", { service: "LWA", status: 400, body: { error: "invalid_grant", error_description: "bad token" }, operation: "get an access token" },
+            `Login with Amazon refused smapiRefreshToken (HTTP 400, invalid_grant): it was revoked or has expired, or was made for another security profile. ${NEW_TOKEN} Amazon says: invalid_grant: bad token`],
+        ["LWA, 401 without a body", { service: "LWA", status: 401, body: undefined, operation: "get an access token" },
+            `Login with Amazon refused smapiRefreshToken (HTTP 401): it was revoked or has expired, or was made for another security profile. ${NEW_TOKEN}`],
+        ["LWA, invalid_client", { service: "LWA", status: 401, body: { error: "invalid_client" }, operation: "get an access token" },
+            "Login with Amazon refused smapiClientId/smapiClientSecret (HTTP 401, invalid_client): they must be the Client ID and Client Secret of the LWA security profile " +
+            "the refresh token was made with (developer.amazon.com > Login with Amazon > your profile > Web Settings). " +
+            "Fix: `npx pulumi config set --secret smapiClientSecret <client secret>` (and smapiClientId). Amazon says: invalid_client"],
+        ["LWA, another 400", { service: "LWA", status: 400, body: { error: "unsupported_grant_type" }, operation: "get an access token" },
+            "Login with Amazon could not give an access token for SMAPI (HTTP 400). Amazon says: unsupported_grant_type"],
+        ["LWA, 500 (a text body, trimmed)", { service: "LWA", status: 500, body: "  Internal failure \n", operation: "get an access token" },
+            "Login with Amazon could not give an access token for SMAPI (HTTP 500). Amazon says: Internal failure Try `npx pulumi up` again in a few minutes."],
+        ["LWA, 499", { service: "LWA", status: 499, body: null, operation: "get an access token" },
+            "Login with Amazon could not give an access token for SMAPI (HTTP 499)."],
+        ["SMAPI, 401", { service: "SMAPI", status: 401, body: { message: "Token is invalid/expired" }, operation: "read the skill manifest", skillId },
+            `SMAPI refused the access token while trying to read the skill manifest (HTTP 401): the refresh token no longer grants access. ${NEW_TOKEN} Amazon says: Token is invalid/expired`],
+        ["SMAPI, 403 without a skill ID", { service: "SMAPI", status: 403, body: 7, operation: "read the skill manifest" },
+            "SMAPI does not allow this profile to read the skill manifest of the skill (HTTP 403): the LWA security profile behind smapiRefreshToken lacks the skill scopes " +
+            `(alexa::ask:skills:readwrite, the default of \`ask util generate-lwa-tokens\`), or its developer account is not the skill's vendor. ${NEW_TOKEN}`],
+        ["SMAPI, 404", { service: "SMAPI", status: 404, body: { code: "RESOURCE_NOT_FOUND" }, operation: "read the skill manifest", skillId },
+            `SMAPI finds no skill ${skillId} (HTTP 404) while trying to read the skill manifest: check alexaSkillId against the Skill ID in the Alexa developer console, ` +
+            "and that the refresh token belongs to the developer account (vendor) that owns the skill."],
+        ["SMAPI, 429", { service: "SMAPI", status: 429, body: {}, operation: "update the skill manifest", skillId },
+            "SMAPI kept throttling the requests to update the skill manifest (HTTP 429, Too Many Requests) until the retry time ran out: wait a minute and run `npx pulumi up` again."],
+        ["SMAPI, 500", { service: "SMAPI", status: 500, body: { message: "Internal Server Error" }, operation: "update the skill manifest", skillId },
+            "SMAPI failed to update the skill manifest (HTTP 500) until the retry time ran out: run `npx pulumi up` again in a few minutes. Amazon says: Internal Server Error"],
+        ["SMAPI, 409", { service: "SMAPI", status: 409, body: { message: "Conflict", violations: [{ message: "in progress", code: "CONFLICT" }, { code: 5 }] }, operation: "update the skill manifest", skillId },
+            `SMAPI refused to update the skill manifest of ${skillId} (HTTP 409). Amazon says: Conflict\n    - in progress (CONFLICT)\n    - {"code":5}`],
+        ["SMAPI, 400 with violations only", { service: "SMAPI", status: 400, body: { violations: [{ message: "m", validationDetails: { originalInstance: { propertyPath: "$.a" } } }] }, operation: "update account linking", skillId },
+            `SMAPI refused to update account linking of ${skillId} (HTTP 400). Amazon says: \n    - $.a: m`],
+        ["SMAPI, 400 without words", { service: "SMAPI", status: 400, body: { violations: "not a list" }, operation: "update account linking", skillId },
+            `SMAPI refused to update account linking of ${skillId} (HTTP 400).`],
+    ];
+    for (const [name, failure, sentence] of explained) {
+        it(`explains ${name} in exactly the sentence the deployer reads`, () => {
+            assert.equal(explainFailure(failure), sentence);
+        });
+    }
+
+    it("quotes at most 500 characters of a text body", () => {
+        const text = explainFailure({ service: "SMAPI", status: 418, body: "x".repeat(600), operation: "o" });
+        assert.equal(text, `SMAPI refused to o of the skill (HTTP 418). Amazon says: ${"x".repeat(500)}`);
+    });
+
+    it("says so when a FAILED manifest update gives no errors", () => {
+        for (const errors of [[], undefined]) {
+            assert.equal(manifestUpdateFailed(skillId, errors), `SMAPI accepted the manifest of ${skillId} but its update FAILED without saying why (see the skill's Build page in the console).` +
+                "\n  A region's endpoint must be the ARN of a function in that region that lets this skill invoke it (the stack's Lambda permission).");
+        }
     });
 });
