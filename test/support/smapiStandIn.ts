@@ -58,6 +58,8 @@ export interface Fault {
     path: RegExp;
     status: number;
     body: unknown;
+    /** Headers of the answer, `retry-after` say. */
+    headers?: Record<string, string>;
     /** How many matching requests get this answer (default 1). */
     times?: number;
 }
@@ -171,7 +173,7 @@ export class SmapiStandIn {
         const fault = this.faults.find((f) => (f.method ?? method) === method && f.path.test(url.pathname) && (f.times ?? 1) > 0);
         if (fault) {
             fault.times = (fault.times ?? 1) - 1;
-            return { status: fault.status, body: fault.body };
+            return { status: fault.status, body: fault.body, headers: fault.headers };
         }
 
         if (method === "POST" && url.pathname === "/auth/o2/token") {

@@ -1,0 +1,187 @@
+// The SMAPI client (infra/smapiClient.ts) request by request, against the local LWA and SMAPI
+// stand-in: what each request carries, how long it waits before a retry, when it gives up, and
+// the sentence each failure ends in. Waits are checked from below only (a sleep never ends early),
+// so a loaded machine cannot fail them.
+import { strict as assert } from "assert";
+import { createServer } from "net";
+import { accountLinkingRequest } from "../infra/accountLinkingRequest";
+import {
+    applyEndpoint, readAccountLinking, readManifest, readMessagingCredentials, smapiSession, SmapiSession, SmapiTiming, waitForManifestUpdate, writeAccountLinking,
+} from "../infra/smapiClient";
+import type { ManagedEndpoint } from "../infra/skillManifest";
+import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
+
+const SKILL_ID = "amzn1.ask.skill.5c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5";
+const ARN = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-function-na";
+const TIMING: SmapiTiming = { retryDelayMs: 5, retryBudgetMs: 2000, pollIntervalMs: 5, pollBudgetMs: 5000, conflictTries: 3, requestTimeoutMs: 5000 };
+const WANTED: ManagedEndpoint = { region: "NA", uri: ARN, isDefault: true };
+
+function manifest(): unknown {
+    return { manifest: { apis: { smartHome: { protocolVersion: "3", endpoint: { uri: "arn:aws:lambda:us-east-1:123456789012:function:placeholder" } } } } };
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+    try {
+        await promise;
+    } catch (err) {
+        return (err as Error).message;
+    }
+    throw new Error("expected a failure");
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<number> {
+    const started = Date.now();
+    await work();
+    return Date.now() - started;
+}
+
+describe("the SMAPI client, request by request", () => {
+    let smapi: SmapiStandIn;
+    const session = (timing: Partial<SmapiTiming> = {}): SmapiSession => smapiSession(SKILL_ID, STAND_IN_CREDENTIALS, smapi.endpoints, { ...TIMING, ...timing });
+    const lwaRequests = () => smapi.requests.filter((r) => r.path === "/auth/o2/token");
+
+    beforeEach(async () => {
+        smapi = await startSmapiStandIn();
+        smapi.addSkill(SKILL_ID, manifest());
+    });
+    afterEach(() => smapi.stop());
+
+    it("asks LWA for one access token per session, as a form, and sends it with every SMAPI request", async () => {
+        const one = session();
+        await readManifest(one);
+        await readAccountLinking(one);
+        assert.equal(lwaRequests().length, 1);
+        assert.equal(lwaRequests()[0].headers["content-type"], "application/x-www-form-urlencoded");
+        const smapiRequests = smapi.requests.filter((r) => r.path.startsWith("/v1/"));
+        assert.equal(smapiRequests.length, 2);
+        assert.ok(smapiRequests.every((r) => /^Bearer .+/.test(String(r.headers.authorization))));
+    });
+
+    it("asks for JSON, and sends a content type and a JSON body only with a body", async () => {
+        const one = session();
+        await readManifest(one);
+        const request = accountLinkingRequest({
+            authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+            accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
+            clientId: "1abcdefghij2klmnop3qrstuv4",
+            clientSecret: "cognito-app-client-secret-0123456789abcdef",
+            scopes: ["openid"],
+            accessTokenValidityMinutes: 60,
+        });
+        await writeAccountLinking(one, request);
+        const [read, write] = smapi.requests.filter((r) => r.path.startsWith("/v1/"));
+        assert.equal(read.method, "GET");
+        assert.equal(read.headers.accept, "application/json");
+        assert.equal(read.headers["content-type"], undefined);
+        assert.equal(read.body, "");
+        assert.equal(write.method, "PUT");
+        assert.equal(write.headers.accept, "application/json");
+        assert.equal(write.headers["content-type"], "application/json");
+        assert.deepEqual(JSON.parse(write.body), request);
+    });
+
+    it("waits as long as Retry-After says before trying a 429 again", async () => {
+        smapi.fault({ method: "GET", path: /\/manifest$/, status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "0.3" } });
+        const took = await timed(() => readManifest(session({ retryDelayMs: 1 })));
+        assert.ok(took >= 290, `retried after ${took} ms`);
+        assert.equal(smapi.requests.filter((r) => r.path.endsWith("/manifest")).length, 2);
+    });
+
+    it("without Retry-After, retries a 500 after its delay, doubled each time", async () => {
+        smapi.fault({ method: "GET", path: /\/manifest$/, status: 500, body: { message: "Internal error" }, times: 3 });
+        const took = await timed(() => readManifest(session({ retryDelayMs: 40 })));
+        // 40 + 80 + 160 ms: halving instead would take 70, no delay 0.
+        assert.ok(took >= 275, `three retries took ${took} ms`);
+        assert.equal(smapi.requests.filter((r) => r.path.endsWith("/manifest")).length, 4);
+    });
+
+    it("retries LWA's server errors too", async () => {
+        smapi.fault({ method: "POST", path: /^\/auth\/o2\/token$/, status: 503, body: { error: "server_error" } });
+        await readManifest(session());
+        assert.equal(lwaRequests().length, 2);
+    });
+
+    it("names the host and what it was doing when LWA cannot be reached", async () => {
+        const port = await closedPort();
+        const message = await failureOf(readManifest(smapiSession(SKILL_ID, STAND_IN_CREDENTIALS,
+            { smapiBase: smapi.endpoints.smapiBase, lwaTokenUrl: `http://127.0.0.1:${port}/auth/o2/token` }, { ...TIMING, retryBudgetMs: 30 })));
+        assert.match(message, new RegExp(`^Could not reach 127\\.0\\.0\\.1:${port} to get an access token for SMAPI \\(.*ECONNREFUSED.*\\); check the network and run \`npx pulumi up\` again\\.$`));
+    });
+
+    it("names SMAPI's host when SMAPI cannot be reached", async () => {
+        const port = await closedPort();
+        const message = await failureOf(readManifest(smapiSession(SKILL_ID, STAND_IN_CREDENTIALS,
+            { smapiBase: `http://127.0.0.1:${port}`, lwaTokenUrl: smapi.endpoints.lwaTokenUrl }, { ...TIMING, retryBudgetMs: 30 })));
+        assert.match(message, new RegExp(`^Could not reach 127\\.0\\.0\\.1:${port} to read the skill manifest \\(`));
+    });
+
+    it("refuses an LWA answer without an access token", async () => {
+        for (const body of [{}, { access_token: "" }, { access_token: 7 }]) {
+            smapi.fault({ method: "POST", path: /^\/auth\/o2\/token$/, status: 200, body });
+            assert.equal(await failureOf(readManifest(session())), "Login with Amazon answered without an access token; run `npx pulumi up` again.");
+        }
+    });
+
+    it("names the operation that failed, each in its own words", async () => {
+        const cases: [string, RegExp, (s: SmapiSession) => Promise<unknown>, string][] = [
+            ["GET", /\/manifest$/, readManifest, "read the skill manifest"],
+            ["GET", /\/status$/, (s) => waitForManifestUpdate(s, TIMING), "read the manifest update's status"],
+            ["PUT", /\/manifest$/, (s) => applyEndpoint(s, WANTED, TIMING), "update the skill manifest"],
+            ["GET", /\/accountLinkingClient$/, readAccountLinking, "read the account linking"],
+            ["PUT", /\/accountLinkingClient$/, (s) => writeAccountLinking(s, {}), "update the account linking"],
+            ["GET", /\/credentials$/, readMessagingCredentials, "read the skill's messaging credentials"],
+        ];
+        for (const [method, path, operation, words] of cases) {
+            smapi.fault({ method, path, status: 418, body: undefined });
+            // An empty body: nothing to quote, so the sentence ends at the status.
+            assert.equal(await failureOf(operation(session())), `SMAPI refused to ${words} of ${SKILL_ID} (HTTP 418).`);
+        }
+    });
+
+    it("says whether it wrote: false when the manifest already holds the entries, true after a write", async () => {
+        assert.equal(await applyEndpoint(session(), WANTED, TIMING), true);
+        assert.equal(await applyEndpoint(session(), WANTED, TIMING), false);
+        assert.equal(smapi.writes().length, 1);
+    });
+
+    it("gives up when the manifest changes under every write, after exactly conflictTries writes", async () => {
+        smapi.fault({ method: "PUT", path: /\/manifest$/, status: 412, body: { code: "PRECONDITION_NOT_MET", message: "Precondition failed." }, times: 10 });
+        const message = await failureOf(applyEndpoint(session(), WANTED, TIMING));
+        assert.equal(message, `The manifest of ${SKILL_ID} changed under every one of 3 writes (HTTP 412, Precondition failed): ` +
+            "another stack or the console is writing it right now. Run `npx pulumi up` again when they are done.");
+        assert.equal(smapi.writes().length, 3);
+    });
+
+    it("after a 409 (an update still being applied), waits a poll interval before reading again", async () => {
+        smapi.fault({ method: "PUT", path: /\/manifest$/, status: 409, body: { message: "conflict with the current state of the target resource" } });
+        const took = await timed(() => applyEndpoint(session({ pollIntervalMs: 250 }), WANTED, { ...TIMING, pollIntervalMs: 250 }));
+        assert.ok(took >= 245, `read again after ${took} ms`);
+        assert.equal(smapi.writes().length, 2);
+    });
+
+    it("gives up on an update that is still IN_PROGRESS when the poll budget runs out", async () => {
+        await smapi.stop();
+        smapi = await startSmapiStandIn({ pollsBeforeDone: 10_000 });
+        smapi.addSkill(SKILL_ID, manifest());
+        const message = await failureOf(applyEndpoint(session(), WANTED, { ...TIMING, pollIntervalMs: 50, pollBudgetMs: 1000 }));
+        assert.equal(message, `SMAPI was still applying the manifest of ${SKILL_ID} after 1 s (status IN_PROGRESS): ` +
+            "check the skill's Build page in the console, then run `npx pulumi refresh` and `npx pulumi up`.");
+    });
+
+    it("refuses a credentials answer without both messaging credentials", async () => {
+        for (const body of [{}, { skillMessagingCredentials: { clientId: "amzn1.application-oa2-client.x" } }, { skillMessagingCredentials: { clientSecret: "s" } }]) {
+            smapi.fault({ method: "GET", path: /\/credentials$/, status: 200, body });
+            assert.equal(await failureOf(readMessagingCredentials(session())),
+                `SMAPI answered without messaging credentials for ${SKILL_ID}: turn on "Send Alexa Events" on the skill's Permissions page in the console, then run \`npx pulumi up\` again.`);
+        }
+    });
+});
