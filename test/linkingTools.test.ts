@@ -44,12 +44,37 @@ describe("npm run check-linking", () => {
         }
     }
 
-    it("passes all six checks against a correct deployment", async () => {
-        const { results, failed, printed } = await check({});
-        assert.equal(results.length, 6);
-        assert.deepEqual(failed, []);
-        assert.match(printed, /All 6 checks passed/);
-        assert.ok(!printed.includes(SECRET), "the secret was printed");
+    it("passes all six checks against a correct deployment, and prints each with what it saw", async () => {
+        const cognito = await startCognitoEndpoints(COGNITO);
+        try {
+            // Two scopes: they travel space-separated in one parameter.
+            const outputs = outputsFor(cognito.base, { scopes: ["openid", "email"] });
+            const printed = formatResults(await checkLinking(outputs, { timeoutMs: 2000 }));
+            assert.equal(printed, [
+                ...REDIRECTS.flatMap((url) => [`PASS  authorization URI accepts ${url}`, "      redirects to Cognito's login page"]),
+                "PASS  access token URI accepts the client ID and secret (HTTP Basic)",
+                "      a made-up code is refused as invalid_grant, so the client credentials are right",
+                "PASS  the pool's JWKS is reachable",
+                `      1 key(s) at ${outputs.jwksUri}`,
+                "PASS  refresh tokens live long enough to keep users linked",
+                "      3650 days",
+                "",
+                "All 6 checks passed.",
+            ].join("\n"));
+        } finally {
+            await cognito.stop();
+        }
+    });
+
+    it("counts the failed checks in its last line", async () => {
+        const { printed } = await check({ jwksDown: true }, { refreshTokenValidityDays: 30 });
+        assert.match(printed, /^FAIL {2}the pool's JWKS is reachable$/m);
+        assert.equal(printed.split("\n").at(-1), "2 of 6 checks failed.");
+    });
+
+    it("takes a refresh token lifetime of exactly a year, and not a day less", async () => {
+        assert.deepEqual((await check({}, { refreshTokenValidityDays: 365 })).failed, []);
+        assert.equal((await check({}, { refreshTokenValidityDays: 364 })).failed.length, 1);
     });
 
     it("names the Alexa redirect URL that Cognito refuses (redirect_mismatch) and says how to fix it", async () => {
@@ -82,6 +107,8 @@ describe("npm run check-linking", () => {
         const { failed } = await check({ jwksDown: true });
         assert.deepEqual(failed.map((f) => f.name), ["the pool's JWKS is reachable"]);
         assert.match(failed[0].detail, /HTTP 503/);
+        const empty = await check({}, (base) => ({ jwksUri: `${base}/oauth2/authorize` }));
+        assert.deepEqual(empty.failed.map((f) => f.name), ["the pool's JWKS is reachable"], "a page that is not a JWKS");
     });
 
     it("fails a refresh token lifetime that would unlink users, saying when", async () => {

@@ -1,7 +1,7 @@
 // A local stand-in for a user pool's hosted domain and JWKS endpoint, on 127.0.0.1, answering as
 // Cognito does (see the list in scripts/checkLinking.ts), so that every failure `check-linking`
 // diagnoses can be produced on purpose.
-import { createServer, Server } from "http";
+import { createServer, IncomingMessage, Server } from "http";
 import { AddressInfo } from "net";
 
 export interface CognitoSetup {
@@ -20,8 +20,16 @@ export interface CognitoSetup {
     tokenAnswer?: "unauthorized_client" | "server_error";
 }
 
+function bodyOf(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    });
+}
+
 export async function startCognitoEndpoints(setup: CognitoSetup) {
-    const server: Server = createServer((req, res): void => {
+    const server: Server = createServer(async (req, res): Promise<void> => {
         if (setup.silent) {
             return;
         }
@@ -35,6 +43,13 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             }
             if (!setup.callbackUrls.includes(params.get("redirect_uri") ?? "")) {
                 return void redirect(`/error?error=redirect_mismatch&client_id=${setup.clientId}`);
+            }
+            // response_type is required, code or token; other errors than the client's and the
+            // redirect URI's go back to the redirect URI (Cognito developer guide, "Authorize
+            // endpoint", error responses: unsupported_response_type, invalid_request).
+            const responseType = params.get("response_type");
+            if (responseType !== "code" && responseType !== "token") {
+                return void redirect(`${params.get("redirect_uri")}?error=${responseType ? "unsupported_response_type" : "invalid_request"}`);
             }
             if (!(params.get("scope") ?? "").split(" ").every((scope) => setup.scopes.includes(scope))) {
                 // Scope errors go back to the client's redirect URI, as OAuth 2.0 has it.
@@ -54,9 +69,23 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
         if (req.method === "POST" && url.pathname === "/oauth2/token") {
             const [scheme, encoded] = (req.headers.authorization ?? "").split(" ");
             const [id, secret] = Buffer.from(encoded ?? "", "base64").toString().split(":").map(decodeURIComponent);
-            req.resume();
+            const form = new URLSearchParams(await bodyOf(req));
             if (scheme !== "Basic" || id !== setup.clientId || secret !== setup.clientSecret) {
                 return void json(400, { error: "invalid_client" });
+            }
+            // Cognito developer guide, "Token endpoint": the body is always form-encoded; grant_type
+            // is authorization_code, refresh_token or client_credentials; the code grant needs code
+            // and redirect_uri (one of the client's callback URLs). Errors: invalid_request,
+            // unsupported_grant_type (and invalid_grant for a code it did not issue, below).
+            if (req.headers["content-type"] !== "application/x-www-form-urlencoded") {
+                return void json(400, { error: "invalid_request" });
+            }
+            const grantType = form.get("grant_type");
+            if (!["authorization_code", "refresh_token", "client_credentials"].includes(grantType ?? "")) {
+                return void json(400, { error: grantType ? "unsupported_grant_type" : "invalid_request" });
+            }
+            if (grantType === "authorization_code" && (!form.get("code") || !setup.callbackUrls.includes(form.get("redirect_uri") ?? ""))) {
+                return void json(400, { error: "invalid_request" });
             }
             if (setup.tokenAnswer === "unauthorized_client") {
                 return void json(400, { error: "unauthorized_client" });
