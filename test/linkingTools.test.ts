@@ -203,6 +203,28 @@ describe("the accountLinkingRequest output", () => {
         assert.match(problems({ defaultTokenExpirationInSeconds: 1.5 }).join(), /whole number/);
         assert.deepEqual(accountLinkingRequestProblems({}), ["the body must be an object with an accountLinkingRequest object"]);
     });
+
+    it("takes every value Amazon's schema allows: IMPLICIT, REQUEST_BODY_CREDENTIALS, skipOnEnablement, redirect URLs", () => {
+        const body = request.accountLinkingRequest;
+        const problems = (change: Record<string, unknown>) => accountLinkingRequestProblems({ accountLinkingRequest: { ...body, ...change } });
+        assert.deepEqual(problems({ type: "IMPLICIT" }), []);
+        assert.deepEqual(problems({ accessTokenScheme: "REQUEST_BODY_CREDENTIALS" }), []);
+        assert.deepEqual(problems({ skipOnEnablement: true, redirectUrls: ["https://example.com/a", "https://example.com/b"] }), []);
+        assert.deepEqual(problems({ skipOnEnablement: "yes", redirectUrls: [""] }),
+            ["skipOnEnablement must be true or false", "redirectUrls must be a list of non-empty strings"]);
+    });
+
+    it("names each missing required field, and those AUTH_CODE requires on top", () => {
+        assert.deepEqual(accountLinkingRequestProblems({ accountLinkingRequest: {} }),
+            ["type is required", "authorizationUrl is required", "clientId is required"]);
+        assert.deepEqual(accountLinkingRequestProblems({ accountLinkingRequest: { type: "AUTH_CODE", authorizationUrl: "https://a.example.com", clientId: "c" } }), [
+            "accessTokenUrl is required with AUTH_CODE (and scopes for smart home skills)",
+            "clientSecret is required with AUTH_CODE (and scopes for smart home skills)",
+            "accessTokenScheme is required with AUTH_CODE (and scopes for smart home skills)",
+            "scopes is required with AUTH_CODE (and scopes for smart home skills)",
+        ]);
+        assert.deepEqual(accountLinkingRequestProblems({ accountLinkingRequest: { type: "IMPLICIT", authorizationUrl: "https://a.example.com", clientId: "c" } }), []);
+    });
 });
 
 describe("npm run alexa-values", () => {
