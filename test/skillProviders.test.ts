@@ -216,6 +216,76 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
         });
     });
 
+    describe("check and diff, field by field", () => {
+        const messaging = new SkillMessagingCredentialsProvider(TIMING);
+
+        it("takes each of Alexa's three Smart Home regions with a function of that region, and refuses any other region", async () => {
+            for (const region of Object.keys(ARN) as Region[]) {
+                assert.deepEqual((await endpoint.check(endpointInputs(region), endpointInputs(region))).failures, [], region);
+            }
+            const result = await endpoint.check(endpointInputs("us-east-1"), endpointInputs("us-east-1", { awsRegion: "ap-south-1", endpointUri: "arn:aws:lambda:ap-south-1:123456789012:function:f" }));
+            assert.deepEqual(result.failures, [
+                { property: "awsRegion", reason: "ap-south-1 is not a region where Alexa calls Smart Home skill functions (us-east-1, eu-west-1, us-west-2)" },
+            ]);
+        });
+
+        it("refuses an endpoint that only contains a function ARN of the region", async () => {
+            const uri = `prefix:${ARN["us-east-1"]}`;
+            const result = await endpoint.check(endpointInputs("us-east-1"), endpointInputs("us-east-1", { endpointUri: uri }));
+            assert.deepEqual(result.failures, [{ property: "endpointUri", reason: `the endpoint must be the ARN of a Lambda function in us-east-1 (got ${uri})` }]);
+        });
+
+        it("endpoint: an update for each changed field alone, and for an entry changed in the console", async () => {
+            const inputs = endpointInputs("us-east-1");
+            const { outs } = await endpoint.create(inputs);
+            const changes: Partial<SkillEndpointInputs>[] = [
+                { isDefault: false }, { credentials: { ...STAND_IN_CREDENTIALS, refreshToken: "Atzr|another" } }, { smapiBase: "http://127.0.0.1:1" }, { lwaTokenUrl: "http://127.0.0.1:1/auth/o2/token" },
+            ];
+            for (const change of changes) {
+                assert.deepEqual(await endpoint.diff("id", outs!, { ...inputs, ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, Object.keys(change)[0]);
+            }
+            const defaultChanged = { ...outs!, liveDefaultUri: "arn:aws:lambda:us-east-1:123456789012:function:console-placeholder" };
+            assert.equal((await endpoint.diff("id", defaultChanged, inputs)).changes, true, "the default entry changed in the console");
+        });
+
+        it("account linking and messaging credentials: an update for each changed field alone, a replacement for another skill", async () => {
+            const inputs = linkingInputs();
+            const outs = (await linking.create(inputs)).outs!;
+            assert.equal(await linking.diff("id", outs, inputs).then((d) => d.changes), false);
+            const changes: Partial<SkillAccountLinkingInputs>[] = [
+                { accountLinking: { ...inputs.accountLinking, scopes: ["openid", "email"] } }, { clientSecret: "another-secret-value" },
+                { credentials: { ...STAND_IN_CREDENTIALS, clientSecret: "another" } }, { smapiBase: "http://127.0.0.1:1" }, { lwaTokenUrl: "http://127.0.0.1:1/t" },
+            ];
+            for (const change of changes) {
+                assert.deepEqual(await linking.diff("id", outs, { ...inputs, ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, Object.keys(change)[0]);
+            }
+            const otherSkill = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000";
+            assert.deepEqual(await linking.diff("id", outs, { ...inputs, skillId: otherSkill }), { changes: true, replaces: ["skillId"], deleteBeforeReplace: false });
+
+            const connection = { skillId: SKILL_ID, credentials: { ...STAND_IN_CREDENTIALS }, ...smapi.endpoints };
+            const held = { ...connection, alexaClientId: "id", alexaClientSecret: "secret" };
+            assert.deepEqual(await messaging.diff("id", held, connection), { changes: false, replaces: [], deleteBeforeReplace: false });
+            for (const change of [{ credentials: { ...STAND_IN_CREDENTIALS, refreshToken: "Atzr|x" } }, { smapiBase: "http://127.0.0.1:1" }, { lwaTokenUrl: "http://127.0.0.1:1/t" }]) {
+                assert.deepEqual(await messaging.diff("id", held, { ...connection, ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, Object.keys(change)[0]);
+            }
+            assert.deepEqual(await messaging.diff("id", held, { ...connection, skillId: otherSkill }), { changes: true, replaces: ["skillId"], deleteBeforeReplace: false });
+        });
+
+        it("account linking: create and update are named after the skill and report no drift", async () => {
+            const inputs = linkingInputs();
+            assert.deepEqual(await linking.create(inputs), { id: `${SKILL_ID}/accountLinking`, outs: { ...inputs, drift: [] } });
+            const outs = (await linking.create(inputs)).outs!;
+            assert.deepEqual(await linking.update("id", { ...outs, drift: ["scopes"] }, inputs), { outs: { ...inputs, drift: [] } });
+        });
+
+        it("refuses to import (read without a state) an empty state too", async () => {
+            for (const state of [undefined, {}]) {
+                await assert.rejects(endpoint.read(`${SKILL_ID}/NA`, state as SkillEndpointOutputs),
+                    { message: `${SKILL_ID}/NA cannot be imported: it is created by \`npx pulumi up\` from the stack's configuration.` });
+            }
+        });
+    });
+
     describe("update, read and delete", () => {
         it("update points the region at the new function ARN", async () => {
             const first = await endpoint.create(endpointInputs("eu-west-1"));
