@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
 import { alexaRegionCode, endpointChanges, managedValues, ownsAnyEntry, withEndpoint, withoutEndpoint } from "../infra/skillManifest";
+import { accountLinkingRequest } from "../infra/accountLinkingRequest";
+import { linkingDifferences, liveLinking, shownPart } from "../infra/skillLinking";
 import { AmazonApiError, explainFailure, HttpFailure, manifestUpdateFailed, redact } from "../infra/smapiErrors";
 
 const NA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-na";
@@ -80,6 +82,54 @@ describe("the skill manifest entries a region stack owns", () => {
         assert.deepEqual(withoutEndpoint(repointed, { region: "EU", uri: EU_ARN, isDefault: false }), repointed);
         assert.equal(ownsAnyEntry(repointed, { region: "EU", uri: EU_ARN, isDefault: false }), false);
         assert.equal(ownsAnyEntry(repointed, { region: "EU", uri: OTHER_ARN, isDefault: false }), true);
+    });
+});
+
+describe("manifests of odd shapes", () => {
+    it("removes nothing from a manifest without Smart Home entries, and copies it", () => {
+        for (const envelope of [undefined, {}, { manifest: {} }, { manifest: { apis: {} } }, { manifest: { apis: { smartHome: null } } }, { manifest: { apis: { smartHome: "x" } } }]) {
+            const copy = withoutEndpoint(envelope, { region: "NA", uri: NA_ARN, isDefault: true });
+            assert.deepEqual(copy, envelope ?? {});
+            assert.equal(ownsAnyEntry(envelope, { region: "NA", uri: NA_ARN, isDefault: true }), false);
+        }
+    });
+
+    it("leaves the default endpoint to the primary, even when it holds a secondary's function", () => {
+        const envelope = withEndpoint(consoleManifest(), { region: "EU", uri: EU_ARN, isDefault: false });
+        envelope.manifest.apis.smartHome.endpoint = { uri: EU_ARN };
+        const removed = withoutEndpoint(envelope, { region: "EU", uri: EU_ARN, isDefault: false });
+        assert.deepEqual(removed.manifest.apis.smartHome, { protocolVersion: "3", endpoint: { uri: EU_ARN } });
+    });
+
+    it("replaces entries that are not objects, and reads no endpoint through them", () => {
+        const envelope = consoleManifest();
+        envelope.manifest.apis.smartHome.regions = ["not", "an", "object"];
+        envelope.manifest.apis.smartHome.endpoint = "arn-as-a-string";
+        assert.deepEqual(managedValues(envelope, "NA"), { regionUri: undefined, defaultUri: undefined });
+        const after = withEndpoint(envelope, { region: "NA", uri: NA_ARN, isDefault: true });
+        assert.deepEqual(after.manifest.apis.smartHome.regions, { NA: { endpoint: { uri: NA_ARN } } });
+        assert.deepEqual(after.manifest.apis.smartHome.endpoint, { uri: NA_ARN });
+        const numeric = consoleManifest();
+        numeric.manifest.apis.smartHome.endpoint = { uri: 42 };
+        assert.equal(managedValues(numeric, "NA").defaultUri, undefined);
+    });
+});
+
+describe("account linking as SMAPI shows it", () => {
+    const wanted = shownPart(accountLinkingRequest({
+        authorizationUri: "https://a.example.com/oauth2/authorize", accessTokenUri: "https://a.example.com/oauth2/token",
+        clientId: "c", clientSecret: "s", scopes: ["openid"], accessTokenValidityMinutes: 60,
+    }));
+
+    it("counts a missing domain list as the empty one (SMAPI leaves it out), and no other missing field", () => {
+        const live: Record<string, unknown> = { ...wanted };
+        delete live.domains;
+        assert.deepEqual(linkingDifferences(live, wanted), []);
+        assert.deepEqual(liveLinking(live, wanted), wanted);
+        delete live.scopes;
+        assert.deepEqual(linkingDifferences(live, wanted), ["scopes"]);
+        assert.deepEqual(linkingDifferences({ ...wanted, domains: ["x.example.com"] }, wanted), ["domains"]);
+        assert.deepEqual(linkingDifferences(undefined, wanted), Object.keys(wanted));
     });
 });
 
