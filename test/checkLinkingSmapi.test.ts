@@ -91,10 +91,44 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         printedWithoutSecrets(formatResults(results));
     });
 
-    it("reads the skill only when the stack's config holds the three smapi values", () => {
-        const config = { alexaSkillId: SKILL_ID, smapiClientId: STAND_IN_CREDENTIALS.clientId, smapiClientSecret: STAND_IN_CREDENTIALS.clientSecret, smapiRefreshToken: STAND_IN_CREDENTIALS.refreshToken };
-        assert.deepEqual(smapiOptionsFromConfig(config, [])?.credentials, STAND_IN_CREDENTIALS);
-        assert.equal(smapiOptionsFromConfig({ ...config, smapiRefreshToken: "" }, []), undefined);
-        assert.equal(smapiOptionsFromConfig({ alexaSkillId: SKILL_ID }, []), undefined);
+    it("reads the skill only when the stack's config holds the three smapi values and the skill ID", () => {
+        const config: Record<string, string> = { alexaSkillId: SKILL_ID, smapiClientId: STAND_IN_CREDENTIALS.clientId, smapiClientSecret: STAND_IN_CREDENTIALS.clientSecret, smapiRefreshToken: STAND_IN_CREDENTIALS.refreshToken };
+        const endpoints = [{ stack: "dev", region: "us-east-1", arn: NA }];
+        assert.deepEqual(smapiOptionsFromConfig(config, endpoints), { skillId: SKILL_ID, credentials: STAND_IN_CREDENTIALS, stackEndpoints: endpoints });
+        for (const key of Object.keys(config)) {
+            assert.equal(smapiOptionsFromConfig({ ...config, [key]: "" }, []), undefined, `${key} empty`);
+            const without = { ...config };
+            delete without[key];
+            assert.equal(smapiOptionsFromConfig(without, []), undefined, `${key} missing`);
+        }
+    });
+
+    it("says what it saw when everything matches", async () => {
+        const results = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.deepEqual(results.map((r) => r.detail), [
+            "every field SMAPI shows matches (the client secret is not readable through SMAPI; the token check tests it)", NA, NA, EU,
+        ]);
+    });
+
+    it("shows a field the skill lacks as not set", async () => {
+        delete smapi.skills.get(SKILL_ID)!.accountLinking!.accessTokenScheme;
+        const [result] = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.match(result.detail, /^accessTokenScheme: the skill has \(not set\), the stack "HTTP_BASIC"\. Someone changed it in the console/);
+    });
+
+    it("says to deploy this version when the stack has no accountLinkingRequest output", async () => {
+        const [result] = await checkSkillThroughSmapi({ ...OUTPUTS, accountLinkingRequest: undefined }, options);
+        assert.deepEqual(result, { name: "the skill's account linking (read through SMAPI) is the stack's", ok: false,
+            detail: "the stack has no accountLinkingRequest output: run `npx pulumi up` with this version of the program." });
+    });
+
+    it("keeps the caller's short retry time, and reports a manifest SMAPI cannot give as its own failed check", async () => {
+        smapi.fault({ method: "GET", path: /\/manifest$/, status: 500, body: { message: "Internal error" }, times: 1000 });
+        const results = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.deepEqual(results.map((r) => [r.ok, r.name]), [
+            [true, "the skill's account linking (read through SMAPI) is the stack's"],
+            [false, "the skill manifest can be read through SMAPI"],
+        ]);
+        assert.match(results[1].detail, /^SMAPI failed to read the skill manifest \(HTTP 500\) until the retry time ran out/);
     });
 });
