@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/", ".stryker-tmp/", "reports/"] },
+    { ignores: ["node_modules/", "dist/", ".stryker-tmp*/", "reports/"] },
     ...tseslint.configs.recommended,
     {
         rules: {
@@ -14,7 +14,7 @@ export default tseslint.config(
         },
     },
     {
-        files: ["scripts/**/*.ts", "scripts/**/*.js", "test/**/*.ts"],
+        files: ["scripts/**/*.ts", "scripts/**/*.js", "test/**/*.ts", "mutation/**/*.mjs"],
         rules: { "no-console": "off", "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -1,0 +1,28 @@
+// The Pulumi program's declarations (the resources, their wiring, the stack's config):
+// `npm run mutation:program`. Most of its mutants are detected only by tests that run the whole
+// program under the mocks, about a second each, and a mutant that survives has run every one
+// that reaches it: hours for a whole run here. Run it per file with --mutate.
+//
+// No checker, as in mutation/infra.mjs: the survivors are type-checked after the run.
+import base from "../stryker.config.mjs";
+
+export default {
+    ...base,
+    mutate: [
+        "infra/accountLinking.ts", "infra/alexa.ts", "infra/alexaGrants.ts", "infra/changeReportDelivery.ts", "infra/companionApi.ts",
+        "infra/config.ts", "infra/functionBasics.ts", "infra/primaryPool.ts", "infra/skillConfiguration.ts", "infra/skillEndpoint.ts",
+    ],
+    checkers: [],
+    concurrency: 2,
+    mochaOptions: {
+        ...base.mochaOptions,
+        spec: [
+            "test/config.test.ts", "test/domainPrefix.test.ts", "test/stack.test.ts", "test/companionStack.test.ts",
+            "test/eventsStack.test.ts", "test/skillConfiguration.test.ts", "test/enginePreflight.test.ts",
+        ],
+    },
+    incrementalFile: "reports/mutation-program/incremental.json",
+    htmlReporter: { fileName: "reports/mutation-program/mutation.html" },
+    jsonReporter: { fileName: "reports/mutation-program/mutation.json" },
+    reporters: [...base.reporters, "json"],
+};
