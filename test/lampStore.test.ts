@@ -122,6 +122,42 @@ describe("the DynamoDB lamp store", () => {
         }
     });
 
+    it("writes a lamp's first whole item only if no other write made one in between: no lost update", async () => {
+        for (const legacy of [false, true]) {
+            const user = randomUUID();
+            if (legacy) {
+                // An item from before change keys: the whole item is written once, on the first change.
+                await dynamo.dynamoDb("PutItem", { TableName: "store-lamps", Item: { userId: { S: user }, powerState: { S: "ON" }, brightness: { N: "40" } } });
+            }
+            const race = withCompetingWrites(() => store.change(user, { kind: "setBrightness", brightness: 70 }), 1);
+            const raced = createLampStore({ tableName: "store-lamps", dynamoDb: race.call });
+            const result = await raced.change(user, { kind: "adjustBrightness", delta: 10 });
+            assert.equal(race.landed(), 1, "the competing write did not land in between");
+            assert.deepEqual(result, { powerState: "ON", brightness: 80 }, legacy ? "an item from before change keys" : "a new lamp");
+            assert.deepEqual(await store.read(user), result);
+        }
+    });
+
+    it("names the step that failed when DynamoDB fails in the middle of a change", async () => {
+        const failing = (failOn: (operation: string, calls: number) => boolean) => {
+            let calls = 0;
+            return createLampStore({
+                tableName: "store-lamps",
+                dynamoDb: (async (operation: "GetItem" | "UpdateItem", input: object) => {
+                    if (failOn(operation, ++calls)) {
+                        throw Object.assign(new Error("socket hang up"), { name: "NetworkingError" });
+                    }
+                    return dynamo.dynamoDb(operation, input);
+                }) as DynamoDbCall,
+            });
+        };
+        // A new lamp: its guess is refused (no item), then the item is read, then written whole.
+        const readFails = failing((operation) => operation === "GetItem");
+        await assert.rejects(readFails.change(randomUUID(), { kind: "power", powerState: "ON" }), { name: "LampStoreError", message: "could not read the lamp's state" });
+        const wholeWriteFails = failing((operation, calls) => operation === "UpdateItem" && calls > 1);
+        await assert.rejects(wholeWriteFails.change(randomUUID(), { kind: "power", powerState: "ON" }), { name: "LampStoreError", message: "could not write the lamp's state" });
+    });
+
     it("gives up with a LampStoreError after 8 raced attempts, each one conditional write, leaving the competitors' state", async () => {
         const user = randomUUID();
         await store.change(user, { kind: "setBrightness", brightness: 95 });
