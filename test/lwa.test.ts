@@ -112,7 +112,8 @@ describe("the LWA client", function () {
     });
 
     it("names no error code it cannot read as one (not a string, markup, too long), nor a body that is not JSON", async () => {
-        for (const body of [{ error: 42 }, { error: "<script>" }, { error: "e".repeat(65) }, {}, "<html>proxy error</html>"]) {
+        // A code with anything before or after it is no code: the whole value must be one.
+        for (const body of [{ error: 42 }, { error: "<script>" }, { error: "e".repeat(65) }, { error: "<b>invalid_grant" }, { error: "invalid_grant</b>" }, {}, "<html>proxy error</html>"]) {
             lwa.answerNext(1, 400, body);
             assert.equal((await lwaError(client().exchangeCode("c"))).message, "LWA refused the request: 400 (no error code)", JSON.stringify(body));
         }
