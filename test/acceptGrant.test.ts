@@ -115,6 +115,7 @@ describe("AcceptGrant with Alexa events on", () => {
         const response = await send(directives.acceptGrant(user.token, code));
         assert.equal(response.event.header.namespace, "Alexa.Authorization");
         assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.equal(response.event.payload.message, "The permission to send Alexa events could not be stored just now; please try again.");
         assert.equal(await grants.get(user.sub), undefined);
         const line = JSON.parse(skill.logLines.at(-1)!);
         assert.match(line.reason, /400 \(invalid_grant\)/);
