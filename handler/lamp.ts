@@ -130,7 +130,7 @@ const RETRIEVABLE = (name: string, proactivelyReported: boolean) => ({ supported
  * The user's lamp as Discover.Response lists it. `proactivelyReported`: the skill sends a
  * ChangeReport for every change Alexa did not make (events on, see handler/changeReport.ts).
  */
-export function discoveryEndpoint(userId: string, proactivelyReported = false) {
+export function discoveryEndpoint(userId: string, proactivelyReported: boolean) {
     return {
         endpointId: lampEndpointId(userId),
         manufacturerName: "SmartLamp",
