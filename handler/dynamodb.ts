@@ -88,7 +88,7 @@ export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): Cr
  */
 export type SigningKeys = (secret: string, day: string, region: string) => Buffer;
 
-export function signingKeys(service = "dynamodb"): SigningKeys {
+export function signingKeys(service: string): SigningKeys {
     let last: { id: string; key: Buffer } | undefined;
     return (secret, day, region) => {
         const id = `${day}/${region}/${secret}`;

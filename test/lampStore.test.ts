@@ -158,6 +158,19 @@ describe("the DynamoDB lamp store", () => {
         await assert.rejects(wholeWriteFails.change(randomUUID(), { kind: "power", powerState: "ON" }), { name: "LampStoreError", message: "could not write the lamp's state" });
     });
 
+    it("refuses an answer to a change that does not hold the state it produced", async () => {
+        const user = randomUUID();
+        await store.change(user, { kind: "setBrightness", brightness: 40 }, "before");
+        const empty = createLampStore({
+            tableName: "store-lamps",
+            dynamoDb: (async (operation: "GetItem" | "UpdateItem", input: object) => {
+                const out = await dynamo.dynamoDb<Record<string, unknown>>(operation, input);
+                return operation === "UpdateItem" ? { ...out, Attributes: {} } : out;
+            }) as DynamoDbCall,
+        });
+        await assert.rejects(empty.change(user, { kind: "adjustBrightness", delta: 5 }, "after"), { name: "LampStoreError", message: "DynamoDB's answer to a change holds no state" });
+    });
+
     it("gives up with a LampStoreError after 8 raced attempts, each one conditional write, leaving the competitors' state", async () => {
         const user = randomUUID();
         await store.change(user, { kind: "setBrightness", brightness: 95 });
