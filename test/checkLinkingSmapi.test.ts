@@ -60,9 +60,8 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         linking.accessTokenScheme = "REQUEST_BODY_CREDENTIALS";
         const [result] = await checkSkillThroughSmapi(OUTPUTS, options);
         assert.equal(result.ok, false);
-        assert.match(result.detail, /accessTokenScheme: the skill has "REQUEST_BODY_CREDENTIALS", the stack "HTTP_BASIC"/);
-        assert.match(result.detail, /scopes: the skill has \["openid","email"\], the stack \["openid"\]/);
-        assert.match(result.detail, /npx pulumi up --refresh/);
+        assert.equal(result.detail, 'accessTokenScheme: the skill has "REQUEST_BODY_CREDENTIALS", the stack "HTTP_BASIC"; scopes: the skill has ["openid","email"], the stack ["openid"]. ' +
+            "Someone changed it in the console: run `npx pulumi up --refresh` on the primary stack to set it again (a plain `up` compares with its last state only).");
         printedWithoutSecrets(result.detail);
     });
 
@@ -74,6 +73,19 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
             "the manifest has arn:aws:lambda:us-east-1:123456789012:function:old: run `npx pulumi up --refresh --stack dev`.",
             `the manifest has no endpoint for EU: run \`npx pulumi up --refresh --stack dev-eu\` (or paste ${EU} into the console).`,
         ]);
+    });
+
+    it("says when the manifest has no default endpoint", async () => {
+        delete smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.endpoint;
+        const failed = (await checkSkillThroughSmapi(OUTPUTS, options)).filter((r) => !r.ok);
+        assert.deepEqual(failed.map((r) => r.detail), ["the manifest has no default endpoint: run `npx pulumi up --refresh --stack dev`."]);
+    });
+
+    it("reports an account linking SMAPI cannot give as a failed check, and goes on to the endpoints", async () => {
+        smapi.fault({ method: "GET", path: /\/accountLinkingClient$/, status: 403, body: { message: "not allowed" } });
+        const results = await checkSkillThroughSmapi(OUTPUTS, options);
+        assert.deepEqual(results.map((r) => r.ok), [false, true, true, true]);
+        assert.match(results[0].detail, /^SMAPI does not allow this profile to read the account linking of /);
     });
 
     it("says when the skill has no account linking at all", async () => {

@@ -38,7 +38,8 @@ describe("npm run check-linking", () => {
         const cognito = await startCognitoEndpoints({ ...COGNITO, ...setup });
         try {
             const results = await checkLinking(outputsFor(cognito.base, typeof overrides === "function" ? overrides(cognito.base) : overrides), { timeoutMs });
-            return { results, failed: results.filter((r) => !r.ok), printed: formatResults(results) };
+            const outputs = outputsFor(cognito.base, typeof overrides === "function" ? overrides(cognito.base) : overrides);
+            return { results, outputs, failed: results.filter((r) => !r.ok), printed: formatResults(results) };
         } finally {
             await cognito.stop();
         }
@@ -94,7 +95,7 @@ describe("npm run check-linking", () => {
     it("fails the authorization checks for scopes the app client does not allow", async () => {
         const { failed } = await check({ scopes: ["openid"] }, { scopes: ["openid", "profile"] });
         assert.equal(failed.length, 3);
-        assert.ok(failed.every((f) => /invalid_scope/.test(f.detail)));
+        assert.ok(failed.every((f) => /^Cognito refuses the scopes openid profile \(invalid_scope\)/.test(f.detail)), JSON.stringify(failed));
     });
 
     it("fails the authorization checks for a client ID the pool does not know", async () => {
@@ -107,8 +108,10 @@ describe("npm run check-linking", () => {
         const { failed } = await check({ jwksDown: true });
         assert.deepEqual(failed.map((f) => f.name), ["the pool's JWKS is reachable"]);
         assert.match(failed[0].detail, /HTTP 503/);
-        const empty = await check({}, (base) => ({ jwksUri: `${base}/oauth2/authorize` }));
-        assert.deepEqual(empty.failed.map((f) => f.name), ["the pool's JWKS is reachable"], "a page that is not a JWKS");
+        const page = await check({}, (base) => ({ jwksUri: `${base}/oauth2/authorize` }));
+        assert.deepEqual(page.failed.map((f) => f.name), ["the pool's JWKS is reachable"], "a page that is not a JWKS");
+        const empty = await check({ jwksEmpty: true });
+        assert.deepEqual(empty.failed.map((f) => f.detail), [`expected a JWKS with keys at ${empty.outputs.jwksUri}, got HTTP 200`], "a JWKS without keys");
     });
 
     it("fails a refresh token lifetime that would unlink users, saying when", async () => {
@@ -133,12 +136,16 @@ describe("npm run check-linking", () => {
         const { failed } = await check({ loginPath: "/signup" });
         assert.equal(failed.length, 3);
         assert.ok(failed.every((f) => /expected a redirect to \/login, got one to \/signup/.test(f.detail)), JSON.stringify(failed));
+        const lookalike = await check({ loginPath: "/login-elsewhere" });
+        assert.equal(lookalike.failed.length, 3, "a path that only starts like the login page");
     });
 
     it("fails a login page that is not an HTML page, saying what it answered", async () => {
         const json = await check({ loginPage: "json" });
         assert.equal(json.failed.length, 3);
         assert.ok(json.failed.every((f) => /the login page answers HTTP 200 \(application\/json\)/.test(f.detail)), JSON.stringify(json.failed));
+        const broken = await check({ loginPage: "html-error" });
+        assert.ok(broken.failed.length === 3 && broken.failed.every((f) => /the login page answers HTTP 500 \(text\/html/.test(f.detail)), JSON.stringify(broken.failed));
         const missing = await check({ loginPage: "missing" });
         assert.ok(missing.failed.length === 3 && missing.failed.every((f) => /the login page answers HTTP 404 \(no content type\)/.test(f.detail)), JSON.stringify(missing.failed));
     });
@@ -150,6 +157,8 @@ describe("npm run check-linking", () => {
         const broken = await check({ tokenAnswer: "server_error" });
         assert.equal(broken.failed.length, 1);
         assert.equal(broken.failed[0].detail, "expected invalid_grant, got HTTP 500");
+        const other = await check({ tokenAnswer: "invalid_request" });
+        assert.equal(other.failed[0].detail, "expected invalid_grant, got HTTP 400 error=invalid_request");
     });
 
     it("says when an endpoint cannot be reached at all", async () => {
@@ -210,6 +219,7 @@ describe("the accountLinkingRequest output", () => {
         assert.deepEqual(problems({ type: "IMPLICIT" }), []);
         assert.deepEqual(problems({ accessTokenScheme: "REQUEST_BODY_CREDENTIALS" }), []);
         assert.deepEqual(problems({ skipOnEnablement: true, redirectUrls: ["https://example.com/a", "https://example.com/b"] }), []);
+        assert.deepEqual(problems({ redirectUrls: [] }), [], "an empty redirect URL list");
         assert.deepEqual(problems({ skipOnEnablement: "yes", redirectUrls: [""] }),
             ["skipOnEnablement must be true or false", "redirectUrls must be a list of non-empty strings"]);
     });

@@ -112,6 +112,18 @@ describe("manifests of odd shapes", () => {
         const numeric = consoleManifest();
         numeric.manifest.apis.smartHome.endpoint = { uri: 42 };
         assert.equal(managedValues(numeric, "NA").defaultUri, undefined);
+        const nulls = consoleManifest();
+        nulls.manifest.apis.smartHome.regions = { NA: null };
+        assert.deepEqual(managedValues(nulls, "NA"), { regionUri: undefined, defaultUri: "arn:aws:lambda:us-east-1:123456789012:function:placeholder" });
+        nulls.manifest.apis.smartHome.regions = null;
+        assert.deepEqual(withEndpoint(nulls, { region: "NA", uri: NA_ARN, isDefault: false }).manifest.apis.smartHome.regions, { NA: { endpoint: { uri: NA_ARN } } });
+    });
+
+    it("leaves the default endpoint on the primary's delete when someone pointed it elsewhere", () => {
+        const envelope = withEndpoint(consoleManifest(), { region: "NA", uri: NA_ARN, isDefault: true });
+        envelope.manifest.apis.smartHome.endpoint = { uri: OTHER_ARN };
+        const removed = withoutEndpoint(envelope, { region: "NA", uri: NA_ARN, isDefault: true });
+        assert.deepEqual(removed.manifest.apis.smartHome, { protocolVersion: "3", endpoint: { uri: OTHER_ARN } });
     });
 });
 
@@ -237,6 +249,10 @@ describe("LWA and SMAPI failures, explained", () => {
             `SMAPI refused to update the skill manifest of ${skillId} (HTTP 409). Amazon says: Conflict\n    - in progress (CONFLICT)\n    - {"code":5}`],
         ["SMAPI, 400 with violations only", { service: "SMAPI", status: 400, body: { violations: [{ message: "m", validationDetails: { originalInstance: { propertyPath: "$.a" } } }] }, operation: "update account linking", skillId },
             `SMAPI refused to update account linking of ${skillId} (HTTP 400). Amazon says: \n    - $.a: m`],
+        ["LWA, an error and a message", { service: "LWA", status: 400, body: { error: "invalid_request", error_description: "bad", message: "see docs" }, operation: "get an access token" },
+            "Login with Amazon could not give an access token for SMAPI (HTTP 400). Amazon says: invalid_request: bad see docs"],
+        ["SMAPI, 400 with a null violation", { service: "SMAPI", status: 400, body: { violations: [null] }, operation: "update account linking", skillId },
+            `SMAPI refused to update account linking of ${skillId} (HTTP 400). Amazon says: \n    - null`],
         ["SMAPI, 400 without words", { service: "SMAPI", status: 400, body: { violations: "not a list" }, operation: "update account linking", skillId },
             `SMAPI refused to update account linking of ${skillId} (HTTP 400).`],
     ];
@@ -249,6 +265,11 @@ describe("LWA and SMAPI failures, explained", () => {
     it("quotes at most 500 characters of a text body", () => {
         const text = explainFailure({ service: "SMAPI", status: 418, body: "x".repeat(600), operation: "o" });
         assert.equal(text, `SMAPI refused to o of the skill (HTTP 418). Amazon says: ${"x".repeat(500)}`);
+    });
+
+    it("lists each error of a FAILED manifest update on its own line", () => {
+        assert.equal(manifestUpdateFailed(skillId, [{ message: "one" }, { message: "two", code: "C" }]), `SMAPI accepted the manifest of ${skillId} but its update FAILED:` +
+            "\n    - one\n    - two (C)\n  A region's endpoint must be the ARN of a function in that region that lets this skill invoke it (the stack's Lambda permission).");
     });
 
     it("says so when a FAILED manifest update gives no errors", () => {

@@ -198,7 +198,7 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.deepEqual(await endpoint.diff("id", outs!, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
             assert.deepEqual(await endpoint.diff("id", outs!, { ...inputs, endpointUri: ARN["us-east-1"] + "-v2" }), { changes: true, replaces: [], deleteBeforeReplace: false });
             assert.deepEqual((await endpoint.diff("id", outs!, { ...inputs, awsRegion: "eu-west-1" })).replaces, ["awsRegion"]);
-            assert.deepEqual((await endpoint.diff("id", outs!, { ...inputs, skillId: "amzn1.ask.skill.00000000-0000-0000-0000-000000000000" })).replaces, ["skillId"]);
+            assert.deepEqual(await endpoint.diff("id", outs!, { ...inputs, skillId: "amzn1.ask.skill.00000000-0000-0000-0000-000000000000" }), { changes: true, replaces: ["skillId"], deleteBeforeReplace: false });
         });
 
         it("accept a function ARN not known yet (a preview of a new stack)", async () => {
@@ -227,6 +227,20 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.deepEqual(result.failures, [
                 { property: "awsRegion", reason: "ap-south-1 is not a region where Alexa calls Smart Home skill functions (us-east-1, eu-west-1, us-west-2)" },
             ]);
+        });
+
+        it("refuses an endpoint that is not text", async () => {
+            const result = await endpoint.check(endpointInputs("us-east-1"), endpointInputs("us-east-1", { endpointUri: 42 as unknown as string }));
+            assert.deepEqual(result.failures, [{ property: "endpointUri", reason: "the endpoint must be the ARN of a Lambda function in us-east-1 (got 42)" }]);
+        });
+
+        it("reads a manifest without this stack's entries as empty live values", async () => {
+            const inputs = endpointInputs("us-east-1");
+            const { outs } = await endpoint.create(inputs);
+            delete smartHome().regions;
+            delete smartHome().endpoint;
+            const { props } = await endpoint.read(`${SKILL_ID}/NA`, outs);
+            assert.deepEqual([props!.liveRegionUri, props!.liveDefaultUri], ["", ""]);
         });
 
         it("refuses an endpoint that only contains a function ARN of the region", async () => {

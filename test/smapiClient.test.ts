@@ -177,6 +177,14 @@ describe("the SMAPI client, request by request", () => {
             "check the skill's Build page in the console, then run `npx pulumi refresh` and `npx pulumi up`.");
     });
 
+    it("removes the LWA secrets and the access token from a failure that quotes them", async () => {
+        const one = session();
+        await readManifest(one);
+        const bearer = String(smapi.requests.at(-1)!.headers.authorization).slice("Bearer ".length);
+        smapi.fault({ method: "GET", path: /\/manifest$/, status: 400, body: { message: `bad ${bearer} ${STAND_IN_CREDENTIALS.refreshToken} ${STAND_IN_CREDENTIALS.clientSecret}` } });
+        assert.equal(await failureOf(readManifest(one)), `SMAPI refused to read the skill manifest of ${SKILL_ID} (HTTP 400). Amazon says: bad [secret] [secret] [secret]`);
+    });
+
     it("refuses a credentials answer without both messaging credentials", async () => {
         for (const body of [{}, { skillMessagingCredentials: { clientId: "amzn1.application-oa2-client.x" } }, { skillMessagingCredentials: { clientSecret: "s" } }]) {
             smapi.fault({ method: "GET", path: /\/credentials$/, status: 200, body });

@@ -12,12 +12,14 @@ export interface CognitoSetup {
     /** Answer nothing at all (a hung endpoint). */
     silent?: boolean;
     jwksDown?: boolean;
+    /** A JWKS without keys. */
+    jwksEmpty?: boolean;
     /** Where the authorize endpoint sends a good request (Cognito: its hosted /login page). */
     loginPath?: string;
     /** What the login page answers: Cognito's HTML form (default), a JSON body, or a 404 without a body type. */
-    loginPage?: "html" | "json" | "missing";
+    loginPage?: "html" | "json" | "missing" | "html-error";
     /** A token endpoint that refuses the code grant for this client, or answers with a server error. */
-    tokenAnswer?: "unauthorized_client" | "server_error";
+    tokenAnswer?: "unauthorized_client" | "server_error" | "invalid_request";
 }
 
 function bodyOf(req: IncomingMessage): Promise<string> {
@@ -61,6 +63,9 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             if (setup.loginPage === "missing") {
                 return void res.writeHead(404).end();
             }
+            if (setup.loginPage === "html-error") {
+                return void res.writeHead(500, { "content-type": "text/html;charset=UTF-8" }).end("<html>error</html>");
+            }
             if (setup.loginPage === "json") {
                 return void json(200, { message: "not a login page" });
             }
@@ -87,8 +92,8 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             if (grantType === "authorization_code" && (!form.get("code") || !setup.callbackUrls.includes(form.get("redirect_uri") ?? ""))) {
                 return void json(400, { error: "invalid_request" });
             }
-            if (setup.tokenAnswer === "unauthorized_client") {
-                return void json(400, { error: "unauthorized_client" });
+            if (setup.tokenAnswer === "unauthorized_client" || setup.tokenAnswer === "invalid_request") {
+                return void json(400, { error: setup.tokenAnswer });
             }
             if (setup.tokenAnswer === "server_error") {
                 return void res.writeHead(500, { "content-type": "text/plain" }).end("Internal Server Error");
@@ -96,7 +101,7 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             return void json(400, { error: "invalid_grant" });
         }
         if (req.method === "GET" && url.pathname.endsWith("/.well-known/jwks.json")) {
-            return void (setup.jwksDown ? json(503, { message: "unavailable" }) : json(200, { keys: [{ kid: "k1", kty: "RSA", n: "x", e: "AQAB" }] }));
+            return void (setup.jwksDown ? json(503, { message: "unavailable" }) : json(200, { keys: setup.jwksEmpty ? [] : [{ kid: "k1", kty: "RSA", n: "x", e: "AQAB" }] }));
         }
         res.writeHead(404).end();
     });
