@@ -7,7 +7,9 @@
 // detects is no missing test, since `pulumi up` would refuse the program. So only the survivors
 // are checked, all in one TypeScript language service (a fraction of a second each), and those
 // the compiler rejects are marked as Stryker's checker would have: CompileError, with its reason.
-// The report is rewritten in place, and the score printed.
+// Only the mutated file's errors are counted: a mutant that breaks only another file stays a
+// survivor (a survivor too many, never a rejection too many). The report is rewritten in place,
+// and the score printed.
 import fs from "fs";
 import path from "path";
 import ts from "typescript";
@@ -37,7 +39,9 @@ const service = ts.createLanguageService({
         return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
     },
     getCurrentDirectory: () => process.cwd(),
-    getCompilationSettings: () => parsed.options,
+    // As Stryker's checker compiles (typescript-checker, tsconfig-helpers.js): a mutant that only
+    // leaves a variable unread or code unreachable is not rejected.
+    getCompilationSettings: () => ({ ...parsed.options, allowUnreachableCode: true, noUnusedLocals: false, noUnusedParameters: false }),
     getDefaultLibFileName: ts.getDefaultLibFilePath,
     fileExists: ts.sys.fileExists,
     readFile: ts.sys.readFile,
@@ -64,10 +68,12 @@ function offsetOf(lines, { line, column }) {
 
 let rejected = 0;
 for (const [file, { source, mutants }] of Object.entries(report.files)) {
-    const undetected = mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage");
+    const undetected = mutants.filter((m) => (m.status === "Survived" || m.status === "NoCoverage") && typeof m.replacement === "string");
     if (undetected.length === 0) continue;
     const absolute = path.resolve(file);
     const lines = source.split("\n");
+    // The errors of the file as the run saw it, whatever it holds on disk now.
+    swap(absolute, source);
     const before = errorsOf(absolute).length;
     for (const mutant of undetected) {
         const start = offsetOf(lines, mutant.location.start);

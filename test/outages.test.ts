@@ -78,7 +78,7 @@ describe("outages", function () {
             });
         }
 
-        it("is downloaded once per container, not per directive", async () => {
+        it("is downloaded at cold start only, not per directive", async () => {
             const { skill, jwks, answer } = await coldSkill("ok");
             // aws-jwt-verify 5 accepts both of Cognito's issuer formats (cognito-idp.<region> and
             // issuer-cognito-idp.<region>), and hydrate() starts one download for each.

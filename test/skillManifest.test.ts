@@ -90,6 +90,7 @@ describe("manifests of odd shapes", () => {
         for (const envelope of [undefined, {}, { manifest: {} }, { manifest: { apis: {} } }, { manifest: { apis: { smartHome: null } } }, { manifest: { apis: { smartHome: "x" } } }]) {
             const copy = withoutEndpoint(envelope, { region: "NA", uri: NA_ARN, isDefault: true });
             assert.deepEqual(copy, envelope ?? {});
+            assert.notEqual(copy, envelope, "a copy, not the envelope itself");
             assert.equal(ownsAnyEntry(envelope, { region: "NA", uri: NA_ARN, isDefault: true }), false);
         }
     });

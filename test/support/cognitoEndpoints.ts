@@ -46,12 +46,14 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             if (!setup.callbackUrls.includes(params.get("redirect_uri") ?? "")) {
                 return void redirect(`/error?error=redirect_mismatch&client_id=${setup.clientId}`);
             }
-            // response_type is required, code or token; other errors than the client's and the
-            // redirect URI's go back to the redirect URI (Cognito developer guide, "Authorize
-            // endpoint", error responses: unsupported_response_type, invalid_request).
+            // response_type is required, code or token: without it Cognito sends the user back to
+            // the redirect URI with error=invalid_request (Cognito developer guide, "Authorize
+            // endpoint", negative responses); another value gets OAuth's unsupported_response_type
+            // (RFC 6749 §4.1.2.1). Both carry the state back.
             const responseType = params.get("response_type");
             if (responseType !== "code" && responseType !== "token") {
-                return void redirect(`${params.get("redirect_uri")}?error=${responseType ? "unsupported_response_type" : "invalid_request"}`);
+                const error = responseType ? "unsupported_response_type" : "invalid_request";
+                return void redirect(`${params.get("redirect_uri")}?error=${error}&state=${params.get("state")}`);
             }
             if (!(params.get("scope") ?? "").split(" ").every((scope) => setup.scopes.includes(scope))) {
                 // Scope errors go back to the client's redirect URI, as OAuth 2.0 has it.
@@ -78,18 +80,19 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
             if (scheme !== "Basic" || id !== setup.clientId || secret !== setup.clientSecret) {
                 return void json(400, { error: "invalid_client" });
             }
-            // Cognito developer guide, "Token endpoint": the body is always form-encoded; grant_type
-            // is authorization_code, refresh_token or client_credentials; the code grant needs code
-            // and redirect_uri (one of the client's callback URLs). Errors: invalid_request,
-            // unsupported_grant_type (and invalid_grant for a code it did not issue, below).
-            if (req.headers["content-type"] !== "application/x-www-form-urlencoded") {
+            // Cognito developer guide, "Token endpoint": the body is always form-encoded (the media
+            // type; a charset may follow); grant_type is authorization_code, refresh_token or
+            // client_credentials; the code grant needs code and redirect_uri. Errors: invalid_request
+            // (a parameter missing), unsupported_grant_type, and invalid_grant for a code it did
+            // not issue (below).
+            if ((req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase() !== "application/x-www-form-urlencoded") {
                 return void json(400, { error: "invalid_request" });
             }
             const grantType = form.get("grant_type");
             if (!["authorization_code", "refresh_token", "client_credentials"].includes(grantType ?? "")) {
                 return void json(400, { error: grantType ? "unsupported_grant_type" : "invalid_request" });
             }
-            if (grantType === "authorization_code" && (!form.get("code") || !setup.callbackUrls.includes(form.get("redirect_uri") ?? ""))) {
+            if (grantType === "authorization_code" && (!form.get("code") || !form.get("redirect_uri"))) {
                 return void json(400, { error: "invalid_request" });
             }
             if (setup.tokenAnswer === "unauthorized_client" || setup.tokenAnswer === "invalid_request") {
