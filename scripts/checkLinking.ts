@@ -7,9 +7,13 @@
 //   serves the sign-in form (200, text/html); a redirect_uri that is not a callback URL of the app
 //   client ends on /error?error=redirect_mismatch, an unknown scope on error=invalid_scope
 //   (Cognito developer guide, "The redirect and authorization endpoint", "Login endpoint").
+//   Without response_type (code or token) it sends the user back to the redirect URI with
+//   error=invalid_request (Cognito developer guide, "Authorize endpoint").
 // - POST /oauth2/token with HTTP Basic client credentials answers 400 {"error":"invalid_grant"}
 //   for a made-up code when the client ID and secret are right, and {"error":"invalid_client"}
-//   when they are not (Cognito developer guide, "The token issuer endpoint"; RFC 6749 §5.2).
+//   when they are not; a body that is not form-encoded or lacks code or redirect_uri gets
+//   invalid_request, an unknown grant_type unsupported_grant_type (Cognito developer guide, "The
+//   token issuer endpoint"; RFC 6749 §5.2).
 // - https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json serves the pool's
 //   public keys (Cognito developer guide, "Verifying a JSON Web Token").
 //
