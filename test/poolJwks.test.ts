@@ -32,7 +32,9 @@ describe("the pool's JWKS handed to the function", function () {
         const other = canonicalJwks(JSON.stringify(jwksOf(second, first)));
         assert.equal(one, other);
         assert.deepEqual(JSON.parse(one!).keys.map((k: { kid: string }) => k.kid), ["kid-a", "kid-b"]);
-        for (const bad of ["", "not json", "{}", '{"keys":[]}', '{"keys":[{"kid":1}]}']) {
+        // One key without its modulus makes the whole set unusable: every key must be one.
+        const oneBroken = JSON.stringify({ keys: [...jwksOf(first).keys, { kid: "kid-c", kty: "RSA" }] });
+        for (const bad of ["", "not json", "{}", '{"keys":[]}', '{"keys":[{"kid":1}]}', oneBroken]) {
             assert.equal(canonicalJwks(bad), undefined, bad);
         }
     });

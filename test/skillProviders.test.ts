@@ -285,6 +285,26 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.deepEqual(await messaging.diff("id", held, { ...connection, skillId: otherSkill }), { changes: true, replaces: ["skillId"], deleteBeforeReplace: false });
         });
 
+        it("account linking and messaging credentials check the SMAPI credentials, naming the config key", async () => {
+            const empty = { ...STAND_IN_CREDENTIALS, clientSecret: "" };
+            const linkingCheck = await linking.check(linkingInputs(), linkingInputs({ credentials: empty }));
+            const connection = { skillId: SKILL_ID, credentials: empty, ...smapi.endpoints };
+            const messagingCheck = await messaging.check(connection, connection);
+            for (const result of [linkingCheck, messagingCheck]) {
+                assert.deepEqual(result.failures!.map((f) => f.property), ["credentials"]);
+                assert.match(result.failures![0].reason, /smapiClientSecret is empty/);
+            }
+            assert.deepEqual(linkingCheck.inputs, linkingInputs({ credentials: empty }));
+            assert.deepEqual(messagingCheck.inputs, connection);
+        });
+
+        it("messaging credentials: an update reads them again", async () => {
+            const connection = { skillId: SKILL_ID, credentials: { ...STAND_IN_CREDENTIALS }, ...smapi.endpoints };
+            const held = { ...connection, alexaClientId: "old-id", alexaClientSecret: "old-secret" };
+            assert.deepEqual(await messaging.update("id", held, connection),
+                { outs: { ...connection, alexaClientId: "amzn1.application-oa2-client.events", alexaClientSecret: "events-client-secret-value" } });
+        });
+
         it("account linking: create and update are named after the skill and report no drift", async () => {
             const inputs = linkingInputs();
             assert.deepEqual(await linking.create(inputs), { id: `${SKILL_ID}/accountLinking`, outs: { ...inputs, drift: [] } });

@@ -115,6 +115,7 @@ describe("the SMAPI client, request by request", () => {
             { smapiBase: smapi.endpoints.smapiBase, lwaTokenUrl: `http://127.0.0.1:${port}/auth/o2/token` }, { ...TIMING, retryBudgetMs: 30 })));
         await close();
         assert.match(message, new RegExp(`^Could not reach 127\\.0\\.0\\.1:${port} to get an access token for SMAPI \\(.+\\); check the network and run \`npx pulumi up\` again\\.$`));
+        assert.doesNotMatch(message, /\(undefined\)/, "the network error's own words");
     });
 
     it("names SMAPI's host when SMAPI cannot be reached", async () => {
