@@ -62,6 +62,14 @@ describe("the skill's DynamoDB client, classifying answers by their status", () 
         assert.equal(tries, 3);
     });
 
+    it("retries every throttling type of DynamoDB, SQS and SSM, whatever the status", async () => {
+        for (const type of ["RequestThrottled", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "LimitExceededException"]) {
+            const { failure, tries } = await answering(400, JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: "slow down" }), "application/x-amz-json-1.0");
+            assert.equal((failure as Error).name, type);
+            assert.equal(tries, 3, type);
+        }
+    });
+
     it("reads a 200 with an empty body as an empty answer", async () => {
         const { failure, answer, tries } = await answering(200, "", "application/x-amz-json-1.0");
         assert.equal(failure, undefined);

@@ -85,6 +85,7 @@ describe("the skill endpoint", () => {
             assert.deepEqual(lamp.displayCategories, ["LIGHT"]);
             const interfaces = lamp.capabilities.map((c: any) => c.interface);
             assert.deepEqual(interfaces, ["Alexa", "Alexa.PowerController", "Alexa.BrightnessController", "Alexa.EndpointHealth"]);
+            assert.deepEqual(lamp.capabilities.slice(1).map((c: any) => c.properties.supported), [[{ name: "powerState" }], [{ name: "brightness" }], [{ name: "connectivity" }]]);
             for (const capability of lamp.capabilities.slice(1)) {
                 assert.equal(capability.version, "3");
                 assert.equal(capability.properties.retrievable, true);
