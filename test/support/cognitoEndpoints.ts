@@ -1,8 +1,9 @@
 // A local stand-in for a user pool's hosted domain and JWKS endpoint, on 127.0.0.1, answering as
 // Cognito does (see the list in scripts/checkLinking.ts), so that every failure `check-linking`
 // diagnoses can be produced on purpose.
-import { createServer, IncomingMessage, Server } from "http";
+import { createServer, Server } from "http";
 import { AddressInfo } from "net";
+import { requestBody } from "./requestBody";
 
 export interface CognitoSetup {
     clientId: string;
@@ -20,14 +21,6 @@ export interface CognitoSetup {
     loginPage?: "html" | "json" | "missing" | "html-error";
     /** A token endpoint that refuses the code grant for this client, or answers with a server error. */
     tokenAnswer?: "unauthorized_client" | "server_error" | "invalid_request";
-}
-
-function bodyOf(req: IncomingMessage): Promise<string> {
-    return new Promise((resolve) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (chunk: Buffer) => chunks.push(chunk));
-        req.on("end", () => resolve(Buffer.concat(chunks).toString()));
-    });
 }
 
 export async function startCognitoEndpoints(setup: CognitoSetup) {
@@ -76,7 +69,7 @@ export async function startCognitoEndpoints(setup: CognitoSetup) {
         if (req.method === "POST" && url.pathname === "/oauth2/token") {
             const [scheme, encoded] = (req.headers.authorization ?? "").split(" ");
             const [id, secret] = Buffer.from(encoded ?? "", "base64").toString().split(":").map(decodeURIComponent);
-            const form = new URLSearchParams(await bodyOf(req));
+            const form = new URLSearchParams(await requestBody(req));
             if (scheme !== "Basic" || id !== setup.clientId || secret !== setup.clientSecret) {
                 return void json(400, { error: "invalid_client" });
             }

@@ -19,7 +19,8 @@
 //   an error code that is not one, a body that is not JSON (a proxy's page), to play what the
 //   pages above do not promise.
 import { randomBytes } from "crypto";
-import { createServer, IncomingMessage } from "http";
+import { createServer } from "http";
+import { requestBody } from "./requestBody";
 import { interruptible, Interruptible } from "./interruptible";
 
 export const LWA_CLIENT_ID = "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef";
@@ -51,12 +52,6 @@ export interface LwaEndpoint {
     stop(): Promise<void>;
 }
 
-const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => resolve(body));
-});
-
 export async function startLwaEndpoint(): Promise<LwaEndpoint> {
     let mode: LwaMode = "up";
     const codes = new Set<string>();
@@ -79,7 +74,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
 
     const server = createServer(async (req, res) => {
         const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json;charset=UTF-8" }).end(JSON.stringify(body));
-        const body = await read(req);
+        const body = await requestBody(req);
         if (mode === "hang") {
             return;
         }

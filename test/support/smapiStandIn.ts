@@ -35,6 +35,7 @@
 import { createServer, IncomingMessage, Server } from "http";
 import { AddressInfo } from "net";
 import { accountLinkingRequestProblems } from "../../infra/accountLinkingRequest";
+import { requestBody } from "./requestBody";
 
 export interface StandInSkill {
     manifest: any;
@@ -136,7 +137,7 @@ export class SmapiStandIn {
 
     async start(): Promise<this> {
         this.server = createServer((req, res) => {
-            void this.read(req).then((body) => {
+            void requestBody(req).then((body) => {
                 const answer = this.answer(req, body);
                 const headers: Record<string, string> = { "content-type": "application/json", ...(answer.headers ?? {}) };
                 res.writeHead(answer.status, headers).end(answer.body === undefined ? "" : JSON.stringify(answer.body));
@@ -154,14 +155,6 @@ export class SmapiStandIn {
             }
             this.server.close(() => resolve());
             this.server.closeAllConnections();
-        });
-    }
-
-    private read(req: IncomingMessage): Promise<string> {
-        return new Promise((resolve) => {
-            const chunks: Buffer[] = [];
-            req.on("data", (chunk: Buffer) => chunks.push(chunk));
-            req.on("end", () => resolve(Buffer.concat(chunks).toString()));
         });
     }
 
