@@ -1,20 +1,12 @@
 import { strict as assert } from "assert";
-import { accountLinkingRequest } from "../infra/accountLinkingRequest";
 import { checkSkillThroughSmapi, formatResults, smapiOptionsFromConfig, SmapiCheckOptions } from "../scripts/checkLinking";
-import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
+import { SmapiStandIn, STACK_LINKING_REQUEST, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
 const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 const NA = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-function-na";
 const EU = "arn:aws:lambda:eu-west-1:123456789012:function:smartlamp-function-eu";
-const COGNITO_SECRET = "cognito-app-client-secret-0123456789abcdef";
-const REQUEST = accountLinkingRequest({
-    authorizationUri: "https://smartlamp-dev.auth.us-east-1.amazoncognito.com/oauth2/authorize",
-    accessTokenUri: "https://smartlamp-dev.auth.us-east-1.amazoncognito.com/oauth2/token",
-    clientId: "1abcdefghij2klmnop3qrstuv4",
-    clientSecret: COGNITO_SECRET,
-    scopes: ["openid"],
-    accessTokenValidityMinutes: 60,
-});
+const REQUEST = STACK_LINKING_REQUEST;
+const COGNITO_SECRET = REQUEST.accountLinkingRequest.clientSecret;
 const OUTPUTS = { accountLinkingRequest: REQUEST, skillEndpointArn: NA, region: "us-east-1", userPoolId: "us-east-1_AbCdEf123" };
 
 describe("npm run check-linking, reading the skill through SMAPI", () => {

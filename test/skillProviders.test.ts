@@ -1,11 +1,10 @@
 import { strict as assert } from "assert";
-import { accountLinkingRequest } from "../infra/accountLinkingRequest";
 import {
     SkillAccountLinkingInputs, SkillAccountLinkingProvider, SkillEndpointInputs, SkillEndpointOutputs, SkillEndpointProvider, SkillMessagingCredentialsProvider,
 } from "../infra/skillProviders";
 import { shownPart } from "../infra/skillLinking";
 import { readMessagingCredentials, smapiSession, SmapiTiming } from "../infra/smapiClient";
-import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
+import { SmapiStandIn, STACK_LINKING_REQUEST, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
 const SKILL_ID = "amzn1.ask.skill.0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 const ARN = {
@@ -30,14 +29,7 @@ function consoleManifest(): any {
     };
 }
 
-const LINKING = accountLinkingRequest({
-    authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
-    accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
-    clientId: "1abcdefghij2klmnop3qrstuv4",
-    clientSecret: "cognito-app-client-secret-0123456789abcdef",
-    scopes: ["openid"],
-    accessTokenValidityMinutes: 60,
-});
+const LINKING = STACK_LINKING_REQUEST;
 
 describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
     let smapi: SmapiStandIn;

@@ -4,12 +4,11 @@
 // so a loaded machine cannot fail them.
 import { strict as assert } from "assert";
 import { createServer } from "net";
-import { accountLinkingRequest } from "../infra/accountLinkingRequest";
 import {
     applyEndpoint, readAccountLinking, readManifest, readMessagingCredentials, smapiSession, SmapiSession, SmapiTiming, waitForManifestUpdate, writeAccountLinking,
 } from "../infra/smapiClient";
 import type { ManagedEndpoint } from "../infra/skillManifest";
-import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
+import { SmapiStandIn, STACK_LINKING_REQUEST, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
 const SKILL_ID = "amzn1.ask.skill.5c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 const ARN = "arn:aws:lambda:us-east-1:123456789012:function:smartlamp-function-na";
@@ -68,14 +67,7 @@ describe("the SMAPI client, request by request", () => {
     it("asks for JSON, and sends a content type and a JSON body only with a body", async () => {
         const one = session();
         await readManifest(one);
-        const request = accountLinkingRequest({
-            authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
-            accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
-            clientId: "1abcdefghij2klmnop3qrstuv4",
-            clientSecret: "cognito-app-client-secret-0123456789abcdef",
-            scopes: ["openid"],
-            accessTokenValidityMinutes: 60,
-        });
+        const request = STACK_LINKING_REQUEST;
         await writeAccountLinking(one, request);
         const [read, write] = smapi.requests.filter((r) => r.path.startsWith("/v1/"));
         assert.equal(read.method, "GET");

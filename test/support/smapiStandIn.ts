@@ -34,7 +34,7 @@
 //   "Exceptions" lists: throttling per API, client and customer).
 import { createServer, IncomingMessage, Server } from "http";
 import { AddressInfo } from "net";
-import { accountLinkingRequestProblems } from "../../infra/accountLinkingRequest";
+import { accountLinkingRequest, accountLinkingRequestProblems } from "../../infra/accountLinkingRequest";
 import { requestBody } from "./requestBody";
 
 export interface StandInSkill {
@@ -80,6 +80,16 @@ export const STAND_IN_CREDENTIALS = {
     clientSecret: "amzn1.oa2-cs.v1.standin-lwa-client-secret-0123456789",
     refreshToken: "Atzr|IwEBIStandInRefreshToken-0123456789abcdefghijklmnopqrstuvwxyz",
 };
+
+/** The account-linking request a primary stack sends through SMAPI: its Cognito domain, app client and secret. */
+export const STACK_LINKING_REQUEST = accountLinkingRequest({
+    authorizationUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+    accessTokenUri: "https://smartlamp-dev-0123456789.auth.us-east-1.amazoncognito.com/oauth2/token",
+    clientId: "1abcdefghij2klmnop3qrstuv4",
+    clientSecret: "cognito-app-client-secret-0123456789abcdef",
+    scopes: ["openid"],
+    accessTokenValidityMinutes: 60,
+});
 
 export class SmapiStandIn {
     readonly skills = new Map<string, StandInSkill>();
