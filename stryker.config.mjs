@@ -17,6 +17,19 @@ process.env.ALEXA_DIR ??= path.resolve(root, "../shared/alexa");
 process.env.FUZZ_RUNS ??= "100";
 process.env.FUZZ_SEED ??= "13";
 
+const REPORTERS = ["clear-text", "progress", "html"];
+
+/** A part's incremental file and reports, all in reports/mutation-<part>/ (mutation/*.mjs). */
+export function partFiles(part) {
+    const dir = `reports/mutation-${part}`;
+    return {
+        incrementalFile: `${dir}/incremental.json`,
+        htmlReporter: { fileName: `${dir}/mutation.html` },
+        jsonReporter: { fileName: `${dir}/mutation.json` },
+        reporters: [...REPORTERS, "json"],
+    };
+}
+
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
     mutate: ["handler/**/*.ts", "infra/**/*.ts", "scripts/checkLinking.ts"],
@@ -52,7 +65,7 @@ export default {
     // A re-run tests only the mutants whose code or covering tests changed since the last run.
     incremental: true,
     incrementalFile: "reports/stryker-incremental.json",
-    reporters: ["clear-text", "progress", "html"],
+    reporters: REPORTERS,
     htmlReporter: { fileName: "reports/mutation/mutation.html" },
     concurrency: 2,
     // A mutant that makes the tests hang (an endless retry loop, say) counts as detected once its

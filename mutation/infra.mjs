@@ -6,7 +6,7 @@
 // No checker here: for infra/ it needs the Pulumi types and took about 4 s per mutant, longer
 // than these tests; the survivors are type-checked after the run instead
 // (mutation/typeCheckSurvivors.mjs, run by the npm script).
-import base from "../stryker.config.mjs";
+import base, { partFiles } from "../stryker.config.mjs";
 
 export default {
     ...base,
@@ -25,8 +25,5 @@ export default {
             "test/linkingTools.test.ts", "test/poolJwks.test.ts", "test/skillConfiguration.test.ts",
         ],
     },
-    incrementalFile: "reports/mutation-infra/incremental.json",
-    htmlReporter: { fileName: "reports/mutation-infra/mutation.html" },
-    jsonReporter: { fileName: "reports/mutation-infra/mutation.json" },
-    reporters: [...base.reporters, "json"],
+    ...partFiles("infra"),
 };

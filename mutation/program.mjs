@@ -4,7 +4,7 @@
 // that reaches it: hours for a whole run here. Run it per file with --mutate.
 //
 // No checker, as in mutation/infra.mjs: the survivors are type-checked after the run.
-import base from "../stryker.config.mjs";
+import base, { partFiles } from "../stryker.config.mjs";
 
 export default {
     ...base,
@@ -21,8 +21,5 @@ export default {
             "test/eventsStack.test.ts", "test/skillConfiguration.test.ts", "test/enginePreflight.test.ts",
         ],
     },
-    incrementalFile: "reports/mutation-program/incremental.json",
-    htmlReporter: { fileName: "reports/mutation-program/mutation.html" },
-    jsonReporter: { fileName: "reports/mutation-program/mutation.json" },
-    reporters: [...base.reporters, "json"],
+    ...partFiles("program"),
 };
