@@ -19,7 +19,8 @@ export interface CompanionApiArgs {
     poolRegion?: pulumi.Input<string>;
     /** The skill's lamp table: the page shows and changes the same lamp Alexa does. */
     lampTable: aws.dynamodb.Table;
-    poolJwks?: pulumi.Input<string>;
+    /** The pool's JWKS as the skill endpoint read it at deploy time ("" when that failed: the function then downloads it). */
+    poolJwks: pulumi.Input<string>;
     /** With Alexa events on: the queue each change's ChangeReport goes to. */
     changeReportQueue?: aws.sqs.Queue;
     /** Callback URLs of the client; empty: the page's own URL and http://localhost:8080/ for development. */
@@ -102,7 +103,7 @@ export class CompanionApi extends pulumi.ComponentResource {
                     [COMPANION_ENVIRONMENT.userPoolId]: args.userPoolId,
                     [COMPANION_ENVIRONMENT.clientId]: this.client.id,
                     [COMPANION_ENVIRONMENT.tableName]: args.lampTable.name,
-                    [COMPANION_ENVIRONMENT.jwks]: args.poolJwks ?? "",
+                    [COMPANION_ENVIRONMENT.jwks]: args.poolJwks,
                     [COMPANION_ENVIRONMENT.authBaseUrl]: args.authBaseUrl,
                     [COMPANION_ENVIRONMENT.pageUrl]: this.pageUrl,
                     ...(args.changeReportQueue ? { [COMPANION_ENVIRONMENT.queueUrl]: args.changeReportQueue.url } : {}),

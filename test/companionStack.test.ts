@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, archiveEntries, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
 const FUNCTION = "aws:lambda/function:Function";
@@ -12,14 +12,26 @@ describe("a stack with the companion app", () => {
         run = await runProgram({ ...PRIMARY_CONFIG, companionApp: "true", alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET }, "dev", { secretKeys: ["alexaClientSecret"] });
     });
 
-    it("adds a public companion client on the pool: code grant only, no secret, the page and localhost as callbacks", () => {
+    it("adds a public companion client on the pool: code grant only, no secret, the page and localhost as callbacks, hour-long tokens, a revocable 30-day refresh token", () => {
         const companion = run.all(CLIENT).find((c) => c.inputs.name === "companion")!;
-        assert.equal(companion.inputs.userPoolId, "us-east-1_AbCdEf123");
-        assert.equal(companion.inputs.generateSecret, false);
-        assert.deepEqual(companion.inputs.allowedOauthFlows, ["code"]);
-        assert.deepEqual(companion.inputs.allowedOauthScopes, ["openid"]);
-        assert.deepEqual(companion.inputs.callbackUrls, [`${API}/`, "http://localhost:8080/"]);
-        assert.ok(!companion.inputs.explicitAuthFlows.some((flow: string) => /PASSWORD|CUSTOM_AUTH|ADMIN/.test(flow)));
+        assert.deepEqual(companion.inputs, {
+            name: "companion",
+            userPoolId: "us-east-1_AbCdEf123",
+            generateSecret: false,
+            allowedOauthFlows: ["code"],
+            allowedOauthFlowsUserPoolClient: true,
+            allowedOauthScopes: ["openid"],
+            callbackUrls: [`${API}/`, "http://localhost:8080/"],
+            supportedIdentityProviders: ["COGNITO"],
+            accessTokenValidity: 60,
+            idTokenValidity: 60,
+            refreshTokenValidity: 30,
+            tokenValidityUnits: { accessToken: "minutes", idToken: "minutes", refreshToken: "days" },
+            enableTokenRevocation: true,
+            preventUserExistenceErrors: "ENABLED",
+            // No password, custom or admin flow: a user signs in on the hosted page only.
+            explicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
+        });
     });
 
     it("exports the page's URL, the API's base URL and the companion client id", () => {
@@ -29,15 +41,47 @@ describe("a stack with the companion app", () => {
     });
 
     it("routes the page and the lamp to its function through an HTTP API that alone may invoke it", () => {
-        const routes = run.all("aws:apigatewayv2/route:Route").map((r) => r.inputs.routeKey).sort();
-        assert.deepEqual(routes, ["GET /", "GET /api/lamp", "GET /favicon.ico", "POST /api/lamp"]);
-        const integration = run.one("aws:apigatewayv2/integration:Integration").inputs;
-        assert.equal(integration.payloadFormatVersion, "2.0");
-        assert.equal(integration.integrationUri, "arn:aws:lambda:us-east-1:123456789012:function:companion-function-fn");
-        const permission = run.all("aws:lambda/permission:Permission").find((p) => p.name === "companion-api-trigger")!.inputs;
-        assert.equal(permission.principal, "apigateway.amazonaws.com");
-        assert.equal(permission.sourceArn, "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/*");
-        assert.ok(run.one("aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings.throttlingRateLimit > 0);
+        assert.deepEqual(run.one("aws:apigatewayv2/api:Api").inputs, { protocolType: "HTTP", description: "SmartLamp companion page and API" });
+        assert.deepEqual(run.one("aws:apigatewayv2/integration:Integration").inputs, {
+            apiId: "a1b2c3d4e5",
+            integrationType: "AWS_PROXY",
+            integrationUri: "arn:aws:lambda:us-east-1:123456789012:function:companion-function-fn",
+            payloadFormatVersion: "2.0",
+        });
+        // A route's name is its identity in the stack: a new name would replace it.
+        const target = "integrations/companion-integration-id";
+        assert.deepEqual(run.all("aws:apigatewayv2/route:Route").map((r) => [r.name, r.inputs]), [
+            ["companion-route-get", { apiId: "a1b2c3d4e5", routeKey: "GET /", target }],
+            ["companion-route-get-favicon-ico", { apiId: "a1b2c3d4e5", routeKey: "GET /favicon.ico", target }],
+            ["companion-route-get-api-lamp", { apiId: "a1b2c3d4e5", routeKey: "GET /api/lamp", target }],
+            ["companion-route-post-api-lamp", { apiId: "a1b2c3d4e5", routeKey: "POST /api/lamp", target }],
+        ]);
+        // The default stage serves the API at its own address, deployed on every change, with a ceiling.
+        assert.deepEqual(run.one("aws:apigatewayv2/stage:Stage").inputs, {
+            apiId: "a1b2c3d4e5",
+            name: "$default",
+            autoDeploy: true,
+            defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 },
+        });
+        assert.deepEqual(run.all("aws:lambda/permission:Permission").find((p) => p.name === "companion-api-trigger")!.inputs, {
+            action: "lambda:InvokeFunction",
+            function: "companion-function-fn",
+            principal: "apigateway.amazonaws.com",
+            sourceArn: "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/*",
+        });
+    });
+
+    it("runs its function like the skill's: Node.js 22 on arm64, text logs in its own group, aws-jwt-verify's CommonJS build only, created after its policy", async () => {
+        const fn = run.all(FUNCTION).find((f) => f.name === "companion-function")!;
+        assert.equal(fn.inputs.runtime, "nodejs22.x");
+        assert.deepEqual(fn.inputs.architectures, ["arm64"]);
+        assert.equal(fn.inputs.memorySize, 256);
+        assert.equal(fn.inputs.timeout, 10);
+        assert.deepEqual(fn.inputs.loggingConfig, { logFormat: "Text", logGroup: "/aws/lambda/companion-logs" });
+        assert.deepEqual(await archiveEntries(fn), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
+        // Without the policy first, the function's first requests after a deploy could be refused.
+        const policy = run.all(ROLE_POLICY).find((p) => p.name === "companion-policy")!;
+        assert.ok(fn.dependencies.includes(policy.urn), "the function does not wait for its policy");
     });
 
     it("gives the function the skill's lamp table, the companion client and the queue, and a role for exactly those", () => {
@@ -47,12 +91,14 @@ describe("a stack with the companion app", () => {
         assert.equal(fn.environment.variables.COMPANION_PAGE_URL, `${API}/`);
         assert.equal(fn.environment.variables.COMPANION_AUTH_BASE_URL, "https://" + run.one("aws:cognito/userPoolDomain:UserPoolDomain").inputs.domain + ".auth.us-east-1.amazoncognito.com");
         assert.equal(fn.environment.variables.COMPANION_CHANGE_REPORT_QUEUE_URL, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports.fifo");
-        const policy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "companion-policy")!.inputs.policy);
-        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
-            [["logs:CreateLogStream", "logs:PutLogEvents"], "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/companion-logs:*"],
-            [["dynamodb:GetItem", "dynamodb:UpdateItem"], "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl"],
-            [["sqs:SendMessage"], "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo"],
-        ]);
+        assert.deepEqual(JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "companion-policy")!.inputs.policy), {
+            Version: "2012-10-17",
+            Statement: [
+                { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/companion-logs:*" },
+                { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl" },
+                { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo" },
+            ],
+        });
     });
 
     it("builds every resource inside a component of this project", () => {
@@ -68,6 +114,16 @@ describe("companion app configuration", () => {
         assert.equal(run.all(CLIENT).length, 1);
         assert.equal(run.all("aws:apigatewayv2/api:Api").length, 0);
         assert.equal(run.outputs.companionPageUrl, undefined);
+    });
+
+    it("without Alexa events, lets the function log and use the lamp table only, and names no queue", async () => {
+        const run = await runProgram({ ...PRIMARY_CONFIG, companionApp: "true" });
+        assert.deepEqual(JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "companion-policy")!.inputs.policy).Statement.map((s: any) => s.Action), [
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        ]);
+        const variables = run.all(FUNCTION).find((f) => f.name === "companion-function")!.inputs.environment.variables;
+        assert.equal(variables.COMPANION_CHANGE_REPORT_QUEUE_URL, undefined);
     });
 
     it("uses configured callback URLs instead of the defaults, and refuses plain http other than localhost", async () => {
@@ -86,6 +142,8 @@ describe("companion app configuration", () => {
         assert.equal(companion.inputs.userPoolId, "us-east-1_AbCdEf123");
         const provider = run.all("pulumi:providers:aws").find((p) => p.name === "companion-pool-region")!;
         assert.equal(provider.inputs.region, "us-east-1");
+        assert.match(provider.parent, /smartlamp:companion:CompanionApi::companion$/);
+        assert.equal(companion.parent, provider.parent);
         assert.equal(run.outputs.companionPageUrl, "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/");
     });
 });

@@ -136,10 +136,15 @@ export function asTheEngineHandsItOver(config: Record<string, string>, stack: st
     return programConfig(mergeAndValidate(loadProject(path.resolve(__dirname, "../../Pulumi.yaml")), stack, stackConfig));
 }
 
-// Only index.ts is loaded afresh for each run: it is the program, declaring the resources as it
-// loads. infra/ holds no state between runs (classes, functions and constants), so it is compiled
-// once per process: a quarter of the program tests' time went to ts-node compiling it again.
+// index.ts is loaded afresh for each run: it is the program, declaring the resources as it loads.
+// infra/ holds no state between runs (classes, functions and constants), so it is compiled once per
+// process (a quarter of the program tests' time went to ts-node compiling it again), except under
+// Stryker (npm run mutation): there a mutant in infra/'s module-level code (a constant) must take
+// effect in every run, and count as reached by every test that runs the program, not only by the
+// first one that loaded the module.
 const PROGRAM_MODULES = ["index.ts"].map((p) => path.resolve(__dirname, "../..", p));
+const MODULES_RELOADED_UNDER_STRYKER = [...PROGRAM_MODULES, path.resolve(__dirname, "../../infra")];
+const underStryker = () => (globalThis as { __stryker__?: unknown }).__stryker__ !== undefined;
 
 /**
  * Runs index.ts afresh with `config` (keys without the project prefix; `aws:region` as is) as
@@ -191,8 +196,9 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     const secretKeys = options.secretKeys ?? [];
     pulumi.runtime.setAllConfig(asTheEngineHandsItOver(config, stack, secretKeys), secretKeys.map((key) => (key.includes(":") ? key : `${PROJECT}:${key}`)));
 
+    const reloaded = underStryker() ? MODULES_RELOADED_UNDER_STRYKER : PROGRAM_MODULES;
     for (const id of Object.keys(require.cache)) {
-        if (PROGRAM_MODULES.some((p) => id === p || id.startsWith(p + path.sep))) {
+        if (reloaded.some((p) => id === p || id.startsWith(p + path.sep))) {
             delete require.cache[id];
         }
     }
@@ -239,6 +245,11 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             return found[0];
         },
     };
+}
+
+/** The paths in a recorded function's code archive (`__index.js`, the packages it ships), sorted. */
+export async function archiveEntries(fn: RecordedResource): Promise<string[]> {
+    return Object.keys(await (fn.inputs.code as pulumi.asset.AssetArchive).assets).sort();
 }
 
 /** Whether an Output is marked secret. */
