@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { loadConfig } from "../infra/config";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, archiveEntries, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const FUNCTION = "aws:lambda/function:Function";
 const TABLE = "aws:dynamodb/table:Table";
@@ -25,6 +25,7 @@ describe("a stack with Alexa events on", () => {
         assert.ok(grants, "no grants table");
         assert.equal(grants.inputs.billingMode, "PAY_PER_REQUEST");
         assert.equal(grants.inputs.hashKey, "userId");
+        assert.deepEqual(grants.inputs.attributes, [{ name: "userId", type: "S" }]);
         assert.deepEqual(grants.inputs.pointInTimeRecovery, { enabled: true });
         assert.equal(grants.inputs.deletionProtectionEnabled, true);
         assert.equal(grants.protect, true);
@@ -33,6 +34,7 @@ describe("a stack with Alexa events on", () => {
     it("keeps the Alexa Client Secret in an SSM SecureString and hands the function only its name", async () => {
         const parameter = run.one(PARAMETER);
         assert.equal(parameter.inputs.type, "SecureString");
+        assert.equal(parameter.inputs.description, "The Alexa skill's Alexa Client Secret (Login with Amazon), for AcceptGrant and token refreshes");
         // Registered as a secret: the engine receives Pulumi's secret signature around the value
         // (sdk/nodejs/runtime/rpc.ts, specialSigKey / specialSecretSig), so state encrypts it.
         assert.deepEqual(parameter.inputs.value, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: ALEXA_CLIENT_SECRET });
@@ -91,26 +93,63 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
 
     it("queues events in a FIFO queue that hands what it cannot deliver to a FIFO dead-letter queue, both protected", () => {
         const [deadLetters, queue] = run.all(QUEUE);
-        assert.equal(queue.inputs.name, "alexa-account-linking-dev-change-reports.fifo");
-        assert.equal(deadLetters.inputs.name, "alexa-account-linking-dev-change-reports-dlq.fifo");
-        for (const q of [queue, deadLetters]) {
-            assert.equal(q.inputs.fifoQueue, true);
-            assert.equal(q.protect, true, q.name);
-            assert.equal(q.inputs.sqsManagedSseEnabled, true);
-        }
-        assert.deepEqual(JSON.parse(queue.inputs.redrivePolicy), { deadLetterTargetArn: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo", maxReceiveCount: 40 });
-        assert.ok(deadLetters.inputs.messageRetentionSeconds > queue.inputs.messageRetentionSeconds);
         // Lambda's SQS guide: a visibility timeout of at least six times the function's timeout.
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
-        assert.ok(queue.inputs.visibilityTimeoutSeconds >= 6 * consumer.inputs.timeout);
+        assert.equal(queue.inputs.visibilityTimeoutSeconds, 6 * consumer.inputs.timeout);
+        assert.deepEqual(queue.inputs, {
+            name: "alexa-account-linking-dev-change-reports.fifo",
+            fifoQueue: true,
+            // High-throughput FIFO: deduplication and throughput per message group (one per user).
+            deduplicationScope: "messageGroup",
+            fifoThroughputLimit: "perMessageGroupId",
+            visibilityTimeoutSeconds: 360,
+            messageRetentionSeconds: 4 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+            redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo", maxReceiveCount: 40 }),
+        });
+        // The dead letters outlive the queue's messages: SQS's longest retention, 14 days.
+        assert.deepEqual(deadLetters.inputs, {
+            name: "alexa-account-linking-dev-change-reports-dlq.fifo",
+            fifoQueue: true,
+            messageRetentionSeconds: 14 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+        });
+        for (const q of [queue, deadLetters]) {
+            assert.equal(q.protect, true, q.name);
+        }
     });
 
-    it("alarms on the first message in the dead-letter queue", () => {
-        const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs;
-        assert.deepEqual(alarm.dimensions, { QueueName: "alexa-account-linking-dev-change-reports-dlq.fifo" });
-        assert.equal(alarm.metricName, "ApproximateNumberOfMessagesVisible");
-        assert.equal(alarm.comparisonOperator, "GreaterThanThreshold");
-        assert.equal(alarm.threshold, 0);
+    it("names its FIFO queues after the project and stack, as SQS allows: letters, digits, - and _, at most 80 characters, ending in .fifo", async () => {
+        const long = "Team..Dev_" + "x".repeat(70);
+        for (const [stack, expected] of [
+            ["Team..Dev_eu", ["alexa-account-linking-team-dev_eu-change-reports-dlq.fifo", "alexa-account-linking-team-dev_eu-change-reports.fifo"]],
+            [long, [
+                `alexa-account-linking-team-dev_${"x".repeat(80 - 31 - 24)}-change-reports-dlq.fifo`,
+                `alexa-account-linking-team-dev_${"x".repeat(80 - 31 - 20)}-change-reports.fifo`,
+            ]],
+        ] as const) {
+            const names = (await runProgram(EVENTS_CONFIG, stack, { secretKeys: ["alexaClientSecret"] })).all(QUEUE).map((q) => q.inputs.name);
+            assert.deepEqual(names, expected, stack);
+            for (const name of names) {
+                assert.ok(name.length <= 80 && /^[A-Za-z0-9_-]+\.fifo$/.test(name), name);
+            }
+        }
+    });
+
+    it("alarms on the first message in the dead-letter queue, and stays quiet while SQS sends no figures", () => {
+        assert.deepEqual(run.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs, {
+            alarmDescription: "ChangeReports that could not be delivered to Alexa wait in the dead-letter queue (README: Alexa events and the companion app)",
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: "alexa-account-linking-dev-change-reports-dlq.fifo" },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [],
+        });
         assert.equal(run.outputs.changeReportDeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo");
     });
 
@@ -119,17 +158,35 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         assert.equal(mapping.eventSourceArn, "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo");
         assert.equal(mapping.functionName, "change-reports-consumer-fn");
         assert.deepEqual(mapping.functionResponseTypes, ["ReportBatchItemFailures"]);
+        // Lambda checks, when it creates the mapping, that the function's role may read the queue
+        // (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Execution role permissions"): the
+        // mapping, and the function, wait for the role's policy.
+        const policy = run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!;
+        assert.ok(run.one("aws:lambda/eventSourceMapping:EventSourceMapping").dependencies.includes(policy.urn), "the mapping does not wait for the policy");
+        assert.ok(run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!.dependencies.includes(policy.urn), "the function does not wait for the policy");
+    });
+
+    it("runs the consumer on Node.js 22, arm64, with text logs in its own group and nothing but its own code (it verifies no token)", async () => {
+        const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
+        assert.equal(consumer.inputs.runtime, "nodejs22.x");
+        assert.deepEqual(consumer.inputs.architectures, ["arm64"]);
+        assert.equal(consumer.inputs.memorySize, 256);
+        assert.equal(consumer.inputs.timeout, 60);
+        assert.deepEqual(consumer.inputs.loggingConfig, { logFormat: "Text", logGroup: "/aws/lambda/change-reports-logs" });
+        assert.deepEqual(await archiveEntries(consumer), ["__index.js"]);
     });
 
     it("gives the consumer a role with only what it does, and no secret in its environment", () => {
-        const policy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!.inputs.policy);
-        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
-            [["logs:CreateLogStream", "logs:PutLogEvents"], "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/change-reports-logs:*"],
-            [["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl"],
-            [["ssm:GetParameter"], "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret"],
-            [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo"],
-            [["sqs:SendMessage"], "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo"],
-        ]);
+        assert.deepEqual(JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!.inputs.policy), {
+            Version: "2012-10-17",
+            Statement: [
+                { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/change-reports-logs:*" },
+                { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
+                { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
+                { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo" },
+                { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo" },
+            ],
+        });
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
         assert.equal(consumer.inputs.environment.variables.EVENTS_ALEXA_SECRET_PARAMETER, "/alexa-grants-client-secret");
         assert.ok(!JSON.stringify(consumer.inputs.environment).includes(ALEXA_CLIENT_SECRET));
