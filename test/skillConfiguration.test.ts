@@ -245,6 +245,8 @@ describe("Alexa events with the skill's credentials read through SMAPI (nothing 
         const credentials = run.one(CREDENTIALS);
         assert.equal(credentials.inputs.skillId, SKILL_ID);
         assert.match(credentials.parent, /smartlamp:alexa:SkillEventCredentials/);
+        // Kept encrypted in state: the LWA credentials the provider signs in with, and what it read.
+        assert.deepEqual([...credentials.additionalSecretOutputs].sort(), ["alexaClientId", "alexaClientSecret", "credentials"]);
         const parameter = run.one("aws:ssm/parameter:Parameter");
         assert.equal(unwrap(parameter.inputs.value), SKILL_EVENTS_CLIENT_SECRET);
         assert.ok(parameter.secretInputs.includes("value"), "the secret reaches its parameter as a secret");

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ACCOUNT_ID, archiveEntries, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -40,6 +40,8 @@ describe("the primary stack", () => {
         assert.equal(pool.inputs.deletionProtection, "ACTIVE");
         assert.equal(pool.protect, true);
         assert.equal(pool.inputs.schemas, undefined, "schema attributes make Pulumi plan replacements");
+        // A new user confirms the address with a code typed into the hosted page, not a link.
+        assert.deepEqual(pool.inputs.verificationMessageTemplate, { defaultEmailOption: "CONFIRM_WITH_CODE" });
     });
 
     it("configures the app client for Alexa: code grant, secret, Alexa's redirect URLs, long-lived refresh tokens", () => {
@@ -144,6 +146,10 @@ describe("the primary stack", () => {
         });
         assert.equal(fn.loggingConfig.logGroup, "/aws/lambda/smartlamp-logs");
         assert.equal(fn.role, "arn:aws:iam::123456789012:role/smartlamp-role");
+    });
+
+    it("ships the skill function's own code and aws-jwt-verify's CommonJS build, nothing more", async () => {
+        assert.deepEqual(await archiveEntries(run.one(FUNCTION)), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
     });
 
     it("hands the pool's JWKS, read at deploy time from Cognito's well-known URL, to the function through a resource that keeps it", async () => {
