@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ConfigError, CONFIG_KEYS, parseConfig, RawConfig, SMAPI_CONFIG_KEYS, StackConfig } from "../infra/config";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, CONFIG_KEYS, parseConfig, parseSmapiConfig, RawConfig, SMAPI_CONFIG_KEYS, StackConfig } from "../infra/config";
 import { EngineRefusal, loadProject } from "./support/pulumiEngine";
 import { ALEXA_CLIENT_ID, asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
 
@@ -367,5 +368,158 @@ describe("stack configuration", () => {
         assert.match((failed.cause as Error).message, /alexaSkillId is "nope"/);
         assert.match((failed.cause as Error).message, /nothing was deployed/);
         assert.deepEqual(failed.resources, []);
+    });
+});
+
+describe("stack configuration, at its edges", () => {
+    /** The values the engine hands over for VALID, with `changes` applied as given (no engine check). */
+    const handedOver = (changes: RawConfig): RawConfig => ({ ...fromEngine(VALID), ...changes });
+
+    it("says how many problems there are, and lists each on its own line", () => {
+        assert.equal(new ConfigError(["a is wrong"]).message, "The stack configuration has 1 problem; nothing was deployed.\n  - a is wrong");
+        assert.equal(new ConfigError(["a is wrong", "b is wrong"]).message, "The stack configuration has 2 problems; nothing was deployed.\n  - a is wrong\n  - b is wrong");
+    });
+
+    it("takes the shortest and longest forms Cognito and SES allow", () => {
+        assert.equal(parse({ ...VALID, domainPrefix: "a" }).domainPrefix, "a");
+        // A host name of 253 characters at most, in labels of 63 at most.
+        const host = (last: number) => ["a", "b", "c"].map((c) => c.repeat(63)).join(".") + "." + "d".repeat(last) + ".com";
+        for (const domain of ["x.example.com", host(57)]) {
+            assert.equal(parse({ ...VALID, customDomain: domain, certificateArn: CERTIFICATE }).customDomain?.domain, domain);
+        }
+        assert.equal(host(57).length, 253);
+        assertOneProblem({ ...VALID, customDomain: host(58), certificateArn: CERTIFICATE }, "customDomain", host(58));
+        // A region of more than one word (us-gov-west-1) is recognised as a region, then refused as one a pool cannot use.
+        assert.match(assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN.replace("us-east-1", "us-gov-west-1") }, "emailSourceArn"), /can send only through SES in us-east-1 or us-west-2 or eu-west-1/);
+        assert.equal(parse({ ...SECONDARY, primaryUserPoolId: "us-gov-west-1_AbC" }, "eu-west-1").primaryPool?.userPoolId, "us-gov-west-1_AbC");
+        // An address with spaces around it, bare.
+        assert.equal(parse({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "  no-reply@example.com " }).email?.from, "  no-reply@example.com ");
+    });
+
+    it("refuses values that only begin like a valid one", () => {
+        assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN + "\nx" }, "emailSourceArn");
+        assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@example.com x@example.com" }, "emailFrom");
+        assertOneProblem({ ...VALID, extraCallbackUrls: '["https://example.com/cb#fragment"]' }, "extraCallbackUrls");
+        assertOneProblem({ ...VALID, extraCallbackUrls: '["not a url"]' }, "extraCallbackUrls");
+        for (const url of ["http://localhost:3000/#x", "http://localhost.example.com/", "xhttp://localhost/", "http://localhost:/"]) {
+            assertOneProblem({ ...VALID, companionCallbackUrls: JSON.stringify([url]) }, "companionCallbackUrls", JSON.stringify([url]));
+        }
+        for (const url of ["http://localhost", "http://localhost:3000", "http://localhost/callback"]) {
+            assert.deepEqual(parse({ ...VALID, companionCallbackUrls: JSON.stringify([url]) }).companionCallbackUrls, [url]);
+        }
+    });
+
+    it("names every offending entry of a list, and every reserved word of a prefix", () => {
+        assert.match(assertOneProblem({ ...VALID, extraCallbackUrls: '["http://a.example/","https://ok.example/","ftp://b.example/"]' }, "extraCallbackUrls"),
+            /\(not: "http:\/\/a\.example\/", "ftp:\/\/b\.example\/"\)\. Fix/);
+        assert.match(assertOneProblem({ ...VALID, companionCallbackUrls: '["http://a.example/","http://b.example/"]' }, "companionCallbackUrls"),
+            /\(not: "http:\/\/a\.example\/", "http:\/\/b\.example\/"\)\. Fix/);
+        assert.match(assertOneProblem({ ...VALID, domainPrefix: "aws-cognito-login" }, "domainPrefix"), /\(it has aws, cognito\)\. Fix/);
+        assert.match(assertOneProblem({ ...VALID, scopes: '["openid","read","write"]' }, "scopes"), /\(unknown: read, write\)\. Fix/);
+        assert.equal(assertOneProblem({ ...VALID, scopes: "[]" }, "scopes"),
+            "scopes is \"[]\": it must be a non-empty list without repeats drawn from openid, email, phone, profile, aws.cognito.signin.user.admin; email, phone and profile need openid too. " +
+            "Fix: pulumi config rm scopes, then: pulumi config set-all --path --plaintext 'scopes[0]=openid' --plaintext 'scopes[1]=email'");
+    });
+
+    it("states the custom-domain, secondary-stack and email problems in full", () => {
+        assert.equal(assertOneProblem({ ...VALID, certificateArn: CERTIFICATE }, "customDomain"),
+            "customDomain is not set: customDomain and certificateArn go together: set both, or neither for the prefix domain. Fix: pulumi config set customDomain login.example.com");
+        assert.equal(assertOneProblem({ ...VALID, customDomain: "login.example.com", certificateArn: CERTIFICATE, domainPrefix: "lamp-login" }, "domainPrefix"),
+            "domainPrefix is \"lamp-login\": a stack with customDomain has no prefix domain; remove one of the two. Fix: pulumi config rm domainPrefix");
+        assert.equal(assertOneProblem({ ...SECONDARY, primaryUserPoolId: "AbCdEf123" }, "primaryUserPoolId", "AbCdEf123", "eu-west-1"),
+            "primaryUserPoolId is \"AbCdEf123\": it must be the primary stack's userPoolId output, <region>_<id>, given together with primaryClientId. " +
+            "Fix: pulumi config set primaryUserPoolId \"$(pulumi stack output userPoolId --stack dev)\"");
+        // No SES identity matched: the address is checked alone, and the example names no domain.
+        assert.deepEqual(problemsOf({ ...VALID, emailSourceArn: "arn:aws:sns:us-east-1:123456789012:topic", emailFrom: "nobody" }, "us-east-1")[1],
+            "emailFrom is \"nobody\": it must be an address, bare or as \"Name <address>\". Fix: pulumi config set emailFrom \"SmartLamp <no-reply@example.com>\"");
+        assert.equal(assertOneProblem({ ...VALID, emailSourceArn: "arn:aws:ses:us-east-1:123456789012:identity/lamp.example.org", emailFrom: "a@example.org" }, "emailFrom"),
+            "emailFrom is \"a@example.org\": it must be an address that the SES identity lamp.example.org covers (SES sends only from a verified address or domain), bare or as \"Name <address>\". " +
+            "Fix: pulumi config set emailFrom \"SmartLamp <no-reply@lamp.example.org>\"");
+        // An address identity: the example cannot be built from it.
+        assert.match(assertOneProblem({ ...VALID, emailSourceArn: "arn:aws:ses:us-east-1:123456789012:identity/lamp@example.org", emailFrom: "a@example.org" }, "emailFrom"),
+            /Fix: pulumi config set emailFrom "SmartLamp <no-reply@example\.com>"$/);
+    });
+
+    it("reports only the region when it is not an Alexa region, whatever SES identity is set", () => {
+        for (const region of ["ap-southeast-2", undefined]) {
+            const problems = problemsOf({ ...VALID, emailSourceArn: SES_DOMAIN }, region);
+            assert.deepEqual(problems.map((p) => p.split(" ")[0]), ["aws:region"], problems.join("\n"));
+        }
+    });
+
+    it("states the Alexa events and companion problems in full", () => {
+        const secret = pulumi.output("the-alexa-client-secret");
+        assert.throws(() => parseConfig(handedOver({}), "us-east-1", secret), (err: ConfigError) => {
+            assert.deepEqual(err.problems, ["alexaClientId is not set: alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither. " +
+                "Fix: pulumi config set alexaClientId amzn1.application-oa2-client.<32 hex digits>"]);
+            return true;
+        });
+        assert.equal(assertOneProblem({ ...VALID, alexaEvents: "true" }, "alexaEvents", "true"),
+            "alexaEvents is \"true\": the skill's Alexa Client Id and Secret are needed to send events: set the smapi* values so that `pulumi up` reads them from the skill (README, Deploy, A), or set alexaClientId and alexaClientSecret. " +
+            "Fix: pulumi config set --secret smapiRefreshToken <refresh_token> (with smapiClientId and smapiClientSecret)");
+        const companion = { ...SECONDARY, companionApp: "true" };
+        assert.equal(assertOneProblem(companion, "primaryAuthorizationUri", undefined, "eu-west-1"),
+            "primaryAuthorizationUri is not set: a secondary stack's companion page signs users in on the primary's hosted domain: give it the primary's authorizationUri output. " +
+            "Fix: pulumi config set primaryAuthorizationUri \"$(pulumi stack output authorizationUri --stack dev)\"");
+        const uri = "https://lamp.auth.us-east-1.amazoncognito.com/oauth2/authorize";
+        for (const wrong of ["x" + uri, uri + "/x"]) {
+            assertOneProblem({ ...companion, primaryAuthorizationUri: wrong }, "primaryAuthorizationUri", wrong, "eu-west-1");
+        }
+        assert.equal(parse({ ...companion, primaryAuthorizationUri: uri }, "eu-west-1").primaryPool?.authorizationUri, uri);
+    });
+
+    it("reads what the engine would not hand over as Pulumi.yaml declares it: an empty list, a list that is not one, a retired key set to \"\"", () => {
+        assert.deepEqual(parseConfig(handedOver({ extraCallbackUrls: "" }), "us-east-1").extraCallbackUrls, []);
+        for (const notAList of ["not json", "[1]"]) {
+            assert.throws(() => parseConfig(handedOver({ extraCallbackUrls: notAList }), "us-east-1"), (err: ConfigError) => {
+                assert.deepEqual(err.problems, ["extraCallbackUrls is not a list of strings as Pulumi.yaml declares it: run the program with the Pulumi CLI, which checks it."]);
+                return true;
+            });
+        }
+        parseConfig(handedOver({ accountLinkingStack: "" }), "us-east-1");
+    });
+});
+
+describe("SMAPI values, at their edges", () => {
+    const secret = () => true;
+    const VALUES = { smapiClientId: ALEXA_CLIENT_ID, smapiClientSecret: "0123456789abcdef", smapiRefreshToken: "Atzr|IwEBIexample" };
+    const problemsOfSmapi = (raw: RawConfig): string[] => {
+        try {
+            parseSmapiConfig(raw, secret);
+        } catch (err) {
+            assert.ok(err instanceof ConfigError, String(err));
+            return err.problems;
+        }
+        assert.fail(`accepted ${JSON.stringify(raw)}`);
+    };
+
+    it("takes each value whole, and says what each must be", () => {
+        assert.deepEqual(parseSmapiConfig(VALUES, secret), { clientId: VALUES.smapiClientId, clientSecret: VALUES.smapiClientSecret, refreshToken: VALUES.smapiRefreshToken });
+        const clientId = "smapiClientId does not look like the Client ID of your Login with Amazon security profile (amzn1.application-oa2-client.<32 hex digits>). " +
+            "Fix: npx pulumi config set --secret smapiClientId <Client ID of your Login with Amazon security profile>";
+        const clientSecret = "smapiClientSecret does not look like the Client Secret of the same security profile. " +
+            "Fix: npx pulumi config set --secret smapiClientSecret <Client Secret of the same security profile>";
+        const refreshToken = "smapiRefreshToken does not look like the refresh_token that `ask util generate-lwa-tokens` prints (it begins with Atzr|). " +
+            "Fix: npx pulumi config set --secret smapiRefreshToken <refresh_token that `ask util generate-lwa-tokens` prints>";
+        const cases: [Partial<typeof VALUES>, string][] = [
+            [{ smapiClientId: "x" + ALEXA_CLIENT_ID }, clientId],
+            [{ smapiClientId: ALEXA_CLIENT_ID + "0" }, clientId],
+            [{ smapiClientSecret: "a 0123456789abcdef" }, clientSecret],
+            [{ smapiClientSecret: "0123456789abcdef x" }, clientSecret],
+            [{ smapiClientSecret: "0123456789abcde" }, clientSecret],
+            [{ smapiRefreshToken: "xAtzr|IwEBIexample" }, refreshToken],
+            [{ smapiRefreshToken: "Atzr|IwEB Iexample" }, refreshToken],
+        ];
+        for (const [change, problem] of cases) {
+            assert.deepEqual(problemsOfSmapi({ ...VALUES, ...change }), [problem], JSON.stringify(change));
+        }
+    });
+
+    it("names the values that are set when others are missing, with is or are", () => {
+        assert.deepEqual(problemsOfSmapi({ smapiClientId: ALEXA_CLIENT_ID, smapiClientSecret: "0123456789abcdef" }), [
+            "smapiRefreshToken is not set, but smapiClientId and smapiClientSecret are: set all three to configure the skill through SMAPI (README, \"Deploy\"), or none. " +
+                "Fix: npx pulumi config set --secret smapiRefreshToken <refresh_token that `ask util generate-lwa-tokens` prints>",
+        ]);
+        assert.match(problemsOfSmapi({ smapiRefreshToken: VALUES.smapiRefreshToken })[0], /^smapiClientId is not set, but smapiRefreshToken is: set all three/);
     });
 });
