@@ -468,7 +468,7 @@ describe("stack configuration, at its edges", () => {
         assert.equal(parse({ ...companion, primaryAuthorizationUri: uri }, "eu-west-1").primaryPool?.authorizationUri, uri);
     });
 
-    it("reads what the engine would not hand over as Pulumi.yaml declares it: an empty list, a list that is not one, a retired key set to \"\"", () => {
+    it("reads what the engine would not hand over as Pulumi.yaml declares it: an empty list, a list that is not one, a retired key set to \"\", no SMAPI token", () => {
         assert.deepEqual(parseConfig(handedOver({ extraCallbackUrls: "" }), "us-east-1").extraCallbackUrls, []);
         for (const notAList of ["not json", "[1]"]) {
             assert.throws(() => parseConfig(handedOver({ extraCallbackUrls: notAList }), "us-east-1"), (err: ConfigError) => {
@@ -477,6 +477,8 @@ describe("stack configuration, at its edges", () => {
             });
         }
         parseConfig(handedOver({ accountLinkingStack: "" }), "us-east-1");
+        // smapiRefreshToken not given at all counts as not set: alexaEvents then lacks its source.
+        assert.throws(() => parseConfig(handedOver({ alexaEvents: "true", smapiRefreshToken: undefined }), "us-east-1"), /alexaEvents is "true"/);
     });
 });
 
