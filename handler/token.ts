@@ -3,7 +3,8 @@
 // INVALID_AUTHORIZATION_CREDENTIAL or EXPIRED_AUTHORIZATION_CREDENTIAL
 // (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so a fault of ours or
 // of AWS (JWKS unreachable) must come out as INTERNAL_ERROR and never unlink anybody.
-import { CognitoJwtVerifier } from "aws-jwt-verify";
+// The Cognito verifier's own entry point: the package root also loads the ALB verifier (cold start).
+import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
 import { SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Jwks } from "aws-jwt-verify/jwk";
