@@ -87,8 +87,9 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
         ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
         // Only what the consumer does: log; read, refresh and delete grants; read the secret; take
-        // messages from the queue (what the event source mapping needs: with-sqs.html, "Execution
-        // role permissions"); put poison events into the dead-letter queue.
+        // messages from the queue (what the event source mapping needs: Lambda Developer Guide,
+        // services-sqs-configure.html, "Setting up Lambda execution role permissions"); put poison
+        // events into the dead-letter queue.
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
             policy: pulumi.all([this.logGroup.arn, args.grants.table.arn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn])

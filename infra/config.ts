@@ -182,10 +182,16 @@ function identityCovers(identity: string, address: string): boolean {
     return verified.includes("@") ? address === verified : address.endsWith("@" + verified);
 }
 
+/**
+ * An https URL written out in full: `https://` and a host. (The URL parser also takes "https:x" and
+ * "https:///x" as https://x/, but Cognito receives the text as given.)
+ */
 function isHttpsUrl(text: string): boolean {
+    if (!/^https:\/\/[^/?#]/.test(text)) {
+        return false;
+    }
     try {
-        const url = new URL(text);
-        return url.protocol === "https:" && url.hash === "" && url.hostname.length > 0;
+        return new URL(text).hash === "";
     } catch {
         return false;
     }
@@ -349,11 +355,12 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
     const featurePlan = oneOf("featurePlan", FEATURE_PLANS, "Cognito's feature plans; LITE serves the classic hosted login page at the lowest price");
 
     const emailSourceArn = optional("emailSourceArn");
-    const emailFrom = optional("emailFrom");
+    const emailFrom = optional("emailFrom")?.trim() || undefined;
     let email: EmailSender | undefined;
     if (emailSourceArn !== undefined) {
         const match = SES_IDENTITY.exec(emailSourceArn);
-        const allowed = SES_REGIONS_FOR_POOL[region ?? ""] ?? [];
+        // Own keys only: a region such as "constructor" must not find Object's members.
+        const allowed = region !== undefined && Object.hasOwn(SES_REGIONS_FOR_POOL, region) ? SES_REGIONS_FOR_POOL[region] : [];
         if (!match) {
             problem("emailSourceArn", emailSourceArn,
                 "it must be the ARN of a verified Amazon SES identity, arn:aws:ses:<region>:<account>:identity/<email or domain>",

@@ -380,7 +380,7 @@ describe("stack configuration, at its edges", () => {
         assert.equal(new ConfigError(["a is wrong", "b is wrong"]).message, "The stack configuration has 2 problems; nothing was deployed.\n  - a is wrong\n  - b is wrong");
     });
 
-    it("takes the shortest and longest forms Cognito and SES allow", () => {
+    it("takes the shortest and longest forms: a 1-character prefix (Cognito's pattern), host names of 253 characters in labels of 63 (DNS), one-character labels, region names of several words", () => {
         assert.equal(parse({ ...VALID, domainPrefix: "a" }).domainPrefix, "a");
         // A host name of 253 characters at most, in labels of 63 at most.
         const host = (last: number) => ["a", "b", "c"].map((c) => c.repeat(63)).join(".") + "." + "d".repeat(last) + ".com";
@@ -389,18 +389,25 @@ describe("stack configuration, at its edges", () => {
         }
         assert.equal(host(57).length, 253);
         assertOneProblem({ ...VALID, customDomain: host(58), certificateArn: CERTIFICATE }, "customDomain", host(58));
-        // A region of more than one word (us-gov-west-1) is recognised as a region, then refused as one a pool cannot use.
+        assertOneProblem({ ...VALID, customDomain: "a".repeat(64) + ".example.com", certificateArn: CERTIFICATE }, "customDomain");
+        // A region-shaped name of more than one word (us-gov-west-1) passes the ARN's form, then is refused as a region a pool cannot use.
         assert.match(assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN.replace("us-east-1", "us-gov-west-1") }, "emailSourceArn"), /can send only through SES in us-east-1 or us-west-2 or eu-west-1/);
         assert.equal(parse({ ...SECONDARY, primaryUserPoolId: "us-gov-west-1_AbC" }, "eu-west-1").primaryPool?.userPoolId, "us-gov-west-1_AbC");
-        // An address with spaces around it, bare.
-        assert.equal(parse({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "  no-reply@example.com " }).email?.from, "  no-reply@example.com ");
+    });
+
+    it("hands Cognito the From address without the spaces around it", () => {
+        assert.equal(parse({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "  no-reply@example.com " }).email?.from, "no-reply@example.com");
+        assert.equal(parse({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: " SmartLamp <no-reply@example.com> " }).email?.from, "SmartLamp <no-reply@example.com>");
     });
 
     it("refuses values that only begin like a valid one", () => {
         assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN + "\nx" }, "emailSourceArn");
         assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@example.com x@example.com" }, "emailFrom");
         assertOneProblem({ ...VALID, extraCallbackUrls: '["https://example.com/cb#fragment"]' }, "extraCallbackUrls");
-        assertOneProblem({ ...VALID, extraCallbackUrls: '["not a url"]' }, "extraCallbackUrls");
+        // The URL parser reads these as https://x/, but Cognito would get the text as written.
+        for (const url of ["not a url", "https:x", "https:///x", "https://?x"]) {
+            assertOneProblem({ ...VALID, extraCallbackUrls: JSON.stringify([url]) }, "extraCallbackUrls", JSON.stringify([url]));
+        }
         for (const url of ["http://localhost:3000/#x", "http://localhost.example.com/", "xhttp://localhost/", "http://localhost:/"]) {
             assertOneProblem({ ...VALID, companionCallbackUrls: JSON.stringify([url]) }, "companionCallbackUrls", JSON.stringify([url]));
         }
@@ -430,8 +437,11 @@ describe("stack configuration, at its edges", () => {
             "primaryUserPoolId is \"AbCdEf123\": it must be the primary stack's userPoolId output, <region>_<id>, given together with primaryClientId. " +
             "Fix: pulumi config set primaryUserPoolId \"$(pulumi stack output userPoolId --stack dev)\"");
         // No SES identity matched: the address is checked alone, and the example names no domain.
-        assert.deepEqual(problemsOf({ ...VALID, emailSourceArn: "arn:aws:sns:us-east-1:123456789012:topic", emailFrom: "nobody" }, "us-east-1")[1],
-            "emailFrom is \"nobody\": it must be an address, bare or as \"Name <address>\". Fix: pulumi config set emailFrom \"SmartLamp <no-reply@example.com>\"");
+        assert.deepEqual(problemsOf({ ...VALID, emailSourceArn: "arn:aws:sns:us-east-1:123456789012:topic", emailFrom: "nobody" }, "us-east-1"), [
+            "emailSourceArn is \"arn:aws:sns:us-east-1:123456789012:topic\": it must be the ARN of a verified Amazon SES identity, arn:aws:ses:<region>:<account>:identity/<email or domain>. " +
+                "Fix: pulumi config set emailSourceArn arn:aws:ses:us-east-1:<account>:identity/example.com",
+            "emailFrom is \"nobody\": it must be an address, bare or as \"Name <address>\". Fix: pulumi config set emailFrom \"SmartLamp <no-reply@example.com>\"",
+        ]);
         assert.equal(assertOneProblem({ ...VALID, emailSourceArn: "arn:aws:ses:us-east-1:123456789012:identity/lamp.example.org", emailFrom: "a@example.org" }, "emailFrom"),
             "emailFrom is \"a@example.org\": it must be an address that the SES identity lamp.example.org covers (SES sends only from a verified address or domain), bare or as \"Name <address>\". " +
             "Fix: pulumi config set emailFrom \"SmartLamp <no-reply@lamp.example.org>\"");
@@ -441,9 +451,12 @@ describe("stack configuration, at its edges", () => {
     });
 
     it("reports only the region when it is not an Alexa region, whatever SES identity is set", () => {
-        for (const region of ["ap-southeast-2", undefined]) {
-            const problems = problemsOf({ ...VALID, emailSourceArn: SES_DOMAIN }, region);
-            assert.deepEqual(problems.map((p) => p.split(" ")[0]), ["aws:region"], problems.join("\n"));
+        // Object's own member names among them: the region table is read by its own keys only.
+        for (const region of ["ap-southeast-2", "constructor", "toString", undefined]) {
+            for (const identity of [SES_DOMAIN, SES_DOMAIN.replace("us-east-1", "ap-southeast-2")]) {
+                const problems = problemsOf({ ...VALID, emailSourceArn: identity }, region);
+                assert.deepEqual(problems.map((p) => p.split(" ")[0]), ["aws:region"], `${region}, ${identity}: ${problems.join("\n")}`);
+            }
         }
     });
 

@@ -153,16 +153,20 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         assert.equal(run.outputs.changeReportDeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo");
     });
 
-    it("triggers the consumer from the queue with partial batch responses", () => {
-        const mapping = run.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
-        assert.equal(mapping.eventSourceArn, "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo");
-        assert.equal(mapping.functionName, "change-reports-consumer-fn");
-        assert.deepEqual(mapping.functionResponseTypes, ["ReportBatchItemFailures"]);
-        // Lambda checks, when it creates the mapping, that the function's role may read the queue
-        // (docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, "Execution role permissions"): the
-        // mapping, and the function, wait for the role's policy.
+    it("triggers the consumer from the queue, ten records at a time with partial batch responses, once the role's policy exists", () => {
+        const mapping = run.one("aws:lambda/eventSourceMapping:EventSourceMapping");
+        assert.deepEqual(mapping.inputs, {
+            eventSourceArn: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo",
+            functionName: "change-reports-consumer-fn",
+            batchSize: 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        });
+        // Lambda refuses to create the mapping while the function's role may not read the queue
+        // ("The provided execution role does not have permissions to call ReceiveMessage on SQS";
+        // Lambda Developer Guide, services-sqs-configure.html, "Setting up Lambda execution role
+        // permissions"): the mapping, and the function, wait for the role's policy.
         const policy = run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!;
-        assert.ok(run.one("aws:lambda/eventSourceMapping:EventSourceMapping").dependencies.includes(policy.urn), "the mapping does not wait for the policy");
+        assert.ok(mapping.dependencies.includes(policy.urn), "the mapping does not wait for the policy");
         assert.ok(run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!.dependencies.includes(policy.urn), "the function does not wait for the policy");
     });
 

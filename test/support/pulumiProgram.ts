@@ -25,6 +25,8 @@ export interface RecordedResource {
     protect: boolean;
     deleteBeforeReplace: boolean;
     parent: string;
+    /** The provider reference ("<urn>::<id>") given to the resource, or "" for the default provider. */
+    provider: string;
     dependencies: string[];
     urn: string;
     /** Top-level inputs that reached the engine as secrets. */
@@ -159,7 +161,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
                 : fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {
@@ -182,6 +184,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                     protect: req.getProtect() === true,
                     deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     parent: req.getParent(),
+                    provider: req.getProvider(),
                     dependencies: req.getDependenciesList(),
                     urn: res?.getUrn?.() ?? "",
                     secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, any>)
