@@ -405,7 +405,7 @@ describe("stack configuration, at its edges", () => {
         assertOneProblem({ ...VALID, emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@example.com x@example.com" }, "emailFrom");
         assertOneProblem({ ...VALID, extraCallbackUrls: '["https://example.com/cb#fragment"]' }, "extraCallbackUrls");
         // The URL parser reads these as https://x/, but Cognito would get the text as written.
-        for (const url of ["not a url", "https:x", "https:///x", "https://?x"]) {
+        for (const url of ["not a url", "https:x", "https:///x", "https://?x", "xhttps://example.com/", "https://exa mple.com/"]) {
             assertOneProblem({ ...VALID, extraCallbackUrls: JSON.stringify([url]) }, "extraCallbackUrls", JSON.stringify([url]));
         }
         for (const url of ["http://localhost:3000/#x", "http://localhost.example.com/", "xhttp://localhost/", "http://localhost:/"]) {
