@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
 import type { AlexaGrants } from "./alexaGrants";
-import { functionLogsAndRole } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime } from "./functionBasics";
 
 export interface ChangeReportDeliveryArgs {
     /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
@@ -108,9 +108,7 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
         this.function = new aws.lambda.CallbackFunction(`${name}-consumer`, {
             callbackFactory: () => createConsumerFromEnvironment(),
             role: this.role,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
-            architectures: ["arm64"],
-            memorySize: 256,
+            ...functionRuntime(this.logGroup),
             timeout: CONSUMER_TIMEOUT_SECONDS,
             environment: {
                 variables: {
@@ -120,7 +118,6 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
                     [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.url,
                 },
             },
-            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
             // The consumer verifies no Cognito token: it needs none of aws-jwt-verify.
             codePathOptions: { extraExcludePackages: ["aws-jwt-verify"] },
         }, { parent: this, dependsOn: [policy] });

@@ -9,7 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { COMPANION_ENVIRONMENT, createCompanionFromEnvironment } from "../handler/companionApi";
 import { ARCHIVED_FILES_OF_AWS_JWT_VERIFY } from "./skillEndpoint";
-import { functionLogsAndRole } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime } from "./functionBasics";
 
 export interface CompanionApiArgs {
     userPoolId: pulumi.Input<string>;
@@ -94,9 +94,7 @@ export class CompanionApi extends pulumi.ComponentResource {
         this.function = new aws.lambda.CallbackFunction(`${name}-function`, {
             callbackFactory: () => createCompanionFromEnvironment(),
             role: this.role,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
-            architectures: ["arm64"],
-            memorySize: 256,
+            ...functionRuntime(this.logGroup),
             timeout: 10,
             environment: {
                 variables: {
@@ -109,7 +107,6 @@ export class CompanionApi extends pulumi.ComponentResource {
                     ...(args.changeReportQueue ? { [COMPANION_ENVIRONMENT.queueUrl]: args.changeReportQueue.url } : {}),
                 },
             },
-            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
             codePathOptions: {
                 extraExcludePackages: ["aws-jwt-verify"],
                 extraIncludePaths: [...ARCHIVED_FILES_OF_AWS_JWT_VERIFY],

@@ -7,7 +7,7 @@ import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
 import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
 import { PoolJwks } from "./poolJwks";
 import type { AlexaGrants } from "./alexaGrants";
-import { functionLogsAndRole } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime } from "./functionBasics";
 
 export interface SkillEndpointArgs {
     alexaSkillId: string;
@@ -80,9 +80,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
             // Runs once per container: the token verifier (and its JWKS cache) lives across directives.
             callbackFactory: () => createHandlerFromEnvironment(),
             role: this.role,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
-            architectures: ["arm64"],
-            memorySize: 256,
+            ...functionRuntime(this.logGroup),
             timeout: FUNCTION_TIMEOUT_SECONDS,
             environment: {
                 variables: {
@@ -99,7 +97,6 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                         : {}),
                 },
             },
-            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
             // aws-jwt-verify ships a CommonJS and an ES module build; `require` needs only the
             // first, so the archive carries that and the package.json that maps to it.
             codePathOptions: {
