@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, archiveEntries, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { archiveEntries } from "./support/lambdaArchive";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
 const FUNCTION = "aws:lambda/function:Function";
@@ -78,7 +79,7 @@ describe("a stack with the companion app", () => {
         assert.equal(fn.inputs.memorySize, 256);
         assert.equal(fn.inputs.timeout, 10);
         assert.deepEqual(fn.inputs.loggingConfig, { logFormat: "Text", logGroup: "/aws/lambda/companion-logs" });
-        assert.deepEqual(await archiveEntries(fn), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
+        assert.deepEqual(await archiveEntries(fn.inputs.code), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
         // The function's own calls (logs, the lamp table, the queue) need the policy: an update that
         // brings new code and new permissions together (Alexa events switched on) must not run the
         // code before the policy exists. (IAM changes also take seconds to reach every service.)

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { loadConfig } from "../infra/config";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, archiveEntries, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { archiveEntries } from "./support/lambdaArchive";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const FUNCTION = "aws:lambda/function:Function";
 const TABLE = "aws:dynamodb/table:Table";
@@ -177,7 +178,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         assert.equal(consumer.inputs.memorySize, 256);
         assert.equal(consumer.inputs.timeout, 60);
         assert.deepEqual(consumer.inputs.loggingConfig, { logFormat: "Text", logGroup: "/aws/lambda/change-reports-logs" });
-        assert.deepEqual(await archiveEntries(consumer), ["__index.js"]);
+        assert.deepEqual(await archiveEntries(consumer.inputs.code), ["__index.js"]);
     });
 
     it("gives the consumer a role with only what it does, and no secret in its environment", () => {

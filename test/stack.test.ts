@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
+import { archiveEntries } from "./support/lambdaArchive";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, archiveEntries, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ACCOUNT_ID, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -149,7 +150,7 @@ describe("the primary stack", () => {
     });
 
     it("ships the skill function's own code and aws-jwt-verify's CommonJS build, nothing more", async () => {
-        assert.deepEqual(await archiveEntries(run.one(FUNCTION)), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
+        assert.deepEqual(await archiveEntries(run.one(FUNCTION).inputs.code), ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);
     });
 
     it("hands the pool's JWKS, read at deploy time from Cognito's well-known URL, to the function through a resource that keeps it", async () => {

@@ -15,6 +15,11 @@ export interface MaterialisedArchive {
     entries: string[];
 }
 
+/** The top-level entries of a recorded `code` input (an AssetArchive), sorted. */
+export async function archiveEntries(code: pulumi.asset.AssetArchive): Promise<string[]> {
+    return Object.keys(await code.assets).sort();
+}
+
 /** Writes a recorded `code` input (an AssetArchive) to a new temporary folder. */
 export async function materialiseArchive(code: pulumi.asset.AssetArchive): Promise<MaterialisedArchive> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skill-archive-"));
@@ -30,7 +35,7 @@ export async function materialiseArchive(code: pulumi.asset.AssetArchive): Promi
             throw new Error(`unexpected asset kind at ${entry}`);
         }
     }
-    return { dir, entries: Object.keys(assets).sort() };
+    return { dir, entries: await archiveEntries(code) };
 }
 
 /**

@@ -250,11 +250,6 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     };
 }
 
-/** The paths in a recorded function's code archive (`__index.js`, the packages it ships), sorted. */
-export async function archiveEntries(fn: RecordedResource): Promise<string[]> {
-    return Object.keys(await (fn.inputs.code as pulumi.asset.AssetArchive).assets).sort();
-}
-
 /** Whether an Output is marked secret. */
 export async function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
     return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
