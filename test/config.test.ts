@@ -29,8 +29,13 @@ function parseIn(raw: RawConfig, region: string | undefined): StackConfig {
 
 /** The problems parseConfig reports for `raw` (fails the test if it accepts it). */
 function problemsOf(raw: RawConfig, region: string | undefined): string[] {
+    return refusal(() => parseIn(raw, region), raw);
+}
+
+/** The problems of the ConfigError that `check` throws (fails the test if it accepts `raw`). */
+function refusal(check: () => unknown, raw: RawConfig): string[] {
     try {
-        parseIn(raw, region);
+        check();
     } catch (err) {
         assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
         return err.problems;
@@ -462,11 +467,10 @@ describe("stack configuration, at its edges", () => {
 
     it("states the Alexa events and companion problems in full", () => {
         const secret = pulumi.output("the-alexa-client-secret");
-        assert.throws(() => parseConfig(handedOver({}), "us-east-1", secret), (err: ConfigError) => {
-            assert.deepEqual(err.problems, ["alexaClientId is not set: alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither. " +
-                "Fix: pulumi config set alexaClientId amzn1.application-oa2-client.<32 hex digits>"]);
-            return true;
-        });
+        assert.deepEqual(refusal(() => parseConfig(handedOver({}), "us-east-1", secret), handedOver({})), [
+            "alexaClientId is not set: alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither. " +
+                "Fix: pulumi config set alexaClientId amzn1.application-oa2-client.<32 hex digits>",
+        ]);
         assert.equal(assertOneProblem({ ...VALID, alexaEvents: "true" }, "alexaEvents", "true"),
             "alexaEvents is \"true\": the skill's Alexa Client Id and Secret are needed to send events: set the smapi* values so that `pulumi up` reads them from the skill (README, Deploy, A), or set alexaClientId and alexaClientSecret. " +
             "Fix: pulumi config set --secret smapiRefreshToken <refresh_token> (with smapiClientId and smapiClientSecret)");
@@ -484,10 +488,9 @@ describe("stack configuration, at its edges", () => {
     it("reads what the engine would not hand over as Pulumi.yaml declares it: an empty list, a list that is not one, a retired key set to \"\", no SMAPI token", () => {
         assert.deepEqual(parseConfig(handedOver({ extraCallbackUrls: "" }), "us-east-1").extraCallbackUrls, []);
         for (const notAList of ["not json", "[1]"]) {
-            assert.throws(() => parseConfig(handedOver({ extraCallbackUrls: notAList }), "us-east-1"), (err: ConfigError) => {
-                assert.deepEqual(err.problems, ["extraCallbackUrls is not a list of strings as Pulumi.yaml declares it: run the program with the Pulumi CLI, which checks it."]);
-                return true;
-            });
+            const raw = handedOver({ extraCallbackUrls: notAList });
+            assert.deepEqual(refusal(() => parseConfig(raw, "us-east-1"), raw),
+                ["extraCallbackUrls is not a list of strings as Pulumi.yaml declares it: run the program with the Pulumi CLI, which checks it."]);
         }
         parseConfig(handedOver({ accountLinkingStack: "" }), "us-east-1");
         // smapiRefreshToken not given at all counts as not set: alexaEvents then lacks its source.
@@ -498,15 +501,7 @@ describe("stack configuration, at its edges", () => {
 describe("SMAPI values, at their edges", () => {
     const secret = () => true;
     const VALUES = { smapiClientId: ALEXA_CLIENT_ID, smapiClientSecret: "0123456789abcdef", smapiRefreshToken: "Atzr|IwEBIexample" };
-    const problemsOfSmapi = (raw: RawConfig): string[] => {
-        try {
-            parseSmapiConfig(raw, secret);
-        } catch (err) {
-            assert.ok(err instanceof ConfigError, String(err));
-            return err.problems;
-        }
-        assert.fail(`accepted ${JSON.stringify(raw)}`);
-    };
+    const problemsOfSmapi = (raw: RawConfig): string[] => refusal(() => parseSmapiConfig(raw, secret), raw);
 
     it("takes each value whole, and says what each must be", () => {
         assert.deepEqual(parseSmapiConfig(VALUES, secret), { clientId: VALUES.smapiClientId, clientSecret: VALUES.smapiClientSecret, refreshToken: VALUES.smapiRefreshToken });
