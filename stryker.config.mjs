@@ -48,7 +48,7 @@ const config = {
             "test/skill.test.ts",
             "test/tokenAttacks.test.ts",
             "test/lampStore.test.ts",
-            "test/dynamodb.test.ts",
+            "test/awsJson.test.ts",
             "test/stack.test.ts",
             "test/config.test.ts",
             "test/linkingTools.test.ts",

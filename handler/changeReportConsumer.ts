@@ -6,7 +6,7 @@
 // batch responses"). SQS redelivers those after the visibility timeout, and moves a record that
 // failed maxReceiveCount times to the dead-letter queue, whose alarm then fires.
 import { ChangeReport } from "./changeReport";
-import { AwsJsonCall, createAwsJsonClient } from "./dynamodb";
+import { AwsJsonCall, createAwsJsonClient } from "./awsJson";
 import { createEventSender, DeliverChangeReport } from "./eventGateway";
 import { messageGroupOf, QueuedChangeReport, SQS_PROTOCOL } from "./eventQueue";
 import { createGrantStore } from "./grantStore";

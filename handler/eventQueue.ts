@@ -10,7 +10,7 @@
 // about 100 ms of cold start (README "Performance").
 import { createHash } from "crypto";
 import { ChangeReport } from "./changeReport";
-import { AwsJsonCall, AwsJsonProtocol, createAwsJsonClient } from "./dynamodb";
+import { AwsJsonCall, AwsJsonProtocol, createAwsJsonClient } from "./awsJson";
 
 const SQS_PROTOCOL: AwsJsonProtocol = {
     service: "sqs",

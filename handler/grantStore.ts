@@ -2,7 +2,7 @@
 // per user (partition key `userId`, the Cognito token's `sub`), in the grants table of the region
 // whose function received the grant. A grant is written whole in one PutItem, so a failed
 // AcceptGrant leaves either the previous grant or none, never half of one.
-import { createDynamoDb, DynamoDbCall } from "./dynamodb";
+import { createDynamoDb, DynamoDbCall } from "./awsJson";
 import { LwaTokens } from "./lwa";
 
 export interface Grant extends LwaTokens {

@@ -6,7 +6,7 @@
 // whose first try was applied (its answer lost on the way back) finds its key and gets that state
 // back instead of changing the lamp again.
 import { createHash, randomUUID } from "crypto";
-import { createDynamoDb, DynamoDbCall } from "./dynamodb";
+import { createDynamoDb, DynamoDbCall } from "./awsJson";
 import { applyChange, ChangePlan, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL, planChange, TYPICAL_LAMP } from "./lamp";
 
 export interface LampStore {
@@ -92,7 +92,7 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
     const { tableName } = settings;
     const maxRaceAttempts = settings.maxRaceAttempts ?? 8;
     let dynamoDb = settings.dynamoDb;
-    // Alexa waits 8 s for an answer: three short tries at most (see dynamodb.ts), made on first use.
+    // Alexa waits 8 s for an answer: three short tries at most (see awsJson.ts), made on first use.
     const dynamo = () => (dynamoDb ??= createDynamoDb({ region: process.env.AWS_REGION ?? "us-east-1" }));
     const key = (userId: string): Item => ({ userId: { S: userId } });
 

@@ -7,7 +7,7 @@
 // The cost: one GetParameter (~20-40 ms in-region) on the first LWA call of a container, never on
 // a directive's path. Protocol: AWS JSON 1.1, X-Amz-Target AmazonSSM.GetParameter
 // (docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html).
-import { AwsJsonCall, AwsJsonProtocol, createAwsJsonClient } from "./dynamodb";
+import { AwsJsonCall, AwsJsonProtocol, createAwsJsonClient } from "./awsJson";
 import type { LwaCredentials } from "./lwa";
 
 const SSM_PROTOCOL: AwsJsonProtocol = {

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { createGrantAcceptor } from "../handler/acceptGrant";
-import { createDynamoDb } from "../handler/dynamodb";
+import { createDynamoDb } from "../handler/awsJson";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { lwaCredentials } from "../handler/secret";
 import { createLwaClient } from "../handler/lwa";

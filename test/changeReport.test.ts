@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
 import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
-import { createAwsJsonClient, createDynamoDb } from "../handler/dynamodb";
+import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender, gatewayUrl } from "../handler/eventGateway";
 import { createEventQueue, messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";

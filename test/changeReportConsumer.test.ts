@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
 import { ChangeReportConsumer, ConsumerLog, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SqsRecord } from "../handler/changeReportConsumer";
-import { createAwsJsonClient, createDynamoDb } from "../handler/dynamodb";
+import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender } from "../handler/eventGateway";
 import { messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
 import { CompanionLog, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
-import { createAwsJsonClient, createDynamoDb } from "../handler/dynamodb";
+import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender } from "../handler/eventGateway";
 import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { CompanionLog, createCompanionFromEnvironment, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
-import { createAwsJsonClient } from "../handler/dynamodb";
+import { createAwsJsonClient } from "../handler/awsJson";
 import type { PageSettings } from "../handler/companionPage";
 import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createLampStore, LampStore } from "../handler/lampStore";

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
-import { createDynamoDb } from "../handler/dynamodb";
+import { createDynamoDb } from "../handler/awsJson";
 import { createEventSender, DeliverChangeReport, EventSenderSettings, gatewayUrl, GATEWAYS } from "../handler/eventGateway";
 import { createGrantStore, Grant, GrantStore } from "../handler/grantStore";
 import { createLwaClient, LwaClient } from "../handler/lwa";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { applyChange, DEFAULT_LAMP, LampState } from "../handler/lamp";
-import { DynamoDbCall } from "../handler/dynamodb";
+import { DynamoDbCall } from "../handler/awsJson";
 import { CHANGES_KEPT, createLampStore, LampStore, LampStoreError } from "../handler/lampStore";
 import { startDynalite, LocalDynamo } from "./support/dynalite";
 

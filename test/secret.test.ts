@@ -1,7 +1,7 @@
 // The Alexa Client Secret's reader (handler/secret.ts) against the Parameter Store stand-in: one
 // read per container, a failed read tried again, and an empty parameter named with what to do.
 import { strict as assert } from "assert";
-import { createAwsJsonClient } from "../handler/dynamodb";
+import { createAwsJsonClient } from "../handler/awsJson";
 import { createSecretReader, SSM_PROTOCOL } from "../handler/secret";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";

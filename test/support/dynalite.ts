@@ -3,7 +3,7 @@
 import { createServer, request, Server } from "http";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createDynamoDb, DynamoDbCall } from "../../handler/dynamodb";
+import { createDynamoDb, DynamoDbCall } from "../../handler/awsJson";
 import { interruptible } from "./interruptible";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");

@@ -1,9 +1,8 @@
-// A small DynamoDB client: the JSON 1.0 protocol over HTTPS, signed with Signature Version 4,
-// with the credentials and region that Lambda puts in the environment. It exists for the cold
-// start: loading the AWS SDK's DynamoDB client takes about 100 ms, this takes well under one,
-// and the functions need only a handful of operations. SQS and SSM Parameter Store speak the same
-// AWS JSON protocol (only the signing name, target prefix and content type differ), so the same
-// client serves them: `createAwsJsonClient`.
+// The functions' AWS client: the AWS JSON protocol over HTTPS, signed with Signature Version 4,
+// with the credentials and region that Lambda puts in the environment. DynamoDB, SQS and SSM
+// Parameter Store all speak it (only the signing name, target prefix and content type differ:
+// `AwsJsonProtocol`), and the functions need a handful of their operations. It exists for the cold
+// start: loading the AWS SDK's DynamoDB client takes about 100 ms, this takes well under one.
 // Protocol: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/Welcome.html
 // Signing: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
 import { createHash, createHmac } from "crypto";
@@ -16,7 +15,7 @@ export interface Credentials {
     sessionToken?: string;
 }
 
-export interface DynamoDbSettings {
+export interface AwsJsonSettings {
     region: string;
     /** Default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, or the region's public endpoint. */
     endpoint?: string;
@@ -28,8 +27,8 @@ export interface DynamoDbSettings {
     attemptTimeoutMs?: number;
 }
 
-/** DynamoDB's answer to a request it refused; `name` is its error type, e.g. ConditionalCheckFailedException. */
-export class DynamoDbError extends Error {
+/** An AWS service's answer to a request it refused; `name` is its error type, e.g. ConditionalCheckFailedException. */
+export class AwsJsonError extends Error {
     constructor(readonly name: string, message: string, readonly status: number, readonly body: Record<string, unknown>) {
         super(message);
     }
@@ -152,11 +151,11 @@ function parseBody(text: string): Record<string, unknown> | undefined {
     }
 }
 
-export function createDynamoDb(settings: DynamoDbSettings): DynamoDbCall {
+export function createDynamoDb(settings: AwsJsonSettings): DynamoDbCall {
     return createAwsJsonClient(DYNAMODB_PROTOCOL, settings);
 }
 
-export function createAwsJsonClient(protocol: AwsJsonProtocol, settings: DynamoDbSettings): AwsJsonCall {
+export function createAwsJsonClient(protocol: AwsJsonProtocol, settings: AwsJsonSettings): AwsJsonCall {
     const endpoint = new URL(settings.endpoint ?? process.env[protocol.endpointVariable] ?? process.env.AWS_ENDPOINT_URL ?? `https://${protocol.service}.${settings.region}.amazonaws.com`);
     const secure = endpoint.protocol === "https:";
     const transport = secure ? https : http;
@@ -199,13 +198,13 @@ export function createAwsJsonClient(protocol: AwsJsonProtocol, settings: DynamoD
                 // JSON is not retried either: the write it answers may have been applied.
                 const fields = parsed ?? {};
                 const type = String(fields.__type ?? (status === 200 ? "InvalidResponse" : `HTTP${status}`)).split("#").pop()!;
-                failure = new DynamoDbError(type, String(fields.message ?? fields.Message ?? `${protocol.displayName} answered ${status}${parsed === undefined ? " with a body that is not JSON" : ""}`), status, fields);
+                failure = new AwsJsonError(type, String(fields.message ?? fields.Message ?? `${protocol.displayName} answered ${status}${parsed === undefined ? " with a body that is not JSON" : ""}`), status, fields);
             } catch (err) {
                 failure = err instanceof Error ? err : new Error(String(err));
             }
             // DynamoDB's refusals (a failed condition, a validation error) stand; throttling,
             // server errors and network failures get another try.
-            if (failure instanceof DynamoDbError && failure.status < 500 && !RETRYABLE.includes(failure.name)) {
+            if (failure instanceof AwsJsonError && failure.status < 500 && !RETRYABLE.includes(failure.name)) {
                 throw failure;
             }
             if (tries >= maxAttempts) {

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { createDynamoDb, DynamoDbError, environmentCredentials, signedHeaders } from "../handler/dynamodb";
+import { createDynamoDb, AwsJsonError, environmentCredentials, signedHeaders } from "../handler/awsJson";
 import { startDynalite, LocalDynamo } from "./support/dynalite";
 
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
@@ -66,7 +66,7 @@ describe("the skill's DynamoDB client", () => {
                 ConditionExpression: "attribute_exists(userId)",
                 ExpressionAttributeValues: { ":b": { N: "1" } },
             }).then(() => undefined, (err: unknown) => err);
-            assert.ok(failure instanceof DynamoDbError);
+            assert.ok(failure instanceof AwsJsonError);
             assert.equal(failure.name, "ConditionalCheckFailedException");
             assert.equal(failure.status, 400);
             assert.equal((dynamo.requests.get("UpdateItem") ?? 0) - before, 1);
@@ -86,7 +86,7 @@ describe("the skill's DynamoDB client", () => {
             try {
                 const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
                 assert.equal(tries, 3);
-                assert.ok(failure instanceof DynamoDbError);
+                assert.ok(failure instanceof AwsJsonError);
                 assert.equal(failure.name, "ThrottlingException");
             } finally {
                 await dynamo.setMode("up");
@@ -99,7 +99,7 @@ describe("the skill's DynamoDB client", () => {
             try {
                 const { tries, failure } = await triesDuring("UpdateItem", () => call("UpdateItem", { ...KEY, UpdateExpression: "SET brightness = :b", ExpressionAttributeValues: { ":b": { N: "9" } } }));
                 assert.equal(tries, 4);
-                assert.ok(failure instanceof DynamoDbError);
+                assert.ok(failure instanceof AwsJsonError);
                 assert.equal(failure.name, "InternalServerError");
                 assert.equal(failure.status, 500);
             } finally {
@@ -131,7 +131,7 @@ describe("the skill's DynamoDB client", () => {
             dynamo.refuseNext(1, { type: "AccessDeniedException", status: 400 });
             const denied = await triesDuring("GetItem", () => call("GetItem", KEY));
             assert.equal(denied.tries, 1, "a refusal that is not throttling is not retried");
-            assert.equal((denied.failure as DynamoDbError).name, "AccessDeniedException");
+            assert.equal((denied.failure as AwsJsonError).name, "AccessDeniedException");
         });
 
         it("names a refusal without an error type by its HTTP status", async () => {
@@ -139,7 +139,7 @@ describe("the skill's DynamoDB client", () => {
             dynamo.refuseNext(1, { status: 403 });
             const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", KEY));
             assert.equal(tries, 1);
-            assert.ok(failure instanceof DynamoDbError);
+            assert.ok(failure instanceof AwsJsonError);
             assert.equal(failure.name, "HTTP403");
             assert.equal(failure.message, "DynamoDB answered 403");
         });
@@ -148,7 +148,7 @@ describe("the skill's DynamoDB client", () => {
             const call = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 3 });
             const { tries, failure } = await triesDuring("GetItem", () => call("GetItem", { TableName: "client-lamps", Key: { userId: { N: "1" } } }));
             assert.equal(tries, 1);
-            assert.ok(failure instanceof DynamoDbError);
+            assert.ok(failure instanceof AwsJsonError);
             assert.equal(failure.name, "ValidationException");
             assert.equal(failure.status, 400);
         });

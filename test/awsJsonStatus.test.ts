@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { createServer, Server } from "http";
 import { AddressInfo } from "net";
-import { createDynamoDb, DynamoDbError, signingKeys } from "../handler/dynamodb";
+import { createDynamoDb, AwsJsonError, signingKeys } from "../handler/awsJson";
 
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
@@ -34,7 +34,7 @@ async function answering(status: number, body: string, type = "text/html", calls
 describe("the skill's DynamoDB client, classifying answers by their status", () => {
     it("lets a 4xx stand after one try even when its body is a proxy's HTML page", async () => {
         const { failure, tries } = await answering(403, "<html><body>Forbidden</body></html>");
-        assert.ok(failure instanceof DynamoDbError, String(failure));
+        assert.ok(failure instanceof AwsJsonError, String(failure));
         assert.equal(failure.status, 403);
         assert.equal(failure.name, "HTTP403");
         assert.match(failure.message, /answered 403 with a body that is not JSON/);
@@ -43,21 +43,21 @@ describe("the skill's DynamoDB client, classifying answers by their status", () 
 
     it("tries a 5xx with an HTML body up to its limit", async () => {
         const { failure, tries } = await answering(502, "<html>Bad Gateway</html>");
-        assert.ok(failure instanceof DynamoDbError);
+        assert.ok(failure instanceof AwsJsonError);
         assert.equal(failure.status, 502);
         assert.equal(tries, 3);
     });
 
     it("does not retry a 200 whose body is not JSON, as the write it answers may have been applied", async () => {
         const { failure, tries } = await answering(200, "<html>captive portal</html>");
-        assert.ok(failure instanceof DynamoDbError);
+        assert.ok(failure instanceof AwsJsonError);
         assert.equal(failure.name, "InvalidResponse");
         assert.equal(tries, 1);
     });
 
     it("still retries DynamoDB's own throttling answer, a 400", async () => {
         const { failure, tries } = await answering(400, JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "slow down" }), "application/x-amz-json-1.0");
-        assert.ok(failure instanceof DynamoDbError);
+        assert.ok(failure instanceof AwsJsonError);
         assert.equal(failure.name, "ThrottlingException");
         assert.equal(tries, 3);
     });
@@ -79,14 +79,14 @@ describe("the skill's DynamoDB client, classifying answers by their status", () 
     it("refuses, without trying again, a 200 whose JSON is not an object", async () => {
         for (const body of ["[]", "null", "5", '"ok"']) {
             const { failure, tries } = await answering(200, body, "application/x-amz-json-1.0");
-            assert.ok(failure instanceof DynamoDbError, body);
+            assert.ok(failure instanceof AwsJsonError, body);
             assert.deepEqual([failure.name, failure.status, tries], ["InvalidResponse", 200, 1], body);
         }
     });
 
     it("tries a 500 up to its limit whatever its error type", async () => {
         const { failure, tries } = await answering(500, JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#SomethingNew", message: "new" }), "application/x-amz-json-1.0");
-        assert.ok(failure instanceof DynamoDbError);
+        assert.ok(failure instanceof AwsJsonError);
         assert.deepEqual([failure.name, tries], ["SomethingNew", 3]);
     });
 
