@@ -3,6 +3,7 @@
 import { AccountLinking } from "./infra/accountLinking";
 import { linkingRequestBody } from "./infra/accountLinkingRequest";
 import { alexaRedirectUrls as redirectUrlsFor } from "./infra/alexa";
+import { AlarmNotifications } from "./infra/alarmNotifications";
 import { AlexaGrants } from "./infra/alexaGrants";
 import { ChangeReportDelivery } from "./infra/changeReportDelivery";
 import { CompanionApi } from "./infra/companionApi";
@@ -37,14 +38,23 @@ const pool = linking ?? primaryPoolReference(config.primaryPool!);
 const events = config.alexaEvents?.fromSkill
     ? new SkillEventCredentials("alexa-event-credentials", { alexaSkillId: config.alexaSkillId, smapi: smapi! })
     : config.alexaEvents?.credentials;
-const grants = events && new AlexaGrants("alexa-grants", { clientSecret: events.clientSecret });
-const changeReports = grants && new ChangeReportDelivery("change-reports", { clientId: events!.clientId, grants });
+const grants = events && new AlexaGrants("alexa-grants", { clientSecret: events.clientSecret, existingTableName: config.alexaGrantsTable });
 
 const skill = new SkillEndpoint("smartlamp", {
     alexaSkillId: config.alexaSkillId,
     userPoolId: pool.userPoolId,
     clientId: pool.clientId,
     events: grants && { clientId: events!.clientId, grants },
+});
+
+// ChangeReports through a queue to Alexa, with alarms for what needs the operator.
+const alarms = grants && new AlarmNotifications("alarms", { ...config.alarms, region: config.region });
+const changeReports = grants && new ChangeReportDelivery("change-reports", {
+    clientId: events!.clientId,
+    grants,
+    lampTable: skill.table,
+    skillLogGroup: skill.logGroup,
+    alarmActions: alarms!.actions,
 });
 
 // The same account in the user's own app: a page and an API over the skill's lamp table.
@@ -99,9 +109,13 @@ export const accountLinkingRequest = linkingRequest;
 export const customDomainTarget = linking?.customDomainTarget;
 export const customDomainHostedZoneId = linking?.customDomainHostedZoneId;
 
-// With Alexa events on: where undeliverable ChangeReports wait, and the alarm that watches it.
+// With Alexa events on: where undeliverable ChangeReports wait, the alarms and where they go, and
+// the grants table (kept in AWS when events are switched off: README, "Switching events off").
 export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url;
 export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;
+export const operatorAlarm = changeReports?.operatorAlarm.name;
+export const alarmTopicArn = alarms?.topicArn;
+export const alexaGrantsTableName = grants?.tableName;
 // With companionApp: the page to open, the API's base URL and the app client the page signs in with.
 export const companionPageUrl = companion?.pageUrl;
 export const companionApiUrl = companion?.apiBaseUrl;

@@ -25,6 +25,14 @@ export interface GrantAcceptorSettings {
     now?: () => number;
 }
 
+/** The grant could not be written; `cause` is the store's failure (its message is not repeated). */
+export class GrantNotStored extends Error {
+    constructor(readonly cause: unknown) {
+        super(`could not store the grant (${cause instanceof Error ? cause.name : typeof cause})`);
+        this.name = "GrantNotStored";
+    }
+}
+
 /** The store needs this much of the budget for its write; with less left, nothing is written. */
 const STORE_RESERVE_MS = 1200;
 
@@ -38,7 +46,7 @@ export function createGrantAcceptor(settings: GrantAcceptorSettings): AcceptGran
             await settings.grants.put(userId, { ...tokens, region: settings.region, grantedAt: now() });
         } catch (err) {
             // Only the error's type: a store's message might echo the item, and the item holds tokens.
-            throw new Error(`could not store the grant (${err instanceof Error ? err.name : typeof err})`);
+            throw new GrantNotStored(err);
         }
     };
 }

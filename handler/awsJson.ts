@@ -218,4 +218,4 @@ export function createAwsJsonClient(protocol: AwsJsonProtocol, settings: AwsJson
 
 // Exported here rather than at its declaration: uses inside this module then refer to the local
 // constant, which Pulumi's closure serialization captures by value (not `exports.NAME`).
-export { DYNAMODB_PROTOCOL };
+export { DYNAMODB_PROTOCOL, RETRYABLE };

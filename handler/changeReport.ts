@@ -14,16 +14,20 @@ export type ChangeCause = "APP_INTERACTION" | "PHYSICAL_INTERACTION";
 /** A ChangeReport before delivery: the scope's token is filled in by the sender. */
 export type ChangeReport = AlexaResponse;
 
-/** The properties whose values differ between two states (the order of lampProperties). */
-export function changedProperties(before: LampState, after: LampState, now: Date): { changed: Property[]; unchanged: Property[] } {
-    const old = lampProperties(before, now);
+/**
+ * The properties whose values differ between two states (the order of lampProperties). Without a
+ * `before` (a change repeated under its key, whose first run is not known here), every property the
+ * lamp can change counts as changed: Alexa is told the whole state rather than left with a stale one.
+ */
+export function changedProperties(before: LampState | undefined, after: LampState, now: Date): { changed: Property[]; unchanged: Property[] } {
     const all = lampProperties(after, now);
-    const differs = (p: Property, i: number) => JSON.stringify(p.value) !== JSON.stringify(old[i].value);
+    const old = before && lampProperties(before, now);
+    const differs = (p: Property, i: number) => old === undefined ? p.namespace !== "Alexa.EndpointHealth" : JSON.stringify(p.value) !== JSON.stringify(old[i].value);
     return { changed: all.filter(differs), unchanged: all.filter((p, i) => !differs(p, i)) };
 }
 
 /** The ChangeReport for a change from `before` to `after`, or undefined when nothing changed. */
-export function changeReport(userId: string, before: LampState, after: LampState, cause: ChangeCause, now: Date): ChangeReport | undefined {
+export function changeReport(userId: string, before: LampState | undefined, after: LampState, cause: ChangeCause, now: Date): ChangeReport | undefined {
     const { changed, unchanged } = changedProperties(before, after, now);
     if (changed.length === 0) {
         return undefined;
@@ -36,6 +40,22 @@ export function changeReport(userId: string, before: LampState, after: LampState
         },
         context: { properties: unchanged },
     };
+}
+
+/**
+ * Whether `report` still says what the lamp is: each of its properties (changed or not) has the
+ * value the lamp in `state` reports. A report that does not was superseded by a later change, whose
+ * own report follows it in the user's queue group or whose directive's answer told Alexa already:
+ * sent late, it would roll the Alexa app back to a state the lamp left.
+ */
+export function stillCurrent(report: ChangeReport, state: LampState): boolean {
+    const now = lampProperties(state, new Date(0));
+    const change = (report.event.payload.change as { properties?: unknown } | undefined)?.properties;
+    const told = [...(Array.isArray(change) ? change : []), ...(report.context?.properties ?? [])] as Partial<Property>[];
+    return told.length > 0 && told.every((p) => {
+        const actual = now.find((q) => q.namespace === p.namespace && q.name === p.name);
+        return actual !== undefined && JSON.stringify(actual.value) === JSON.stringify(p.value);
+    });
 }
 
 /** The report with the user's LWA access token in its scope, ready for the gateway. */

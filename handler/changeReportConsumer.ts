@@ -1,15 +1,23 @@
 // The retry consumer's entry: Lambda hands it batches of queued ChangeReports from the FIFO queue
-// (an SQS event source mapping with ReportBatchItemFailures), and it delivers them in order.
-// A batch answer names the records to keep: for a FIFO queue, the first that must wait and every
-// record after it, so that no user's later event overtakes an earlier one
-// (docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html, "Implementing partial
-// batch responses"). SQS redelivers those after the visibility timeout, and moves a record that
-// failed maxReceiveCount times to the dead-letter queue, whose alarm then fires.
-import { ChangeReport } from "./changeReport";
+// (an SQS event source mapping with ReportBatchItemFailures), and it delivers them, each user's in
+// order. A FIFO queue orders messages within a message group only (one group per user here), and
+// holds back a group's later messages while one of it is in flight, never another group's (SQS
+// Developer Guide, "FIFO queue logic", "Using the message group ID"). So the consumer works on each
+// user's records in order and on different users' records at once, and a record that must wait
+// holds back only the later records of its own group: the batch answer names them, and SQS
+// redelivers them after the visibility timeout; the others are delivered now and deleted. (Lambda's
+// guide asks a FIFO consumer to stop at the first failure and hand back all the rest,
+// services-sqs-errorhandling.html, "Implementing partial batch responses": that keeps every group's
+// order, and so does handing back each group's rest, without holding other users' events.)
+// SQS moves a record that failed maxReceiveCount times to the dead-letter queue, whose alarm fires.
+import { classifyAwsFailure } from "./causes";
+import { ChangeReport, stillCurrent } from "./changeReport";
 import { AwsJsonCall, createAwsJsonClient } from "./awsJson";
 import { createEventSender, DeliverChangeReport } from "./eventGateway";
 import { messageGroupOf, QueuedChangeReport, SQS_PROTOCOL } from "./eventQueue";
 import { createGrantStore } from "./grantStore";
+import type { LampState } from "./lamp";
+import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
 import { userReference, writeLogLine } from "./log";
 import { lwaCredentials } from "./secret";
@@ -31,16 +39,24 @@ export interface SqsBatchResponse {
 export interface ConsumerLog {
     messageId?: string;
     user?: string;
+    /** accepted, superseded, dropped, forgotten, poison, wait, held, deferred. */
     outcome: string;
+    /** Whose problem it was, when the event did not go out (handler/causes.ts). */
+    cause?: string;
     reason?: string;
+    /** What the operator should do. */
+    fix?: string;
     receiveCount?: number;
 }
 
 export interface ConsumerDependencies {
     deliver: DeliverChangeReport;
+    /** The user's lamp as it is now, read consistently: a report that no longer says it is not sent. */
+    currentLamp: (userId: string) => Promise<LampState>;
     /** Keeps a poison event in the dead-letter queue at once (it would fail every retry). */
     deadLetter: (record: SqsRecord) => Promise<void>;
     log: (entry: ConsumerLog) => void;
+    now?: () => number;
 }
 
 /** The part of Lambda's context this consumer reads. */
@@ -51,12 +67,14 @@ export interface LambdaContext {
 export type ChangeReportConsumer = (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>;
 
 /**
- * The longest one delivery may take: three gateway tries of 3 s with backoff, an LWA refresh (two
- * tries of 2.5 s), the secret and grant reads. A record is started only with this much time left:
- * a function that timed out mid-batch would see its whole batch again, and Alexa would get the
- * events it had already accepted a second time.
+ * A record is started only with this much of the function's time left: its reads, a token refresh
+ * and the gateway's tries all fit (the delivery itself keeps to the deadline below). A function that
+ * timed out mid-batch would see its whole batch again, and Alexa would get the events it had
+ * already accepted a second time.
  */
 const DELIVERY_RESERVE_MS = 20_000;
+/** Deliveries end this long before the function's own limit: time to log and answer. */
+const ANSWER_MARGIN_MS = 5_000;
 
 function readQueued(body: string): QueuedChangeReport | undefined {
     try {
@@ -68,46 +86,77 @@ function readQueued(body: string): QueuedChangeReport | undefined {
 }
 
 export function createChangeReportConsumer(deps: ConsumerDependencies): ChangeReportConsumer {
-    return async (event, context) => {
-        const records = Array.isArray(event?.Records) ? event.Records : [];
-        for (let i = 0; i < records.length; i++) {
-            const record = records[i];
-            if (context && context.getRemainingTimeInMillis() < DELIVERY_RESERVE_MS) {
-                // Out of time: this record and the rest come back after the visibility timeout, in order.
-                deps.log({ outcome: "deferred", reason: `${records.length - i} records left for the next delivery: too little time left in this one` });
-                return { batchItemFailures: records.slice(i).map((r) => ({ itemIdentifier: r.messageId })) };
+    const now = deps.now ?? Date.now;
+
+    /** One record, start to end; true when it must wait (and hold back its group's later records). */
+    async function consume(record: SqsRecord, deadline: number | undefined): Promise<boolean> {
+        const queued = readQueued(record.body);
+        const entry: ConsumerLog = {
+            messageId: queued?.report.event.header.messageId,
+            user: queued ? userReference(queued.userId) : undefined,
+            outcome: "",
+            receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+        };
+        if (!queued) {
+            Object.assign(entry, { outcome: "poison", cause: "ourBug", reason: "the record is not a queued ChangeReport" });
+        } else {
+            let lamp: LampState | undefined;
+            try {
+                lamp = await deps.currentLamp(queued.userId);
+            } catch (err) {
+                const answer = classifyAwsFailure((err as { cause?: unknown })?.cause ?? err);
+                Object.assign(entry, { outcome: "wait", cause: answer.cause === "configuration" ? "configuration" : "transient",
+                    reason: `the lamp's state could not be read (${answer.code})`, fix: answer.fix });
             }
-            const queued = readQueued(record.body);
-            const entry: ConsumerLog = {
-                messageId: queued?.report.event.header.messageId,
-                user: queued ? userReference(queued.userId) : undefined,
-                outcome: "",
-                receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-            };
-            let wait = false;
-            if (!queued) {
-                entry.outcome = "poison";
-                entry.reason = "the record is not a queued ChangeReport";
-            } else {
-                const delivery = await deps.deliver(queued.userId, queued.report as ChangeReport);
-                entry.outcome = delivery.outcome;
-                entry.reason = "reason" in delivery ? delivery.reason : undefined;
-                wait = delivery.outcome === "retry";
-            }
-            if (entry.outcome === "poison") {
-                try {
-                    await deps.deadLetter(record);
-                } catch (err) {
-                    entry.reason += `; the dead-letter queue could not take it (${err instanceof Error ? err.name : typeof err}), so it waits`;
-                    wait = true;
-                }
-            }
-            deps.log(entry);
-            if (wait) {
-                return { batchItemFailures: records.slice(i).map((r) => ({ itemIdentifier: r.messageId })) };
+            if (lamp && !stillCurrent(queued.report as ChangeReport, lamp)) {
+                Object.assign(entry, { outcome: "superseded", reason: "the lamp has changed since: a later report, or the answer to Alexa's own directive, says what it is now" });
+            } else if (lamp) {
+                const { outcome, ...rest } = await deps.deliver(queued.userId, queued.report as ChangeReport, deadline);
+                Object.assign(entry, { outcome, ...rest });
             }
         }
-        return { batchItemFailures: [] };
+        let wait = entry.outcome === "wait";
+        if (entry.outcome === "poison") {
+            try {
+                await deps.deadLetter(record);
+            } catch (err) {
+                entry.reason += `; the dead-letter queue could not take it (${err instanceof Error ? err.name : typeof err}), so it waits`;
+                wait = true;
+            }
+        }
+        deps.log(entry);
+        return wait;
+    }
+
+    return async (event, context) => {
+        const records = Array.isArray(event?.Records) ? event.Records : [];
+        const deadline = context ? now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : undefined;
+        // Each user's records, in the batch's order.
+        const groups = new Map<string, SqsRecord[]>();
+        for (const record of records) {
+            const queued = readQueued(record.body);
+            const group = record.attributes?.MessageGroupId ?? (queued ? messageGroupOf(queued.userId) : `unreadable ${record.messageId}`);
+            groups.set(group, [...(groups.get(group) ?? []), record]);
+        }
+        const handedBack = new Set<string>();
+        await Promise.all([...groups.values()].map(async (group) => {
+            for (let i = 0; i < group.length; i++) {
+                if (context && context.getRemainingTimeInMillis() < DELIVERY_RESERVE_MS) {
+                    // Out of time: this record and the user's later ones come back after the visibility timeout, in order.
+                    deps.log({ outcome: "deferred", reason: `${group.length - i} of this user's records left for the next delivery: too little time left in this one` });
+                    group.slice(i).forEach((r) => handedBack.add(r.messageId));
+                    return;
+                }
+                if (await consume(group[i], deadline)) {
+                    group.slice(i).forEach((r) => handedBack.add(r.messageId));
+                    if (i + 1 < group.length) {
+                        deps.log({ outcome: "held", reason: `${group.length - i - 1} later records of the same user wait behind this one` });
+                    }
+                    return;
+                }
+            }
+        }));
+        return { batchItemFailures: records.filter((r) => handedBack.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
     };
 }
 
@@ -117,12 +166,25 @@ const CONSUMER_ENVIRONMENT = {
     alexaClientId: "EVENTS_ALEXA_CLIENT_ID",
     alexaSecretParameter: "EVENTS_ALEXA_SECRET_PARAMETER",
     deadLetterQueueUrl: "EVENTS_DEAD_LETTER_QUEUE_URL",
+    /** The skill's lamp table: a report is sent only while it still says what the lamp is. */
+    lampTable: "EVENTS_LAMP_TABLE",
     /** Unset in AWS; tests point them at their stand-ins. */
     lwaTokenUrl: "EVENTS_LWA_TOKEN_URL",
     gatewayUrl: "EVENTS_GATEWAY_URL",
 } as const;
 
 const required = (env: NodeJS.ProcessEnv, name: string) => requiredVariable(env, name, "The ChangeReport consumer");
+
+/**
+ * error: the operator must act (our configuration, our bug, an event in the dead-letter queue);
+ * warn: a user's grant was forgotten, or a service failed for a while; info: all went as it should.
+ */
+export function consumerLogLevel(entry: ConsumerLog): "info" | "warn" | "error" {
+    if (entry.outcome === "poison" || entry.cause === "configuration" || entry.cause === "ourBug") {
+        return "error";
+    }
+    return entry.outcome === "forgotten" || entry.outcome === "wait" || entry.outcome === "deferred" ? "warn" : "info";
+}
 
 /** Sends a record to the dead-letter queue as it is, in its user's group. */
 export function deadLetterTo(queueUrl: string, sqs: () => AwsJsonCall): (record: SqsRecord) => Promise<void> {
@@ -151,8 +213,9 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
     });
     return createChangeReportConsumer({
         deliver,
+        currentLamp: createLampStore({ tableName: required(env, CONSUMER_ENVIRONMENT.lampTable) }).read,
         deadLetter: deadLetterTo(deadLetterQueueUrl, () => (sqs ??= createAwsJsonClient(SQS_PROTOCOL, { region: env.AWS_REGION ?? "us-east-1" }))),
-        log: (entry) => writeLogLine({ level: entry.outcome === "accepted" || entry.outcome === "dropped" ? "info" : entry.outcome === "retry" ? "warn" : "error", kind: "ChangeReport", ...entry }),
+        log: (entry) => writeLogLine({ level: consumerLogLevel(entry), kind: "ChangeReport", ...entry }),
     });
 }
 

@@ -103,9 +103,10 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
                 throw new HttpError(400, "The body must be JSON: {\"powerState\":\"ON\"} or {\"brightness\":40}.");
             }
             const change = changeOf(body);
-            const before = await deps.lampStore.read(userId);
-            const after = await deps.lampStore.change(userId, change);
-            const report = deps.reportChange ? changeReport(userId, before, after, "APP_INTERACTION", now()) : undefined;
+            // What the change replaced comes from its own write: a read before it could miss a
+            // change Alexa made in between, and the report would then say nothing changed.
+            const { state: after, previous } = await deps.lampStore.changeReplacing(userId, change);
+            const report = deps.reportChange ? changeReport(userId, previous, after, "APP_INTERACTION", now()) : undefined;
             if (report) {
                 try {
                     await deps.reportChange!(userId, report);

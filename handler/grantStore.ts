@@ -17,7 +17,12 @@ export interface GrantStore {
     put(userId: string, grant: Grant): Promise<void>;
     /** Keeps refreshed tokens, unless the grant was deleted or replaced meanwhile. */
     updateTokens(userId: string, previousRefreshToken: string, tokens: LwaTokens): Promise<void>;
-    delete(userId: string): Promise<void>;
+    /**
+     * Deletes the grant only if it still holds `deadRefreshToken`, the one whose failure proved the
+     * grant dead: a grant a new AcceptGrant stored meanwhile stays. True when it was deleted (or
+     * was already gone).
+     */
+    forget(userId: string, deadRefreshToken: string): Promise<boolean>;
 }
 
 export interface GrantStoreSettings {
@@ -79,14 +84,28 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                     },
                 });
             } catch (err) {
-                // A new AcceptGrant or a SKILL_DISABLED_EXCEPTION got there first: theirs stands.
+                // A new AcceptGrant, or a forgetting, got there first: theirs stands.
                 if (!(err instanceof Error && err.name === "ConditionalCheckFailedException")) {
                     throw err;
                 }
             }
         },
-        async delete(userId) {
-            await dynamo()("DeleteItem", { TableName: tableName, Key: key(userId) });
+        async forget(userId, deadRefreshToken) {
+            try {
+                await dynamo()("DeleteItem", {
+                    TableName: tableName,
+                    Key: key(userId),
+                    // attribute_not_exists: a grant deleted meanwhile is as good as forgotten.
+                    ConditionExpression: "attribute_not_exists(userId) OR refreshToken = :dead",
+                    ExpressionAttributeValues: { ":dead": { S: deadRefreshToken } },
+                });
+                return true;
+            } catch (err) {
+                if (err instanceof Error && err.name === "ConditionalCheckFailedException") {
+                    return false;
+                }
+                throw err;
+            }
         },
     };
 }

@@ -7,7 +7,7 @@
 // back instead of changing the lamp again.
 import { createHash, randomUUID } from "crypto";
 import { createDynamoDb, DynamoDbCall } from "./awsJson";
-import { applyChange, ChangePlan, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL, planChange, TYPICAL_LAMP } from "./lamp";
+import { applyChange, ChangePlan, DEFAULT_LAMP, LampChange, LampState, MAX_LEVEL, MIN_LEVEL, planChange, planHolds, runPlan, TYPICAL_LAMP } from "./lamp";
 
 export interface LampStore {
     read(userId: string): Promise<LampState>;
@@ -18,6 +18,17 @@ export interface LampStore {
      * state the first one produced. Without a key the change is applied as a new one.
      */
     change(userId: string, change: LampChange, idempotencyKey?: string): Promise<LampState>;
+    /**
+     * The same, also saying what the change replaced: the state the write itself found, never one
+     * read before it (another writer may come in between). `previous` is undefined when the change
+     * had been applied before (a repeated key) and this call changed nothing.
+     */
+    changeReplacing(userId: string, change: LampChange, idempotencyKey?: string): Promise<LampChangeResult>;
+}
+
+export interface LampChangeResult {
+    state: LampState;
+    previous?: LampState;
 }
 
 /** The lamp's state could not be read or written (DynamoDB unreachable, throttled, denied...). */
@@ -50,6 +61,15 @@ function toState(item: Item | undefined): LampState {
         powerState: power === "ON" || power === "OFF" ? power : DEFAULT_LAMP.powerState,
         brightness: Number.isInteger(level) && level >= MIN_LEVEL && level <= MAX_LEVEL ? level : DEFAULT_LAMP.brightness,
     };
+}
+
+/** The state an item holds, or undefined when it holds no valid one (toState reads defaults instead). */
+function storedState(item: Item): LampState | undefined {
+    const power = item.powerState?.S;
+    const level = Number(item.brightness?.N);
+    return (power === "ON" || power === "OFF") && Number.isInteger(level) && level >= MIN_LEVEL && level <= MAX_LEVEL
+        ? { powerState: power, brightness: level }
+        : undefined;
 }
 
 function isConditionFailure(err: unknown): err is Error & { Item?: Item } {
@@ -177,11 +197,12 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
     /**
      * The one request of the common case: the plan as an UpdateItem that applies it in place to
      * whatever the item holds at write time, as long as that is inside the plan's `when` and the
-     * key is new. It records the state produced under the key and answers with it (and with how
-     * many keys the generation holds). Otherwise it answers with the item as it was (`undefined`:
-     * none yet).
+     * key is new. It records the state produced under the key, and answers with the item as it was
+     * before: the state the change replaced, from which the plan gives the state it produced (and
+     * how many keys the generation held). When a condition fails, it answers with the item as it
+     * was (`undefined`: none yet).
      */
-    async function applyInPlace(userId: string, name: string, plan: ChangePlan): Promise<{ done: LampState; keys: number } | { current?: Item }> {
+    async function applyInPlace(userId: string, name: string, plan: ChangePlan): Promise<{ done: LampChangeResult; keys: number } | { current?: Item }> {
         const at = plan.powerState === "ON" ? ON_MARK : 0;
         const values: Item = { ":power": { S: plan.powerState }, ":one": { N: "1" } };
         const sets = ["powerState = :power", "n = n + :one"];
@@ -211,33 +232,34 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
             }
         }
         try {
-            const out = await send<{ Attributes?: { changes?: { M?: Item }; n?: AttributeValue } }>("write", "UpdateItem", {
+            const out = await send<{ Attributes?: Item }>("write", "UpdateItem", {
                 TableName: tableName,
                 Key: key(userId),
                 UpdateExpression: "SET " + sets.join(", "),
                 ConditionExpression: conditions.join(" AND "),
                 ExpressionAttributeNames: { "#change": name },
                 ExpressionAttributeValues: values,
-                // Only what this write changed: the change's own record, not every key the item holds.
-                ReturnValues: "UPDATED_NEW",
+                // The item as the write found it (within 1 KB, see CHANGES_KEPT).
+                ReturnValues: "ALL_OLD",
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             });
-            const produced = recordedState(out.Attributes?.changes?.M?.[name]);
-            if (!produced) {
+            const old = out.Attributes;
+            const previous = old && storedState(old);
+            if (!previous || !planHolds(plan, previous)) {
                 throw new LampStoreError("DynamoDB's answer to a change holds no state");
             }
-            return { done: produced, keys: Number(out.Attributes?.n?.N) };
+            return { done: { state: runPlan(plan, previous), previous }, keys: Number(old.n?.N) + 1 };
         } catch (err) {
             if (!isConditionFailure(err)) {
                 throw err;
             }
             // DynamoDB hands back the item as it was when the condition failed; an implementation
-            // without ReturnValuesOnConditionCheckFailure (dynalite) needs one consistent read.
+            // without ReturnValuesOnConditionCheckFailure needs one consistent read.
             return { current: err.Item ?? (await readItem(userId)) };
         }
     }
 
-    async function change(userId: string, lampChange: LampChange, idempotencyKey: string = randomUUID()): Promise<LampState> {
+    async function changeReplacing(userId: string, lampChange: LampChange, idempotencyKey: string = randomUUID()): Promise<LampChangeResult> {
         const name = changeName(idempotencyKey);
         let plan = planChange(TYPICAL_LAMP, lampChange);
         for (let races = 0; races < maxRaceAttempts;) {
@@ -252,13 +274,13 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
             // Applied before (a retry, or a repeated directive): the state it produced then.
             const produced = recorded(item, name);
             if (produced) {
-                return produced;
+                return { state: produced };
             }
             const current = toState(item);
             if (!item || !item.changes?.M) {
                 const next = applyChange(current, lampChange);
                 if (await create(userId, item, name, next)) {
-                    return next;
+                    return { state: next, previous: current };
                 }
             }
             races++;
@@ -268,7 +290,9 @@ export function createLampStore(settings: LampStoreSettings): LampStore {
         throw new LampStoreError(`the lamp changed under ${maxRaceAttempts} attempts in a row`);
     }
 
-    return { read, change };
+    const change = async (userId: string, lampChange: LampChange, idempotencyKey?: string) => (await changeReplacing(userId, lampChange, idempotencyKey)).state;
+
+    return { read, change, changeReplacing };
 }
 
 // Exported here rather than at its declaration: uses inside this module then refer to the local

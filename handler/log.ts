@@ -11,6 +11,9 @@ export interface DirectiveLog {
     outcome: string;
     /** Why a directive failed, in words that hold no token. */
     reason?: string;
+    /** Whose problem an outside service's refusal was (handler/causes.ts), and what to fix. */
+    cause?: string;
+    fix?: string;
     durationMs: number;
     /** A one-way reference to the user, enough to tell users apart in the logs. */
     user?: string;
@@ -28,9 +31,19 @@ export function userReference(userId: string): string {
  * cold start. Should the pipe be full (EAGAIN), the stream takes the line instead.
  */
 export const logToStdout: LogLine = (entry) => {
-    const level = entry.reason === undefined ? "info" : entry.outcome === "INTERNAL_ERROR" ? "error" : "warn";
-    writeLogLine({ level, ...entry });
+    writeLogLine({ level: directiveLogLevel(entry), ...entry });
 };
+
+/**
+ * error: the user was failed by us (INTERNAL_ERROR), or the operator must act (our configuration,
+ * our bug); warn: a directive refused for its own sake (a bad token, a bad value); info: answered.
+ */
+export function directiveLogLevel(entry: DirectiveLog): "info" | "warn" | "error" {
+    if (entry.reason === undefined) {
+        return "info";
+    }
+    return entry.outcome === "INTERNAL_ERROR" || entry.cause === "configuration" || entry.cause === "ourBug" ? "error" : "warn";
+}
 
 /** One JSON object as one log line on stdout (the other functions' lines go this way too). */
 export function writeLogLine(entry: object): void {

@@ -4,7 +4,8 @@
 // Requests and answers: developer.amazon.com/docs/smarthome/authenticate-a-customer-permissions.html
 // and developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html ("Access Token
 // Request", "Access Token Response", "Access Token Errors"); the stand-in in
-// test/support/lwaEndpoint.ts answers as these pages say.
+// test/support/lwaEndpoint.ts answers as these pages say; handler/causes.ts classifies the answers.
+import { classifyLwaAnswer, Classified } from "./causes";
 
 export interface LwaCredentials {
     /** The skill's Alexa Client Id (console: Permissions, Send Alexa Events). */
@@ -32,12 +33,12 @@ export interface LwaSettings {
 }
 
 /**
- * LWA refused (`rejected`: the code or refresh token is not good, or the client is not, and asking
- * again will not help) or could not be reached (`unavailable`: try later). The message holds the
+ * LWA did not give tokens; `answer` says whose problem that is (handler/causes.ts): `linkGone` only
+ * for an invalid_grant, the one answer that says the grant itself is dead. The message holds the
  * HTTP status and LWA's error code only, never a token or the secret.
  */
 export class LwaError extends Error {
-    constructor(readonly kind: "rejected" | "unavailable", message: string) {
+    constructor(readonly answer: Classified, message: string) {
         super(message);
         this.name = "LwaError";
     }
@@ -47,8 +48,6 @@ export interface LwaClient {
     exchangeCode(code: string, deadline?: number): Promise<LwaTokens>;
     refresh(refreshToken: string, deadline?: number): Promise<LwaTokens>;
 }
-
-const ERROR_CODE = /^[A-Za-z_]{1,64}$/;
 
 export function createLwaClient(settings: LwaSettings): LwaClient {
     const tokenUrl = settings.tokenUrl ?? "https://api.amazon.com/auth/o2/token";
@@ -69,34 +68,29 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
         } catch (err) {
             // AbortSignal.timeout is the only abort here, and it fails the request with a TimeoutError.
             const timedOut = err instanceof Error && err.name === "TimeoutError";
-            throw new LwaError("unavailable", timedOut ? `LWA did not answer within ${timeoutMs} ms` : "LWA could not be reached");
+            throw new LwaError(classifyLwaAnswer(0, undefined), timedOut ? `LWA did not answer within ${timeoutMs} ms` : "LWA could not be reached");
         }
-        let body: Record<string, unknown> = {};
+        let body: unknown;
         try {
-            body = (await response.json()) as Record<string, unknown>;
+            body = await response.json();
         } catch {
-            // Not JSON (a proxy's error page): judged by its status below.
+            // Not JSON (a proxy's error page): judged by its status.
         }
-        const refreshToken = typeof body.refresh_token === "string" ? body.refresh_token : keptRefreshToken;
-        if (response.status === 200 && typeof body.access_token === "string" && refreshToken !== undefined) {
-            const seconds = Number(body.expires_in ?? 3600);
+        const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+        const refreshToken = typeof fields.refresh_token === "string" ? fields.refresh_token : keptRefreshToken;
+        if (response.status === 200 && typeof fields.access_token === "string" && refreshToken !== undefined) {
+            const seconds = Number(fields.expires_in ?? 3600);
             return {
-                accessToken: body.access_token,
+                accessToken: fields.access_token,
                 refreshToken,
                 accessTokenExpiresAt: now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000,
             };
         }
-        const code = typeof body.error === "string" && ERROR_CODE.test(body.error) ? body.error : "no error code";
-        if (response.status >= 500 || response.status === 429) {
-            throw new LwaError("unavailable", `LWA answered ${response.status} (${code})`);
-        }
-        if (code === "invalid_client") {
-            throw new LwaError("rejected", `LWA refused the request: ${response.status} (invalid_client): the skill's Alexa Client Id or Secret is wrong; ` +
-                "copy both from the console's Permissions page into alexaClientId and alexaClientSecret and redeploy");
-        }
-        throw new LwaError("rejected", response.status === 200
-            ? "LWA answered without an access and a refresh token"
-            : `LWA refused the request: ${response.status} (${code})`);
+        const answer = classifyLwaAnswer(response.status, body);
+        const message = response.status === 200
+            ? "LWA answered 200 without an access and a refresh token"
+            : `LWA ${answer.cause === "transient" ? "answered" : "refused the request:"} ${response.status} (${answer.code.startsWith("HTTP ") ? "no error code" : answer.code})`;
+        throw new LwaError(answer, message);
     }
 
     async function request(fields: Record<string, string>, deadline: number | undefined, keptRefreshToken?: string): Promise<LwaTokens> {
@@ -106,12 +100,13 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
             // Whole milliseconds: AbortSignal.timeout refuses fractions.
             const left = Math.floor(deadline === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadline - now()));
             if (left < 200) {
-                throw new LwaError("unavailable", "no time left to ask LWA");
+                throw new LwaError({ cause: "transient", code: "no time left" }, "no time left to ask LWA");
             }
             try {
                 return await attempt(form, left, keptRefreshToken);
             } catch (err) {
-                if (!(err instanceof LwaError) || err.kind === "rejected" || tries >= maxAttempts) {
+                // Only a failure of LWA or of the way to it is worth another try now.
+                if (!(err instanceof LwaError) || err.answer.cause !== "transient" || tries >= maxAttempts) {
                     throw err;
                 }
             }

@@ -32,7 +32,7 @@ export function createSecretReader(settings: SecretSettings): () => Promise<stri
         const out = await ssm<{ Parameter?: { Value?: unknown } }>("GetParameter", { Name: settings.parameterName, WithDecryption: true });
         const secret = out.Parameter?.Value;
         if (typeof secret !== "string" || secret.length === 0) {
-            throw new Error(`the parameter ${settings.parameterName} holds no value; set alexaClientSecret and redeploy`);
+            throw Object.assign(new Error(`the parameter ${settings.parameterName} holds no value; set alexaClientSecret and redeploy`), { name: "EmptyParameter" });
         }
         return secret;
     };

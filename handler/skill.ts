@@ -14,6 +14,8 @@ import {
     ValidRange,
 } from "./alexa";
 import type { AcceptGrant } from "./acceptGrant";
+import { classifyAwsFailure } from "./causes";
+import { LwaError } from "./lwa";
 import { discoveryEndpoint, LampChange, lampEndpointId, lampProperties } from "./lamp";
 import { LampStore } from "./lampStore";
 import { DirectiveLog, LogLine, userReference } from "./log";
@@ -121,6 +123,9 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
                     await deps.acceptGrant(check.userId, request.code, performance.now() - started);
                 } catch (err) {
                     entry.reason = err instanceof Error ? err.message : "the grant could not be stored";
+                    const answer = err instanceof LwaError ? err.answer : classifyAwsFailure((err as { cause?: unknown })?.cause ?? err);
+                    entry.cause = answer.cause;
+                    entry.fix = answer.fix;
                     throw new Refusal("ACCEPT_GRANT_FAILED", "The permission to send Alexa events could not be stored just now; please try again.");
                 }
             }

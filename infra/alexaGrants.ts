@@ -8,25 +8,45 @@ import * as pulumi from "@pulumi/pulumi";
 export interface AlexaGrantsArgs {
     /** The skill's Alexa Client Secret, a Pulumi secret. */
     clientSecret: pulumi.Input<string>;
+    /**
+     * The name of a grants table this stack kept when events were switched off (`alexaGrantsTable`):
+     * used as it is, so its users need not re-enable the skill. Undefined: the stack makes its own.
+     */
+    existingTableName?: string;
 }
 
 export class AlexaGrants extends pulumi.ComponentResource {
-    readonly table: aws.dynamodb.Table;
+    readonly tableName: pulumi.Output<string>;
+    readonly tableArn: pulumi.Output<string>;
     readonly secretParameter: aws.ssm.Parameter;
 
     constructor(name: string, args: AlexaGrantsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:events:AlexaGrants", name, {}, opts);
 
-        // Every user's permission to send events. Without deletion protection and `protect`, a
-        // destroy or a replacement would lose them all, and no event could reach Alexa until each
-        // user disabled and enabled the skill again (Alexa sends AcceptGrant only then).
-        this.table = new aws.dynamodb.Table(`${name}-table`, {
-            billingMode: "PAY_PER_REQUEST",
-            hashKey: "userId",
-            attributes: [{ name: "userId", type: "S" }],
-            pointInTimeRecovery: { enabled: true },
-            deletionProtectionEnabled: true,
-        }, { parent: this, protect: true });
+        if (args.existingTableName !== undefined) {
+            // Read at preview and up alike: a name that is no table of this account and region
+            // stops the program with AWS's ResourceNotFoundException before anything changes.
+            const kept = aws.dynamodb.getTableOutput({ name: args.existingTableName }, { parent: this });
+            this.tableName = kept.name;
+            this.tableArn = kept.arn;
+        } else {
+            // Every user's permission to send events: only the user's re-enabling the skill makes one
+            // again (Alexa sends AcceptGrant only then). So the table outlives the stack's use of it:
+            // `retainOnDelete` leaves it in AWS, grants and all, when events are switched off or the
+            // stack is destroyed (the engine then only drops it from the state: pulumi/pulumi
+            // pkg/resource/deploy/step.go, DeleteStep.Apply), and deletion protection stops anyone
+            // deleting it by hand. Not `protect`: a protected resource that leaves the program fails
+            // the whole `up` (same function, deleteProtectedError), and switching events off must not.
+            const table = new aws.dynamodb.Table(`${name}-table`, {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: "userId",
+                attributes: [{ name: "userId", type: "S" }],
+                pointInTimeRecovery: { enabled: true },
+                deletionProtectionEnabled: true,
+            }, { parent: this, retainOnDelete: true });
+            this.tableName = table.name;
+            this.tableArn = table.arn;
+        }
 
         // SecureString under the account's AWS managed key (alias/aws/ssm): reading it needs only
         // ssm:GetParameter on this parameter (Systems Manager User Guide, "Restricting access to
@@ -37,6 +57,6 @@ export class AlexaGrants extends pulumi.ComponentResource {
             description: "The Alexa skill's Alexa Client Secret (Login with Amazon), for AcceptGrant and token refreshes",
         }, { parent: this });
 
-        this.registerOutputs({ tableName: this.table.name, secretParameterName: this.secretParameter.name });
+        this.registerOutputs({ tableName: this.tableName, secretParameterName: this.secretParameter.name });
     }
 }

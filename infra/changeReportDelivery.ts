@@ -1,6 +1,8 @@
 // The durable way of ChangeReports to Alexa: an SQS FIFO queue (one message group per user, so a
 // user's events arrive in order), the retry consumer function that delivers them to the event
-// gateway, a dead-letter queue for what could not be delivered, and an alarm on that queue.
+// gateway, a dead-letter queue for what could not be delivered, and two alarms: one on that queue,
+// one on the log lines that say the operator must act (our configuration or our bug; see
+// handler/causes.ts), from the consumer and from the skill function's AcceptGrant.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
@@ -11,8 +13,12 @@ export interface ChangeReportDeliveryArgs {
     /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
     clientId: pulumi.Input<string>;
     grants: AlexaGrants;
+    /** The skill's lamp table: a report goes out only while it still says what the lamp is. */
+    lampTable: aws.dynamodb.Table;
+    /** The skill function's log group: its AcceptGrant lines count for the operator alarm too. */
+    skillLogGroup: aws.cloudwatch.LogGroup;
     logRetentionDays?: number;
-    /** Where the dead-letter alarm notifies (e.g. an SNS topic ARN); none by default. */
+    /** Where both alarms notify (SNS topic ARNs); none: they only show in CloudWatch. */
     alarmActions?: pulumi.Input<string>[];
 }
 
@@ -30,16 +36,31 @@ export const VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS;
 /** Deliveries before the dead-letter queue: 40 x 6 minutes, four hours of an Alexa outage. */
 export const MAX_RECEIVE_COUNT = 40;
 
+/** The project and stack in the letters SQS and CloudWatch take in names: a-z, 0-9, - and _. */
+function stackSlug(): string {
+    return `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+}
+
 /** A FIFO queue's name must end in .fifo (SQS Developer Guide, "FIFO queue and message identifiers"); at most 80 characters. */
 function fifoName(kind: string): string {
-    const slug = `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
-    return `${slug.slice(0, 80 - kind.length - 6)}-${kind}.fifo`;
+    return `${stackSlug().slice(0, 80 - kind.length - 6)}-${kind}.fifo`;
 }
+
+/**
+ * The log lines that need the operator: the functions write one JSON object per line to stdout,
+ * which Lambda hands to CloudWatch Logs as one event each, and a JSON filter pattern matches its
+ * fields (CloudWatch Logs User Guide, "Filter pattern syntax for metric filters", JSON log events).
+ */
+export const OPERATOR_NEEDED_PATTERN = '{ ($.cause = "configuration") || ($.cause = "ourBug") }';
+/** Where the metric filters count those lines; the metric's name carries the stack. */
+export const OPERATOR_METRIC_NAMESPACE = "SmartLamp/Events";
 
 export class ChangeReportDelivery extends pulumi.ComponentResource {
     readonly queue: aws.sqs.Queue;
     readonly deadLetterQueue: aws.sqs.Queue;
     readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+    /** Fires when a log line says our configuration or our code keeps events from Alexa. */
+    readonly operatorAlarm: aws.cloudwatch.MetricAlarm;
     readonly role: aws.iam.Role;
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
@@ -48,14 +69,17 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
     constructor(name: string, args: ChangeReportDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:events:ChangeReportDelivery", name, {}, opts);
 
-        // Both queues hold events that exist nowhere else until Alexa has them: `protect` keeps a
-        // destroy or a replacing change from dropping them (SQS has no deletion protection of its own).
+        // Both queues hold events that exist nowhere else until Alexa has them: `retainOnDelete`
+        // leaves them, and what waits in them, in AWS when events are switched off or the stack is
+        // destroyed. Switching events on again declares the same names with the same attributes,
+        // which SQS answers with the existing queue (API Reference, CreateQueue), waiting events and
+        // all. Not `protect`: it would fail the `up` that switches events off (infra/alexaGrants.ts).
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dead-letters`, {
             name: fifoName("change-reports-dlq"),
             fifoQueue: true,
             messageRetentionSeconds: 14 * 24 * 3600,
             sqsManagedSseEnabled: true,
-        }, { parent: this, protect: true });
+        }, { parent: this, retainOnDelete: true });
 
         this.queue = new aws.sqs.Queue(`${name}-queue`, {
             name: fifoName("change-reports"),
@@ -67,7 +91,7 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             messageRetentionSeconds: 4 * 24 * 3600,
             sqsManagedSseEnabled: true,
             redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: MAX_RECEIVE_COUNT })),
-        }, { parent: this, protect: true });
+        }, { parent: this, retainOnDelete: true });
 
         // Any message in the dead-letter queue is an event Alexa never got: alarm at the first one.
         this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dead-letter-alarm`, {
@@ -86,18 +110,40 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
 
         ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
-        // Only what the consumer does: log; read, refresh and delete grants; read the secret; take
+        // One metric for both functions' lines that need the operator; the alarm fires at the first.
+        const metricName = `${stackSlug()}-operator-needed`;
+        [args.skillLogGroup, this.logGroup].forEach((logGroup, i) => new aws.cloudwatch.LogMetricFilter(`${name}-operator-needed-${i === 0 ? "skill" : "consumer"}`, {
+            logGroupName: logGroup.name,
+            pattern: OPERATOR_NEEDED_PATTERN,
+            metricTransformation: { name: metricName, namespace: OPERATOR_METRIC_NAMESPACE, value: "1", unit: "Count" },
+        }, { parent: this }));
+        this.operatorAlarm = new aws.cloudwatch.MetricAlarm(`${name}-operator-alarm`, {
+            alarmDescription: "Events are held or refused because of this stack's configuration or code: the log lines with cause configuration or ourBug say what to fix (README: Alexa events and the companion app)",
+            namespace: OPERATOR_METRIC_NAMESPACE,
+            metricName,
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            // No line, no figure: the alarm stays (or goes back to) OK.
+            treatMissingData: "notBreaching",
+            alarmActions: args.alarmActions ?? [],
+        }, { parent: this });
+
+        // Only what the consumer does: log; read, refresh and forget grants; read lamps; read the secret; take
         // messages from the queue (what the event source mapping needs: Lambda Developer Guide,
         // services-sqs-configure.html, "Setting up Lambda execution role permissions"); put poison
         // events into the dead-letter queue.
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
-            policy: pulumi.all([this.logGroup.arn, args.grants.table.arn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn])
-                .apply(([logGroupArn, grantsArn, secretArn, queueArn, deadLetterArn]) => JSON.stringify({
+            policy: pulumi.all([this.logGroup.arn, args.grants.tableArn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn, args.lampTable.arn])
+                .apply(([logGroupArn, grantsArn, secretArn, queueArn, deadLetterArn, lampArn]) => JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
                         { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
                         { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: grantsArn },
+                        { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: lampArn },
                         { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn },
                         { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: queueArn },
                         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: deadLetterArn },
@@ -112,7 +158,8 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             timeout: CONSUMER_TIMEOUT_SECONDS,
             environment: {
                 variables: {
-                    [CONSUMER_ENVIRONMENT.grantsTable]: args.grants.table.name,
+                    [CONSUMER_ENVIRONMENT.grantsTable]: args.grants.tableName,
+                    [CONSUMER_ENVIRONMENT.lampTable]: args.lampTable.name,
                     [CONSUMER_ENVIRONMENT.alexaClientId]: args.clientId,
                     [CONSUMER_ENVIRONMENT.alexaSecretParameter]: args.grants.secretParameter.name,
                     [CONSUMER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.url,

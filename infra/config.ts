@@ -50,6 +50,13 @@ export interface StackConfig {
     region: string;
     /** Set when the skill sends Alexa events: its Alexa Client Id and Secret (console: Permissions). */
     alexaEvents?: AlexaEventsSource;
+    /**
+     * With events on: the name of a grants table kept from an earlier time with events on, used
+     * instead of a new one. Undefined: the stack makes (or already has) its own.
+     */
+    alexaGrantsTable?: string;
+    /** Where alarms notify; both undefined: nowhere but the CloudWatch console. */
+    alarms: AlarmTargets;
     /** Whether this stack serves the companion page and API (with their app client on the pool). */
     companionApp: boolean;
     /** The companion client's callback URLs; empty: the page's own URL and a localhost URL. */
@@ -67,6 +74,12 @@ export interface AlexaEventsConfig {
  * itself through SMAPI, which needs the smapi* values (infra/skillConfiguration.ts reads them).
  */
 export type AlexaEventsSource = { fromSkill: false; credentials: AlexaEventsConfig } | { fromSkill: true };
+
+/** At most one of the two: an address subscribed to a topic the stack makes, or a topic of yours. */
+export interface AlarmTargets {
+    email?: string;
+    topicArn?: string;
+}
 
 /** The primary stack's pool and app client, as its userPoolId and clientId outputs give them. */
 export interface PrimaryPool {
@@ -103,6 +116,9 @@ export const CONFIG_KEYS = [
     "primaryAuthorizationUri",
     "alexaClientId",
     "alexaEvents",
+    "alexaGrantsTable",
+    "alarmEmail",
+    "alarmTopicArn",
     "companionApp",
     "companionCallbackUrls",
 ] as const;
@@ -158,6 +174,10 @@ const USER_POOL_ID = /^[a-z]{2}(?:-[a-z]+)+-\d_[0-9A-Za-z]+$/;
 const CLIENT_ID = /^[\w+]{1,128}$/;
 // Login with Amazon's client ids (the console's Alexa Client Id is one).
 const LWA_CLIENT_ID = /^amzn1\.application-oa2-client\.[0-9a-f]{32}$/;
+// DynamoDB table names: 3 to 255 of a-z, A-Z, 0-9, _, - and . (Developer Guide, "Naming rules").
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+// An SNS topic's ARN: standard topics only (CloudWatch alarm actions do not publish to FIFO topics).
+const SNS_TOPIC_ARN = /^arn:aws:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * The SES regions a user pool may send through, by the pool's region: its own, or one of the three
@@ -201,7 +221,12 @@ function isHttpsUrl(text: string): boolean {
  * Checks raw config values; `region` is the stack's `aws:region`; `alexaClientSecret` is the
  * secret's Output when it is set (non-empty), never its text: no message can then quote it.
  */
-export function parseConfig(raw: RawConfig, region: string | undefined, alexaClientSecret?: pulumi.Output<string>): StackConfig {
+export function parseConfig(
+    raw: RawConfig,
+    region: string | undefined,
+    alexaClientSecret?: pulumi.Output<string>,
+    isSecret: (key: string) => boolean = () => true,
+): StackConfig {
     // The SMAPI values are checked on their own (parseSmapiConfig); here only whether they are set counts.
     const smapiConfigured = (raw.smapiRefreshToken ?? "") !== "";
     const problems: string[] = [];
@@ -406,6 +431,11 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
                 "set --secret alexaClientSecret <the Alexa Client Secret from the skill's Permissions page>");
         }
     } else if (alexaClientId !== undefined && alexaClientSecret !== undefined) {
+        if (!isSecret("alexaClientSecret")) {
+            // Never quoted: the value is in the stack's file already, and need not be in a log too.
+            problems.push("alexaClientSecret is stored in plain text in the stack's config file: store it encrypted (and, since it was readable, " +
+                "consider a new secret on the skill's Permissions page). Fix: pulumi config set --secret alexaClientSecret <the Alexa Client Secret>");
+        }
         alexaEvents = { fromSkill: false, credentials: { clientId: alexaClientId, clientSecret: alexaClientSecret } };
     } else if (text("alexaEvents") === "true") {
         if (!smapiConfigured) {
@@ -414,6 +444,31 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
                 "set --secret smapiRefreshToken <refresh_token> (with smapiClientId and smapiClientSecret)");
         }
         alexaEvents = { fromSkill: true };
+    }
+
+    const alexaGrantsTable = optional("alexaGrantsTable");
+    const alarms: AlarmTargets = { email: optional("alarmEmail")?.trim(), topicArn: optional("alarmTopicArn") };
+    if (alexaEvents === undefined) {
+        // Each of these serves Alexa events only: set without them it would silently do nothing.
+        for (const key of ["alexaGrantsTable", "alarmEmail", "alarmTopicArn"]) {
+            if (optional(key) !== undefined) {
+                problem(key, text(key), "it serves Alexa events, which are off on this stack: switch them on (alexaClientId and alexaClientSecret, or alexaEvents), or remove it", `rm ${key}`);
+            }
+        }
+    }
+    if (alexaGrantsTable !== undefined && !TABLE_NAME.test(alexaGrantsTable)) {
+        problem("alexaGrantsTable", alexaGrantsTable, "it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then)",
+            "set alexaGrantsTable <table name>");
+    }
+    if (alarms.email !== undefined && mailAddress(alarms.email) !== alarms.email.toLowerCase()) {
+        problem("alarmEmail", alarms.email, "it must be one email address, such as ops@example.com", "set alarmEmail ops@example.com");
+    }
+    if (alarms.topicArn !== undefined && !SNS_TOPIC_ARN.test(alarms.topicArn)) {
+        problem("alarmTopicArn", alarms.topicArn, "it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>",
+            "set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>");
+    }
+    if (alarms.email !== undefined && alarms.topicArn !== undefined) {
+        problem("alarmEmail", alarms.email, "alarmEmail and alarmTopicArn are two ways to the same place: keep one (subscribe the address to your topic instead)", "rm alarmEmail");
     }
 
     const companionApp = text("companionApp") === "true";
@@ -451,6 +506,8 @@ export function parseConfig(raw: RawConfig, region: string | undefined, alexaCli
         primaryPool,
         region: region!,
         alexaEvents,
+        alexaGrantsTable,
+        alarms,
         companionApp,
         companionCallbackUrls,
     });
@@ -468,7 +525,18 @@ export function loadConfig(): StackConfig {
     const isSet = (key: string) => (pulumi.runtime.getConfig(`${pulumi.getProject()}:${key}`) ?? "") !== "";
     raw.smapiRefreshToken = isSet("smapiRefreshToken") ? "(set)" : "";
     const secretSet = isSet("alexaClientSecret");
-    return parseConfig(raw, new pulumi.Config("aws").get("region"), secretSet ? config.requireSecret("alexaClientSecret") : undefined);
+    return parseConfig(raw, new pulumi.Config("aws").get("region"), secretSet ? config.requireSecret("alexaClientSecret") : undefined, storedEncrypted);
+}
+
+/**
+ * Whether `pulumi config set --secret` stored the key. Not in the SDK's typings, but how it knows
+ * (@pulumi/pulumi runtime/config.js, isConfigSecret: the language host passes the list of secret
+ * keys to the program as PULUMI_CONFIG_SECRET_KEYS).
+ */
+function storedEncrypted(key: string): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+    return runtimeConfig.isConfigSecret?.(`${pulumi.getProject()}:${key}`) ?? true;
 }
 
 // ---- SMAPI (issue 12): the three values that let `pulumi up` configure the Alexa skill itself ----
@@ -529,13 +597,7 @@ export function loadSmapiConfig(): SmapiConfig | undefined {
         // The runtime's own map: reading a secret key through Config.get would log a warning.
         raw[key] = pulumi.runtime.getConfig(`${project}:${key}`);
     }
-    // Not in the SDK's typings, but how it knows which keys `pulumi config set --secret` stored
-    // (@pulumi/pulumi runtime/config.js, isConfigSecret: the language host passes the list of
-    // secret keys to the program as PULUMI_CONFIG_SECRET_KEYS).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
-    const isSecret = (key: string) => runtimeConfig.isConfigSecret?.(`${project}:${key}`) ?? true;
-    const values = parseSmapiConfig(raw, isSecret);
+    const values = parseSmapiConfig(raw, storedEncrypted);
     return values && {
         clientId: pulumi.secret(values.clientId),
         clientSecret: pulumi.secret(values.clientSecret),

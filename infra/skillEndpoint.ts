@@ -63,7 +63,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
         const events = args.events;
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
-            policy: pulumi.all([this.logGroup.arn, this.table.arn, events?.grants.table.arn, events?.grants.secretParameter.arn])
+            policy: pulumi.all([this.logGroup.arn, this.table.arn, events?.grants.tableArn, events?.grants.secretParameter.arn])
                 .apply(([logGroupArn, tableArn, grantsArn, secretArn]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
@@ -91,7 +91,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                     ...(events
                         ? {
                               [ENVIRONMENT.alexaClientId]: events.clientId,
-                              [ENVIRONMENT.grantsTable]: events.grants.table.name,
+                              [ENVIRONMENT.grantsTable]: events.grants.tableName,
                               [ENVIRONMENT.alexaSecretParameter]: events.grants.secretParameter.name,
                           }
                         : {}),

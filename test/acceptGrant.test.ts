@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { createGrantAcceptor } from "../handler/acceptGrant";
+import { createSkillHandler } from "../handler/skill";
+import { directiveLogLevel } from "../handler/log";
 import { createDynamoDb } from "../handler/awsJson";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { lwaCredentials } from "../handler/secret";
@@ -14,6 +16,8 @@ import { SkillHarness, startSkillHarness } from "./support/skillHarness";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
 
 const SECRET_PARAMETER = "/smartlamp/dev/alexa-client-secret";
+
+const pick = (line: { outcome: string; cause: string; reason: string }) => [line.outcome, line.cause, line.reason];
 
 describe("AcceptGrant with Alexa events on", () => {
     let lwa: LwaEndpoint;
@@ -173,14 +177,36 @@ describe("AcceptGrant with Alexa events on", () => {
         assert.equal(lwa.requests.authorization_code ?? 0, before);
     });
 
-    it("fails with a message naming the config keys to fix when LWA answers invalid_client, never quoting the secret", async () => {
-        const user = skill.newUser();
-        const wrong = createGrantAcceptor({
-            lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong-secret-123" }) }),
-            grants,
-            region: "us-east-1",
+    it("on invalid_client answers ACCEPT_GRANT_FAILED, stores nothing, and logs at error our configuration's fault with the keys to fix, never the secret", async () => {
+        const logged: string[] = [];
+        const wrong = createSkillHandler({
+            verifyAccessToken: async (token) => ({ ok: true, userId: String(token) }),
+            lampStore: skill.store,
+            log: (entry) => logged.push(JSON.stringify({ level: directiveLogLevel(entry), ...entry })),
+            acceptGrant: createGrantAcceptor({
+                lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong-secret-123" }) }),
+                grants,
+                region: "us-east-1",
+            }),
         });
-        await assert.rejects(wrong(user.sub, lwa.issueCode()), (err: Error) => /401 \(invalid_client\).*alexaClientSecret/.test(err.message) && !err.message.includes("wrong-secret-123"));
-        assert.equal(await grants.get(user.sub), undefined);
+        const user = randomUUID();
+        const response = await wrong(directives.acceptGrant(user, lwa.issueCode()));
+        assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.equal(await grants.get(user), undefined);
+        const line = JSON.parse(logged.at(-1)!);
+        assert.deepEqual([line.level, line.outcome, line.cause, line.reason], ["error", "ACCEPT_GRANT_FAILED", "configuration", "LWA refused the request: 401 (invalid_client)"]);
+        assert.match(line.fix, /alexaClientId and alexaClientSecret/);
+        assert.ok(!logged.join("\n").includes("wrong-secret-123"));
+    });
+
+    it("logs a grant store's failure by whose problem it is: DynamoDB down is transient, a refused table our configuration", async () => {
+        const user = skill.newUser();
+        await skill.dynamo.setMode("down");
+        await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        await skill.dynamo.setMode("up");
+        assert.deepEqual(pick(JSON.parse(skill.logLines.at(-1)!)), ["ACCEPT_GRANT_FAILED", "transient", "could not store the grant (Error)"]);
+        skill.dynamo.refuseNext(1, { type: "AccessDeniedException", status: 400 });
+        await send(directives.acceptGrant(user.token, lwa.issueCode()));
+        assert.deepEqual(pick(JSON.parse(skill.logLines.at(-1)!)), ["ACCEPT_GRANT_FAILED", "configuration", "could not store the grant (AccessDeniedException)"]);
     });
 });

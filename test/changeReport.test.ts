@@ -1,13 +1,14 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
-import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
+import { consumerLogLevel, createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender, gatewayUrl } from "../handler/eventGateway";
 import { createEventQueue, messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { LampState } from "../handler/lamp";
-import { createLwaClient, LwaClient } from "../handler/lwa";
+import { createLampStore, LampStore } from "../handler/lampStore";
+import { createLwaClient, LwaClient, LwaCredentials } from "../handler/lwa";
 import { alexaDataPresent, assertValidAlexaMessage, sampleDirective, skipWithoutAlexaData } from "./support/alexaSchema";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
@@ -60,6 +61,7 @@ describe("ChangeReport delivery through the queue", function () {
     let queue: LocalQueue;
     let dlq: LocalQueue;
     let grants: GrantStore;
+    let lamps: LampStore;
     let lwaClient: LwaClient;
     let logs: string[];
     let mapping: ReturnType<typeof eventSourceMapping>;
@@ -74,11 +76,37 @@ describe("ChangeReport delivery through the queue", function () {
         return { sub, refreshToken: tokens.refreshToken };
     }
 
-    /** Queues the report of a change from `before` to `after` for `sub`, as the companion API does. */
+    /** Puts `sub`'s lamp in `state`, as a change through the companion app would leave it. */
+    async function setLamp(sub: string, state: LampState) {
+        await lamps.change(sub, { kind: "setBrightness", brightness: state.brightness });
+        if (state.powerState === "OFF") {
+            await lamps.change(sub, { kind: "power", powerState: "OFF" });
+        }
+    }
+
+    /** Changes `sub`'s lamp from `before` to `after` and queues its report, as the companion API does. */
     async function change(sub: string, before: LampState, after: LampState) {
+        await setLamp(sub, after);
         const report = changeReport(sub, before, after, "APP_INTERACTION", new Date())!;
         await enqueue(sub, report);
         return report;
+    }
+
+    /** The consumer as a container has it, its LWA client given `credentials`. */
+    function consumerWith(credentials: () => Promise<LwaCredentials>) {
+        const sqsClient = createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS });
+        return createChangeReportConsumer({
+            deliver: createEventSender({
+                grants,
+                lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials, attemptTimeoutMs: 5000 }),
+                gatewayUrl: () => gateway.url,
+                attemptTimeoutMs: 1000,
+                retryBaseMs: 20,
+            }),
+            currentLamp: lamps.read,
+            deadLetter: deadLetterTo(dlq.url, () => sqsClient),
+            log: (entry) => logs.push(JSON.stringify({ level: consumerLogLevel(entry), ...entry })),
+        });
     }
 
     const receivedBy = (refreshToken: string) => gateway.accepted.filter((e) => e.grant === refreshToken).map((e) => e.body);
@@ -90,7 +118,10 @@ describe("ChangeReport delivery through the queue", function () {
         sqs = await startLocalSqs();
         const tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName); // the same key schema: userId
-        grants = createGrantStore({ tableName, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
+        await dynamo.createLampTable("delivery-lamps");
+        const dynamoDb = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 });
+        grants = createGrantStore({ tableName, dynamoDb });
+        lamps = createLampStore({ tableName: "delivery-lamps", dynamoDb });
         lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), attemptTimeoutMs: 5000 });
         lwaRefreshes = () => lwa.requests.refresh_token ?? 0;
     });
@@ -104,11 +135,7 @@ describe("ChangeReport delivery through the queue", function () {
         const sqsClient = createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS });
         enqueue = createEventQueue({ queueUrl: queue.url, sqs: sqsClient });
         logs = [];
-        const consumer = createChangeReportConsumer({
-            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, attemptTimeoutMs: 1000, backoffBaseMs: 20 }),
-            deadLetter: deadLetterTo(dlq.url, () => sqsClient),
-            log: (entry) => logs.push(JSON.stringify(entry)),
-        });
+        const consumer = consumerWith(async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }));
         mapping = eventSourceMapping(queue, dlq, consumer as any, { batchSize: 10, maxReceiveCount: 5 });
     });
     afterEach(async () => {
@@ -156,6 +183,7 @@ describe("ChangeReport delivery through the queue", function () {
         await grants.put(user.sub, { ...stored, accessTokenExpiresAt: Date.now() - 1000 });
         const refreshes = lwaRefreshes();
         await change(user.sub, OFF, ON);
+        await mapping.drain();
         await change(user.sub, ON, OFF);
         await mapping.drain();
         assert.equal(receivedBy(user.refreshToken).length, 2);
@@ -178,9 +206,9 @@ describe("ChangeReport delivery through the queue", function () {
         assert.deepEqual(gateway.answers.slice(-2), [401, 202]);
     });
 
-    it("on 403 SKILL_DISABLED_EXCEPTION deletes the user's grant and stops sending their events", async () => {
+    it("forgets the grant of a user who disabled the skill (401, then LWA refuses the refresh token) and sends their events nowhere", async () => {
         const user = await grantedUser();
-        gateway.disableSkill(user.refreshToken);
+        lwa.disableSkill(user.refreshToken);
         await change(user.sub, OFF, ON);
         await mapping.drain();
         assert.equal(await grants.get(user.sub), undefined);
@@ -189,7 +217,69 @@ describe("ChangeReport delivery through the queue", function () {
         await mapping.drain();
         assert.equal(gateway.answers.length, requests, "the gateway was asked again");
         assert.equal(queue.messages.length + dlq.messages.length, 0);
-        assert.match(logs[0], /"outcome":"dropped".*SKILL_DISABLED_EXCEPTION/);
+        assert.match(logs[0], /"level":"warn".*"outcome":"forgotten".*invalid_grant/);
+        assert.match(logs[1], /"outcome":"dropped"/);
+    });
+
+    it("keeps every grant and event while the Alexa Client Secret is wrong (invalid_client), says what to fix, and delivers the same events once it is right", async () => {
+        const users = [await grantedUser(), await grantedUser(), await grantedUser()];
+        const before = await Promise.all(users.map((u) => grants.get(u.sub)));
+        for (const user of users) {
+            await grants.put(user.sub, { ...(await grants.get(user.sub))!, accessTokenExpiresAt: 0 }); // each needs a refresh
+        }
+        const reports = await Promise.all(users.map((u) => change(u.sub, OFF, ON)));
+        // A mistyped or rotated secret: every refresh is refused as invalid_client.
+        const wrong = eventSourceMapping(queue, dlq, consumerWith(async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "mistyped-secret" })) as any, { batchSize: 10, maxReceiveCount: 5 });
+        for (let i = 0; i < 3; i++) {
+            await wrong.poll();
+        }
+        assert.equal(queue.messages.length, 3, "events were lost");
+        assert.equal(dlq.messages.length, 0);
+        for (const [i, user] of users.entries()) {
+            const kept = (await grants.get(user.sub))!;
+            assert.equal(kept.refreshToken, before[i]!.refreshToken, "a grant was forgotten for our configuration's fault");
+        }
+        assert.equal(gateway.accepted.filter((e) => users.some((u) => u.refreshToken === e.grant)).length, 0);
+        const line = JSON.parse(logs[0]);
+        assert.deepEqual([line.level, line.outcome, line.cause], ["error", "wait", "configuration"]);
+        assert.match(line.reason, /LWA refused the request: 401 \(invalid_client\)/);
+        assert.match(line.fix, /alexaClientId and alexaClientSecret/);
+        assert.ok(!logs.join("\n").includes("mistyped-secret"), "the secret was logged");
+        // The operator sets the right secret and redeploys: new containers read it.
+        const fixed = eventSourceMapping(queue, dlq, consumerWith(async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET })) as any, { batchSize: 10, maxReceiveCount: 5 });
+        await fixed.drain();
+        assert.equal(queue.messages.length + dlq.messages.length, 0);
+        for (const [i, user] of users.entries()) {
+            assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), [reports[i].event.header.messageId]);
+        }
+    });
+
+    it("keeps every grant while the skill lacks the Send Alexa Events permission, and delivers the events once it has it again", async () => {
+        const user = await grantedUser();
+        gateway.withdrawPermission();
+        const report = await change(user.sub, OFF, ON);
+        await mapping.poll();
+        await mapping.poll();
+        assert.equal(queue.messages.length, 1);
+        assert.ok(await grants.get(user.sub));
+        assert.match(logs[0], /"level":"error".*"cause":"configuration".*INSUFFICIENT_PERMISSION_EXCEPTION/);
+        gateway.restorePermission();
+        await mapping.drain();
+        assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), [report.event.header.messageId]);
+    });
+
+    it("never rolls the Alexa app back: a report delivered after a newer change is not sent, the newer one is", async () => {
+        const user = await grantedUser();
+        gateway.setMode("unavailable503");
+        const on = await change(user.sub, OFF, ON);
+        await mapping.poll(); // the report waits through an outage
+        // Meanwhile Alexa switches the lamp off by voice (its answer tells Alexa), then the page dims it on.
+        await setLamp(user.sub, { powerState: "OFF", brightness: 100 });
+        const dimmed = await change(user.sub, OFF, { powerState: "ON", brightness: 40 });
+        gateway.setMode("up");
+        await mapping.drain();
+        assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), [dimmed.event.header.messageId]);
+        assert.ok(logs.some((l) => l.includes(on.event.header.messageId) && /"outcome":"superseded"/.test(l)));
     });
 
     it("retries 429 and 5xx with backoff within one delivery, and delivers once", async () => {
@@ -203,7 +293,7 @@ describe("ChangeReport delivery through the queue", function () {
         }
     });
 
-    it("keeps every event while the gateway is down and delivers each once, in order per user, when it is back", async () => {
+    it("keeps every event while the gateway is down; when it is back, each user's events go in order, those the lamp has moved on from left out", async () => {
         const alice = await grantedUser();
         const bob = await grantedUser();
         gateway.setMode("unavailable503");
@@ -219,14 +309,33 @@ describe("ChangeReport delivery through the queue", function () {
         for (let i = 0; i < 3; i++) {
             await mapping.poll(); // the outage lasts three polls
         }
-        assert.equal(queue.messages.length, 12);
+        // Each user's latest report waits; the older ones, which the lamp has moved on from, are left out.
+        assert.deepEqual(queue.messages.map((m) => JSON.parse(m.body).report.event.header.messageId).sort(), [sent[alice.sub][5], sent[bob.sub][5]].sort());
         assert.equal(receivedBy(alice.refreshToken).length + receivedBy(bob.refreshToken).length, 0);
         gateway.setMode("up");
         await mapping.drain();
         assert.equal(queue.messages.length + dlq.messages.length, 0);
         for (const user of [alice, bob]) {
-            assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), sent[user.sub]);
+            // Only the last report still says what the lamp is: the older five would roll it back.
+            assert.deepEqual(receivedBy(user.refreshToken).map((b) => b.event.header.messageId), sent[user.sub].slice(-1));
+            const superseded = logs.filter((l) => /"outcome":"superseded"/.test(l) && sent[user.sub].some((id) => l.includes(id)));
+            assert.equal(superseded.length, 5);
         }
+    });
+
+    it("delivers each of a user's events in order when each still says what the lamp is", async () => {
+        const alice = await grantedUser();
+        gateway.setMode("unavailable503");
+        const sent = [(await change(alice.sub, OFF, ON)).event.header.messageId];
+        await mapping.poll();
+        gateway.setMode("up");
+        await mapping.drain();
+        // One change at a time now, each delivered before the next is made.
+        for (const [before, after] of [[ON, OFF], [OFF, ON], [ON, { powerState: "ON", brightness: 30 }]] as const) {
+            sent.push((await change(alice.sub, before, after)).event.header.messageId);
+            await mapping.drain();
+        }
+        assert.deepEqual(receivedBy(alice.refreshToken).map((b) => b.event.header.messageId), sent);
     });
 
     it("keeps the event when LWA is down at refresh, and delivers it once LWA is back", async () => {
@@ -237,13 +346,13 @@ describe("ChangeReport delivery through the queue", function () {
         await change(user.sub, OFF, ON);
         await mapping.poll();
         assert.equal(queue.messages.length, 1);
-        assert.match(logs[0], /"outcome":"retry".*LWA could not be reached/);
+        assert.match(logs[0], /"outcome":"wait".*"cause":"transient".*LWA could not be reached/);
         await lwa.outage.bringUp();
         await mapping.drain();
         assert.equal(receivedBy(user.refreshToken).length, 1);
     });
 
-    it("drops the event and deletes the grant when LWA refuses the refresh token (revoked)", async () => {
+    it("drops the event and forgets the grant when LWA refuses the refresh token (revoked)", async () => {
         const user = await grantedUser();
         const stored = (await grants.get(user.sub))!;
         await grants.put(user.sub, { ...stored, accessTokenExpiresAt: 0 });
@@ -267,9 +376,11 @@ describe("ChangeReport delivery through the queue", function () {
 
     it("moves an event the gateway refuses for good (400) to the dead-letter queue at once, and goes on with the next", async () => {
         const user = await grantedUser();
+        await setLamp(user.sub, ON);
         const bad = changeReport(user.sub, OFF, ON, "APP_INTERACTION", new Date())!;
         bad.event.header.name = "";
         await enqueue(user.sub, bad);
+        await mapping.drain();
         await change(user.sub, ON, OFF);
         await mapping.drain();
         assert.equal(dlq.messages.length, 1);
@@ -295,11 +406,12 @@ describe("ChangeReport delivery through the queue", function () {
         const reports = [await change(user.sub, OFF, ON), await change(user.sub, ON, OFF), await change(user.sub, OFF, ON)];
         const consumer = createChangeReportConsumer({
             deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url }),
+            currentLamp: lamps.read,
             deadLetter: async () => undefined,
             log: (entry) => logs.push(JSON.stringify(entry)),
         });
-        // Lambda's clock: 25 s left for the first record, 19 s once it is done.
-        const left = [25_000, 19_000];
+        // Lambda's clock: 25 s left at the start and for the first record, 19 s once it is done.
+        const left = [25_000, 25_000, 19_000];
         const records = queue.messages.map((m) => ({ messageId: m.messageId, body: m.body }));
         const answer = await consumer({ Records: records }, { getRemainingTimeInMillis: () => left.shift() ?? 0 });
         assert.deepEqual(answer.batchItemFailures.map((f) => f.itemIdentifier), records.slice(1).map((r) => r.messageId));

@@ -1,14 +1,17 @@
 // The retry consumer's batch answer and log, record by record, as Lambda's SQS event source mapping
-// hands it batches: which records it keeps (FIFO order), what goes to the dead-letter queue, and
-// its entry built from the environment the stack sets. Delivery itself is test/eventGateway.test.ts.
+// hands it batches: which records it hands back (each user's in order, no other user's), what goes
+// to the dead-letter queue, which reports are no longer sent (the lamp changed since), and its
+// entry built from the environment the stack sets. Delivery itself is test/eventGateway.test.ts.
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
-import { ChangeReportConsumer, ConsumerLog, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SqsRecord } from "../handler/changeReportConsumer";
+import { ChangeReportConsumer, ConsumerLog, consumerLogLevel, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SqsRecord } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender } from "../handler/eventGateway";
 import { messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
+import { LampState } from "../handler/lamp";
+import { createLampStore, LampStore } from "../handler/lampStore";
 import { createLwaClient, LwaClient } from "../handler/lwa";
 import { userReference } from "../handler/log";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
@@ -21,6 +24,9 @@ import { capturingStdout } from "./support/stdout";
 
 const SECRET_PARAMETER = "/alexa-grants-client-secret";
 const GRANTS_TABLE = "consumer-grants";
+const LAMP_TABLE = "consumer-lamps";
+const OFF: LampState = { powerState: "OFF", brightness: 100 };
+const ON: LampState = { powerState: "ON", brightness: 100 };
 
 describe("the ChangeReport consumer, batch by batch", function () {
     this.timeout(20000);
@@ -31,30 +37,37 @@ describe("the ChangeReport consumer, batch by batch", function () {
     let ssm: SsmEndpoint;
     let dlq: LocalQueue;
     let grants: GrantStore;
+    let lamps: LampStore;
     let lwaClient: LwaClient;
     let logs: ConsumerLog[];
     let consume: ChangeReportConsumer;
 
-    /** A linked user's queued ChangeReport as Lambda hands it over, with SQS's record attributes. */
+    /**
+     * A linked user whose lamp was just switched on through the companion app, and the queued
+     * ChangeReport of that change as Lambda hands it over, with SQS's record attributes.
+     */
     async function recordOfNewUser(receiveCount?: string): Promise<SqsRecord & { userId: string }> {
         const userId = randomUUID();
         const tokens = await lwaClient.exchangeCode(lwa.issueCode());
         await grants.put(userId, { ...tokens, region: "us-east-1", grantedAt: Date.now() });
+        await lamps.change(userId, { kind: "power", powerState: "ON" });
         return recordFor(userId, receiveCount);
     }
-    function recordFor(userId: string, receiveCount?: string): SqsRecord & { userId: string } {
-        const report = changeReport(userId, { powerState: "OFF", brightness: 100 }, { powerState: "ON", brightness: 100 }, "APP_INTERACTION", new Date())!;
+    function recordFor(userId: string, receiveCount?: string, before: LampState = OFF, after: LampState = ON): SqsRecord & { userId: string } {
+        const report = changeReport(userId, before, after, "APP_INTERACTION", new Date())!;
         return {
             userId,
             messageId: randomUUID(),
             body: JSON.stringify({ userId, report }),
-            ...(receiveCount ? { attributes: { ApproximateReceiveCount: receiveCount, MessageGroupId: messageGroupOf(userId) } } : {}),
+            attributes: { ApproximateReceiveCount: receiveCount ?? "1", MessageGroupId: messageGroupOf(userId) },
         };
     }
     const failures = (answer: { batchItemFailures: { itemIdentifier: string }[] }) => answer.batchItemFailures.map((f) => f.itemIdentifier);
     /** A log entry as the JSON line it becomes (undefined fields drop out). */
     const asLine = (entry: ConsumerLog) => JSON.parse(JSON.stringify(entry));
     const timeLeft = (...values: number[]) => ({ getRemainingTimeInMillis: () => values.shift() ?? 0 });
+    /** The refresh token an accepted event's token was issued under, to tell users apart at the gateway. */
+    const grantOf = (userId: string) => grants.get(userId).then((g) => g!.refreshToken);
 
     before(async () => {
         dynamo = await startDynalite();
@@ -63,7 +76,10 @@ describe("the ChangeReport consumer, batch by batch", function () {
         sqs = await startLocalSqs();
         ssm = await startSsmEndpoint({ [SECRET_PARAMETER]: LWA_CLIENT_SECRET });
         await dynamo.createLampTable(GRANTS_TABLE);
-        grants = createGrantStore({ tableName: GRANTS_TABLE, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS }) });
+        await dynamo.createLampTable(LAMP_TABLE);
+        const dynamoDb = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS });
+        grants = createGrantStore({ tableName: GRANTS_TABLE, dynamoDb });
+        lamps = createLampStore({ tableName: LAMP_TABLE, dynamoDb });
         lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
     });
     after(async () => {
@@ -75,44 +91,108 @@ describe("the ChangeReport consumer, batch by batch", function () {
         const sqsClient = createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 1 });
         consume = createChangeReportConsumer({
             deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, maxAttempts: 1 }),
+            currentLamp: lamps.read,
             deadLetter: deadLetterTo(dlq.url, () => sqsClient),
             log: (entry) => logs.push(entry),
         });
     });
     afterEach(async () => {
+        assert.equal(gateway.scriptedLeft(), 0, "a test left scripted answers for the next");
         gateway.setMode("up");
         await sqs.outage.bringUp();
+        await dynamo.setMode("up");
     });
 
-    it("delivers a whole batch, keeps nothing, and logs each record with its messageId, user reference and receive count", async () => {
+    it("delivers a whole batch, hands nothing back, and logs each record with its messageId, user reference and receive count", async () => {
         const records = [await recordOfNewUser("1"), await recordOfNewUser("4"), await recordOfNewUser()];
-        const answer = await consume({ Records: records }, timeLeft(60_000, 59_000, 58_000));
+        const answer = await consume({ Records: records }, timeLeft(60_000, 59_000, 58_000, 57_000));
         assert.deepEqual(answer, { batchItemFailures: [] });
-        assert.deepEqual(logs.map(asLine), records.map((r, i) => ({
+        assert.deepEqual(logs.map(asLine).sort((a, b) => a.messageId.localeCompare(b.messageId)), records.map((r, i) => ({
             messageId: JSON.parse(r.body).report.event.header.messageId,
             user: userReference(r.userId),
             outcome: "accepted",
             receiveCount: [1, 4, 1][i],
-        })));
+        })).sort((a, b) => a.messageId.localeCompare(b.messageId)));
     });
 
-    it("keeps the record that must wait and every one after it, and none before it", async () => {
-        const records = [await recordOfNewUser(), await recordOfNewUser(), await recordOfNewUser(), await recordOfNewUser()];
-        gateway.answerNext(1, 202);
-        gateway.answerNext(1, 503, "SERVICE_UNAVAILABLE_EXCEPTION");
-        const answer = await consume({ Records: records });
-        assert.deepEqual(failures(answer), records.slice(1).map((r) => r.messageId));
-        assert.deepEqual(logs.map((l) => [l.outcome, l.reason]), [["accepted", undefined], ["retry", "the gateway answered 503 SERVICE_UNAVAILABLE_EXCEPTION"]]);
+    it("hands back a record that must wait and its user's later records, and delivers every other user's records now", async () => {
+        const [a, b, c] = [await recordOfNewUser(), await recordOfNewUser(), await recordOfNewUser()];
+        const a2 = recordFor(a.userId, undefined, ON, ON);
+        a2.body = JSON.stringify({ userId: a.userId, report: changeReport(a.userId, OFF, ON, "APP_INTERACTION", new Date()) });
+        gateway.enabledInAnotherRegion(await grantOf(a.userId)); // A's events cannot go out
+        const answer = await consume({ Records: [a, b, a2, c] });
+        assert.deepEqual(failures(answer), [a.messageId, a2.messageId]);
+        const delivered = gateway.accepted.map((e) => e.grant);
+        assert.ok(delivered.includes(await grantOf(b.userId)) && delivered.includes(await grantOf(c.userId)), "another user's event was held");
+        assert.ok(!delivered.includes(await grantOf(a.userId)));
+        const ofA = logs.filter((l) => l.user === userReference(a.userId) || l.outcome === "held");
+        assert.deepEqual(ofA.map((l) => [l.outcome, l.cause, l.reason]), [
+            ["wait", "configuration", "the gateway answered 403 SKILL_NEVER_ENABLED_EXCEPTION"],
+            ["held", undefined, "1 later records of the same user wait behind this one"],
+        ]);
+    });
+
+    it("does not delay another user's event while one user's event is being retried (one user's 500s, measured at the gateway)", async function () {
+        this.timeout(30000);
+        const [slow, quick] = [await recordOfNewUser(), await recordOfNewUser()];
+        const retrying = createChangeReportConsumer({
+            // As deployed: three tries, at least 1 s apart.
+            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url }),
+            currentLamp: lamps.read,
+            deadLetter: async () => undefined,
+            log: (entry) => logs.push(entry),
+        });
+        const [slowGrant, quickGrant] = [await grantOf(slow.userId), await grantOf(quick.userId)];
+        gateway.answerNextFor(slowGrant, 2, 500, "INTERNAL_SERVICE_EXCEPTION");
+        const asked = gateway.requests.length;
+        const answer = await retrying({ Records: [slow, quick] });
+        assert.deepEqual(failures(answer), [], "both went out in the end");
+        const requests = gateway.requests.slice(asked);
+        const tokenOf = (grant: string) => gateway.accepted.find((e) => e.grant === grant)!.token;
+        const ofSlow = requests.filter((r) => lwa.grantOf(r.authorization.slice(7)) === slowGrant);
+        const ofQuick = requests.filter((r) => r.authorization === `Bearer ${tokenOf(quickGrant)}`);
+        assert.deepEqual([ofSlow.length, ofQuick.length], [3, 1]);
+        assert.ok(ofQuick[0].at < ofSlow[1].at, "the other user's event waited for the first retry");
+        assert.ok(ofSlow[1].at - ofSlow[0].at >= 1000 && ofSlow[2].at - ofSlow[1].at >= 2000, "the retries came sooner than Amazon asks");
+    });
+
+    it("does not send a report that the lamp has moved on from, and goes on with the user's next", async () => {
+        const first = await recordOfNewUser(); // says ON
+        await lamps.change(first.userId, { kind: "power", powerState: "OFF" }); // Alexa turned it off since
+        const second = recordFor(first.userId, undefined, ON, OFF);
+        const asked = gateway.requests.length;
+        assert.deepEqual(await consume({ Records: [first, second] }), { batchItemFailures: [] });
+        assert.equal(gateway.requests.length - asked, 1, "the superseded report was sent");
+        assert.equal(JSON.parse(gateway.requests.at(-1)!.body).event.payload.change.properties[0].value, "OFF");
+        assert.deepEqual(logs.map((l) => [l.outcome, l.reason]), [
+            ["superseded", "the lamp has changed since: a later report, or the answer to Alexa's own directive, says what it is now"],
+            ["accepted", undefined],
+        ]);
+    });
+
+    it("makes a record wait, sending nothing, when the lamp's state cannot be read", async () => {
+        const record = await recordOfNewUser();
+        const asked = gateway.requests.length;
+        await dynamo.setMode("down");
+        const answer = await consume({ Records: [record] });
+        assert.deepEqual(failures(answer), [record.messageId]);
+        assert.equal(gateway.requests.length, asked);
+        assert.deepEqual(logs.map((l) => [l.outcome, l.cause, l.reason]), [["wait", "transient", "the lamp's state could not be read (Error)"]]);
     });
 
     it("sends a refused event to the dead-letter queue as it came, in its user's group, and goes on", async () => {
         const [refused, next] = [await recordOfNewUser("2"), await recordOfNewUser()];
         gateway.answerNext(1, 400, "INVALID_REQUEST_EXCEPTION");
-        assert.deepEqual(await consume({ Records: [refused, next] }), { batchItemFailures: [] });
+        // The refused one first, then the other: their groups differ, so each goes its own way.
+        assert.deepEqual(await consume({ Records: [refused] }), { batchItemFailures: [] });
+        assert.deepEqual(await consume({ Records: [next] }), { batchItemFailures: [] });
         assert.equal(dlq.messages.length, 1);
         const [kept] = dlq.messages;
         assert.deepEqual([kept.body, kept.groupId, kept.deduplicationId], [refused.body, messageGroupOf(refused.userId), refused.messageId]);
-        assert.deepEqual(logs.map((l) => [l.outcome, l.reason, l.receiveCount]), [["poison", "the gateway refused the event: 400 INVALID_REQUEST_EXCEPTION", 2], ["accepted", undefined, 1]]);
+        assert.deepEqual(logs.map((l) => [l.outcome, l.cause, l.reason, l.receiveCount]), [
+            ["poison", "ourBug", "the gateway refused the event: 400 INVALID_REQUEST_EXCEPTION", 2],
+            ["accepted", undefined, undefined, 1],
+        ]);
     });
 
     it("sends a record that is not a queued ChangeReport to the dead-letter queue in a group of its own, without asking the gateway", async () => {
@@ -123,32 +203,61 @@ describe("the ChangeReport consumer, batch by batch", function () {
         assert.deepEqual(await consume({ Records: records }), { batchItemFailures: [] });
         assert.equal(gateway.requests.length - asked, 1);
         assert.deepEqual(dlq.messages.map((m) => [m.body, m.groupId, m.deduplicationId]), records.slice(0, 4).map((r) => [r.body, "unreadable", r.messageId]));
-        assert.deepEqual(logs.slice(0, 4).map(asLine), unreadable.map(() => ({ outcome: "poison", reason: "the record is not a queued ChangeReport", receiveCount: 1 })));
+        assert.deepEqual(logs.filter((l) => l.outcome === "poison").map(asLine), unreadable.map(() => ({ outcome: "poison", cause: "ourBug", reason: "the record is not a queued ChangeReport", receiveCount: 1 })));
     });
 
-    it("keeps a refused event and what follows when the dead-letter queue cannot take it, saying so", async () => {
-        const [refused, next] = [await recordOfNewUser(), await recordOfNewUser()];
+    it("keeps a refused event and its user's later ones when the dead-letter queue cannot take it, saying so", async () => {
+        const refused = await recordOfNewUser();
+        const next = recordFor(refused.userId);
         gateway.answerNext(1, 413, "REQUEST_ENTITY_TOO_LARGE_EXCEPTION");
         await sqs.outage.takeDown();
         const answer = await consume({ Records: [refused, next] });
         assert.deepEqual(failures(answer), [refused.messageId, next.messageId]);
-        assert.deepEqual(logs.map((l) => [l.outcome, l.reason]), [["poison", "the gateway refused the event: 413 REQUEST_ENTITY_TOO_LARGE_EXCEPTION; the dead-letter queue could not take it (Error), so it waits"]]);
+        assert.deepEqual(logs.map((l) => [l.outcome, l.reason]), [
+            ["poison", "the gateway refused the event: 413 REQUEST_ENTITY_TOO_LARGE_EXCEPTION; the dead-letter queue could not take it (Error), so it waits"],
+            ["held", "1 later records of the same user wait behind this one"],
+        ]);
     });
 
-    it(`starts a record only with ${DELIVERY_RESERVE_MS / 1000} s left, and hands back the rest in order, saying how many`, async () => {
-        const records = [await recordOfNewUser(), await recordOfNewUser(), await recordOfNewUser()];
+    it(`starts a record only with ${DELIVERY_RESERVE_MS / 1000} s left, and hands back the user's rest in order, saying how many`, async () => {
+        const first = await recordOfNewUser();
+        const records = [first, recordFor(first.userId), recordFor(first.userId)];
         const asked = gateway.requests.length;
-        const answer = await consume({ Records: records }, timeLeft(DELIVERY_RESERVE_MS, DELIVERY_RESERVE_MS - 1));
-        assert.deepEqual(failures(answer), records.slice(1).map((r) => r.messageId));
-        assert.equal(gateway.requests.length - asked, 1);
-        assert.deepEqual(asLine(logs[1]), { outcome: "deferred", reason: "2 records left for the next delivery: too little time left in this one" });
+        const answer = await consume({ Records: records }, timeLeft(60_000, 60_000, DELIVERY_RESERVE_MS, DELIVERY_RESERVE_MS - 1));
+        assert.deepEqual(failures(answer), records.slice(2).map((r) => r.messageId));
+        assert.equal(gateway.requests.length - asked, 2);
+        assert.deepEqual(asLine(logs[2]), { outcome: "deferred", reason: "1 of this user's records left for the next delivery: too little time left in this one" });
     });
 
-    it("answers an event without records with nothing to keep", async () => {
+    it("gives each delivery the function's end, less 5 s to answer, as its deadline", async () => {
+        const record = await recordOfNewUser();
+        const deadlines: (number | undefined)[] = [];
+        const recording = createChangeReportConsumer({
+            deliver: async (_user, _report, deadline) => (deadlines.push(deadline), { outcome: "accepted" }),
+            currentLamp: lamps.read,
+            deadLetter: async () => undefined,
+            log: () => undefined,
+            now: () => 1_000_000,
+        });
+        await recording({ Records: [record] }, timeLeft(40_000, 40_000));
+        await recording({ Records: [record] });
+        assert.deepEqual(deadlines, [1_035_000, undefined]);
+    });
+
+    it("answers an event without records with nothing to hand back", async () => {
         for (const event of [{ Records: [] }, {}, { Records: "x" }, null]) {
             assert.deepEqual(await consume(event as never), { batchItemFailures: [] }, JSON.stringify(event));
         }
         assert.deepEqual(logs, []);
+    });
+
+    it("logs at error what needs the operator, at warn a forgotten grant or a service's failure, at info the rest", () => {
+        const level = (entry: Partial<ConsumerLog>) => consumerLogLevel({ outcome: "", ...entry });
+        assert.deepEqual([
+            level({ outcome: "accepted" }), level({ outcome: "superseded" }), level({ outcome: "dropped" }), level({ outcome: "held" }),
+            level({ outcome: "forgotten" }), level({ outcome: "wait", cause: "transient" }), level({ outcome: "deferred" }),
+            level({ outcome: "wait", cause: "configuration" }), level({ outcome: "wait", cause: "ourBug" }), level({ outcome: "poison", cause: "ourBug" }),
+        ], ["info", "info", "info", "info", "warn", "warn", "warn", "error", "error", "error"]);
     });
 
     describe("its entry, built from the environment the stack sets", () => {
@@ -158,6 +267,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
             EVENTS_ALEXA_CLIENT_ID: LWA_CLIENT_ID,
             EVENTS_ALEXA_SECRET_PARAMETER: SECRET_PARAMETER,
             EVENTS_DEAD_LETTER_QUEUE_URL: dlq.url,
+            EVENTS_LAMP_TABLE: LAMP_TABLE,
         });
         /** The stand-ins' addresses, as the tests set them on top of what the stack sets. */
         const LOCAL = () => ({ EVENTS_LWA_TOKEN_URL: lwa.tokenUrl, EVENTS_GATEWAY_URL: gateway.url });
@@ -179,27 +289,30 @@ describe("the ChangeReport consumer, batch by batch", function () {
             const expired = await recordOfNewUser();
             await grants.put(expired.userId, { ...(await grants.get(expired.userId))!, accessTokenExpiresAt: 0 });
             const [refused, waiting] = [await recordOfNewUser(), await recordOfNewUser()];
-            const dropped = recordFor(randomUUID()); // never granted
+            const dropped = recordFor(randomUUID(), undefined, ON, OFF); // never granted (an off lamp: the report holds)
             const refreshes = lwa.requests.refresh_token ?? 0;
             const reads = ssm.reads;
             let answer: Awaited<ReturnType<ChangeReportConsumer>> | undefined;
             const { fd1 } = await capturingStdout(async () => {
-                gateway.answerNext(1, 202);
-                gateway.answerNext(1, 400, "INVALID_REQUEST_EXCEPTION");
-                gateway.answerNext(3, 429, "THROTTLING_EXCEPTION");
-                answer = await fromEnvironment({ Records: [expired, dropped, refused, waiting] });
+                // One batch at a time each: the four users' deliveries would otherwise run at once.
+                for (const [record, script] of [[expired, () => gateway.answerNext(1, 202)], [dropped, () => undefined],
+                    [refused, () => gateway.answerNext(1, 400, "INVALID_REQUEST_EXCEPTION")], [waiting, () => gateway.answerNext(3, 429, "THROTTLING_EXCEPTION")]] as const) {
+                    script();
+                    const one = await fromEnvironment({ Records: [record] });
+                    answer = { batchItemFailures: [...(answer?.batchItemFailures ?? []), ...one.batchItemFailures] };
+                }
             });
             assert.equal((lwa.requests.refresh_token ?? 0) - refreshes, 1);
             assert.equal(ssm.reads - reads, 1);
             assert.deepEqual(failures(answer!), [waiting.messageId]);
             assert.deepEqual(dlq.messages.map((m) => m.body), [refused.body]);
-            assert.deepEqual(fd1.map((line) => JSON.parse(line)).map((l) => [l.level, l.kind, l.outcome]), [
-                ["info", "ChangeReport", "accepted"],
-                ["info", "ChangeReport", "dropped"],
-                ["error", "ChangeReport", "poison"],
-                ["warn", "ChangeReport", "retry"],
+            assert.deepEqual(fd1.map((line) => JSON.parse(line)).map((l) => [l.level, l.kind, l.outcome, l.cause]), [
+                ["info", "ChangeReport", "accepted", undefined],
+                ["info", "ChangeReport", "dropped", undefined],
+                ["error", "ChangeReport", "poison", "ourBug"],
+                ["warn", "ChangeReport", "wait", "transient"],
             ]);
-            assert.ok(fd1.every((line) => !line.includes(LWA_CLIENT_SECRET) && !line.includes("Atza|")));
+            assert.ok(fd1.every((line) => !line.includes(LWA_CLIENT_SECRET) && !line.includes("Atza|") && !line.includes("Atzr|")));
         });
 
         it("sends to the grant's region's own gateway when no address is set (as deployed)", async () => {

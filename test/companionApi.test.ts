@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { CompanionLog, createCompanionFromEnvironment, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
-import { createAwsJsonClient } from "../handler/awsJson";
+import { createAwsJsonClient, DynamoDbCall } from "../handler/awsJson";
 import type { PageSettings } from "../handler/companionPage";
 import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createLampStore, LampStore } from "../handler/lampStore";
@@ -37,6 +37,7 @@ describe("the companion API's answers", function () {
     this.timeout(20000);
     const key = newSigningKey();
     let dynamo: LocalDynamo;
+    const tableName = "lamps-" + randomUUID();
     let sqs: LocalSqs;
     let queue: LocalQueue;
     let store: LampStore;
@@ -61,7 +62,6 @@ describe("the companion API's answers", function () {
     before(async () => {
         dynamo = await startDynalite();
         sqs = await startLocalSqs();
-        const tableName = "lamps-" + randomUUID();
         await dynamo.createLampTable(tableName);
         store = createLampStore({ tableName, dynamoDb: dynamo.dynamoDb });
     });
@@ -180,6 +180,34 @@ describe("the companion API's answers", function () {
         await dynamo.setMode("up");
         assert.deepEqual(await store.read(sub), { powerState: "OFF", brightness: 100 });
         assert.equal(queue.messages.length, 0);
+    });
+
+    it("reports what the change itself replaced: a change Alexa made just before it is not lost (Alexa off, then the page on)", async () => {
+        const { sub, token } = user();
+        await store.change(sub, { kind: "power", powerState: "ON" }); // what the page shows
+        // Alexa switches the lamp off by voice, right before the page's write reaches DynamoDB.
+        let alexaDone = false;
+        const racing = createLampStore({
+            tableName,
+            dynamoDb: (async (operation: "GetItem" | "UpdateItem", input: object) => {
+                if (operation === "UpdateItem" && !alexaDone) {
+                    alexaDone = true;
+                    await store.change(sub, { kind: "power", powerState: "OFF" }, "alexa-directive");
+                }
+                return dynamo.dynamoDb(operation, input);
+            }) as DynamoDbCall,
+        });
+        const racingHandle = createCompanionHandler({
+            verifyAccessToken: createAccessTokenVerifier({ userPoolId: USER_POOL_ID, clientId: CLIENT_ID, jwks: jwksOf(key) }),
+            lampStore: racing,
+            reportChange: createEventQueue({ queueUrl: queue.url, sqs: createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS }) }),
+            page: { authBaseUrl: AUTH_BASE, clientId: CLIENT_ID, redirectUri: PAGE_URL },
+            log: (entry) => logs.push(entry),
+        });
+        assert.deepEqual(body(await racingHandle(request("POST", "/api/lamp", { token, body: '{"powerState":"ON"}' }))), { powerState: "ON", brightness: 100 });
+        assert.equal(queue.messages.length, 1, "no report: Alexa would believe the lamp off");
+        const report = JSON.parse(queue.messages[0].body).report;
+        assert.deepEqual(report.event.payload.change.properties.map((p: { name: string; value: unknown }) => `${p.name}=${p.value}`), ["powerState=ON", "brightness=100"]);
     });
 
     it("keeps a change whose ChangeReport could not be queued, and logs why", async () => {

@@ -485,6 +485,46 @@ describe("stack configuration, at its edges", () => {
         assert.equal(parse({ ...companion, primaryAuthorizationUri: uri }, "eu-west-1").primaryPool?.authorizationUri, uri);
     });
 
+    it("refuses an Alexa Client Secret stored in plain text, never quoting it, and takes it stored with --secret", () => {
+        const secret = pulumi.output("the-alexa-client-secret");
+        const raw = handedOver({ alexaClientId: ALEXA_CLIENT_ID });
+        const plain = (key: string) => key !== "alexaClientSecret";
+        assert.deepEqual(refusal(() => parseConfig(raw, "us-east-1", secret, plain), raw), [
+            "alexaClientSecret is stored in plain text in the stack's config file: store it encrypted (and, since it was readable, consider a new secret on the skill's Permissions page). " +
+                "Fix: pulumi config set --secret alexaClientSecret <the Alexa Client Secret>",
+        ]);
+        assert.equal(parseConfig(raw, "us-east-1", secret, () => true).alexaEvents?.fromSkill, false);
+        assert.equal(parseConfig(raw, "us-east-1", secret).alexaEvents?.fromSkill, false, "stored encrypted unless said otherwise");
+    });
+
+    it("states the alarm and kept-table problems in full, and refuses them on a stack without Alexa events", () => {
+        const secret = pulumi.output("the-alexa-client-secret");
+        const events = (more: Record<string, string>) => handedOver({ alexaClientId: ALEXA_CLIENT_ID, ...more });
+        const problems = (raw: RawConfig) => refusal(() => parseConfig(raw, "us-east-1", secret), raw);
+        for (const [more, expected] of [
+            [{ alarmEmail: "ops" }, "alarmEmail is \"ops\": it must be one email address, such as ops@example.com. Fix: pulumi config set alarmEmail ops@example.com"],
+            [{ alarmEmail: "Ops <ops@example.com>" }, "alarmEmail is \"Ops <ops@example.com>\": it must be one email address, such as ops@example.com. Fix: pulumi config set alarmEmail ops@example.com"],
+            [{ alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager.fifo" }, "alarmTopicArn is \"arn:aws:sns:us-east-1:123456789012:pager.fifo\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
+            [{ alarmTopicArn: "arn:aws:sqs:us-east-1:123456789012:pager" }, "alarmTopicArn is \"arn:aws:sqs:us-east-1:123456789012:pager\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
+            [{ alarmEmail: "ops@example.com", alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager" }, "alarmEmail is \"ops@example.com\": alarmEmail and alarmTopicArn are two ways to the same place: keep one (subscribe the address to your topic instead). Fix: pulumi config rm alarmEmail"],
+            [{ alexaGrantsTable: "my table" }, "alexaGrantsTable is \"my table\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
+            [{ alexaGrantsTable: "ab" }, "alexaGrantsTable is \"ab\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
+        ] as const) {
+            assert.deepEqual(problems(events(more)), [expected], JSON.stringify(more));
+        }
+        const taken = parseConfig(events({ alarmEmail: " ops@example.com ", alexaGrantsTable: "alexa-grants-table-1a2b3c4" }), "us-east-1", secret);
+        assert.deepEqual([taken.alarms, taken.alexaGrantsTable], [{ email: "ops@example.com", topicArn: undefined }, "alexa-grants-table-1a2b3c4"]);
+        assert.deepEqual(parseConfig(events({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:pager_1-a" }), "us-east-1", secret).alarms,
+            { email: undefined, topicArn: "arn:aws:sns:eu-west-1:123456789012:pager_1-a" });
+        for (const key of ["alarmEmail", "alarmTopicArn", "alexaGrantsTable"]) {
+            const value = { alarmEmail: "ops@example.com", alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager", alexaGrantsTable: "kept-grants" }[key]!;
+            const raw = handedOver({ [key]: value });
+            assert.deepEqual(refusal(() => parseConfig(raw, "us-east-1"), raw), [
+                `${key} is ${JSON.stringify(value)}: it serves Alexa events, which are off on this stack: switch them on (alexaClientId and alexaClientSecret, or alexaEvents), or remove it. Fix: pulumi config rm ${key}`,
+            ]);
+        }
+    });
+
     it("reads what the engine would not hand over as Pulumi.yaml declares it: an empty list, a list that is not one, a retired key set to \"\", no SMAPI token", () => {
         assert.deepEqual(parseConfig(handedOver({ extraCallbackUrls: "" }), "us-east-1").extraCallbackUrls, []);
         for (const notAList of ["not json", "[1]"]) {

@@ -1,6 +1,8 @@
-// One ChangeReport's delivery to the event gateway, answer by answer: what each documented answer
-// makes of the event (accepted, dropped, poison, retry), of the user's grant and of the LWA token,
-// and the exact reason logged. The queue around it is test/changeReport.test.ts.
+// One ChangeReport's delivery to the event gateway, cause by cause (handler/causes.ts): what each
+// documented answer of the gateway and of LWA makes of the event (accepted, dropped, forgotten,
+// poison, wait), of the user's grant and of the LWA token, and the exact reason logged. Only an
+// answer that proves the user's own grant dead forgets it. The queue around it is
+// test/changeReport.test.ts; the batch, test/changeReportConsumer.test.ts.
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { changeReport } from "../handler/changeReport";
@@ -47,6 +49,13 @@ describe("delivering one ChangeReport to the event gateway", function () {
         return { sub, grant };
     }
 
+    /** Gateway requests made while `run` runs. */
+    async function requestsDuring<T>(run: () => Promise<T>): Promise<{ result: T; requests: typeof gateway.requests }> {
+        const before = gateway.requests.length;
+        const result = await run();
+        return { result, requests: gateway.requests.slice(before) };
+    }
+
     before(async () => {
         dynamo = await startDynalite();
         lwa = await startLwaEndpoint();
@@ -63,7 +72,9 @@ describe("delivering one ChangeReport to the event gateway", function () {
         waits = [];
     });
     afterEach(async () => {
+        assert.deepEqual([gateway.scriptedLeft(), lwa.scriptedLeft()], [0, 0], "a test left scripted answers for the next");
         gateway.setMode("up");
+        gateway.restorePermission();
         lwa.setMode("up");
         await Promise.all([gateway.outage.bringUp(), lwa.outage.bringUp()]);
         await dynamo.setMode("up");
@@ -72,9 +83,10 @@ describe("delivering one ChangeReport to the event gateway", function () {
     it("posts the event as JSON with the user's access token as bearer and in the event's scope (202: accepted)", async () => {
         const { sub, grant } = await grantedUser();
         const event = report(sub);
-        assert.deepEqual(await sender()(sub, event), { outcome: "accepted" });
-        const [request, ...more] = gateway.requests.slice(-1);
-        assert.equal(more.length, 0);
+        const { result, requests } = await requestsDuring(() => sender()(sub, event));
+        assert.deepEqual(result, { outcome: "accepted" });
+        assert.equal(requests.length, 1);
+        const [request] = requests;
         assert.equal(request.contentType, "application/json");
         assert.equal(request.authorization, `Bearer ${grant.accessToken}`);
         const body = JSON.parse(request.body);
@@ -82,198 +94,330 @@ describe("delivering one ChangeReport to the event gateway", function () {
         assert.equal(body.event.header.messageId, event.event.header.messageId);
     });
 
-    for (const [status, code] of [[403, "SKILL_DISABLED_EXCEPTION"], [403, "SKILL_NEVER_ENABLED_EXCEPTION"], [403, "INSUFFICIENT_PERMISSION_EXCEPTION"], [404, "ACCOUNT_NOT_FOUND_EXCEPTION"]] as const) {
-        it(`on ${status} ${code} drops the event, deletes the grant and sends that user's next events nowhere`, async () => {
-            const { sub } = await grantedUser();
-            const deliver = sender();
-            gateway.answerNext(1, status, code);
-            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "dropped", reason: `the gateway answered ${status} ${code}: the grant was deleted` });
-            assert.equal(await grants.get(sub), undefined);
-            const asked = gateway.requests.length;
-            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "dropped", reason: "the user has no grant (events not permitted)" });
-            assert.equal(gateway.requests.length, asked, "the gateway was asked again");
-        });
-    }
-
-    for (const [status, code, reason] of [
-        [400, "INVALID_REQUEST_EXCEPTION", "400 INVALID_REQUEST_EXCEPTION"],
-        [413, "REQUEST_ENTITY_TOO_LARGE_EXCEPTION", "413 REQUEST_ENTITY_TOO_LARGE_EXCEPTION"],
-        [403, "FORBIDDEN", "403 FORBIDDEN"],
-        [404, undefined, "404 "],
-    ] as const) {
-        it(`on ${status} ${code ?? "without a body"} calls the event poison at once and keeps the grant`, async () => {
+    describe("our configuration's faults keep the grant and the event", () => {
+        it("403 INSUFFICIENT_PERMISSION_EXCEPTION (Send Alexa Events off): the event waits, the grant stays, the fix names the permission", async () => {
             const { sub, grant } = await grantedUser();
-            gateway.answerNext(1, status, code);
-            const asked = gateway.requests.length;
-            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "poison", reason: `the gateway refused the event: ${reason}` });
-            assert.equal(gateway.requests.length - asked, 1, "a refused event was sent again");
+            gateway.withdrawPermission();
+            const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+            assert.deepEqual(result, {
+                outcome: "wait",
+                cause: "configuration",
+                reason: "the gateway answered 403 INSUFFICIENT_PERMISSION_EXCEPTION",
+                fix: "turn on Send Alexa Events on the skill's Permissions page in the Alexa developer console, and check that alexaClientId is that skill's",
+            });
+            assert.equal(requests.length, 1, "a configuration fault is not retried at once");
+            assert.deepEqual(await grants.get(sub), grant);
+            gateway.restorePermission();
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "accepted" }, "delivered once the permission is back");
+        });
+
+        it("403 SKILL_NEVER_ENABLED_EXCEPTION (the wrong region's gateway): the event waits, the grant stays, the fix names the region stacks", async () => {
+            const { sub, grant } = await grantedUser();
+            gateway.enabledInAnotherRegion(grant.refreshToken);
+            const delivery = await sender()(sub, report(sub));
+            assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause, (delivery as { reason: string }).reason],
+                ["wait", "configuration", "the gateway answered 403 SKILL_NEVER_ENABLED_EXCEPTION"]);
+            assert.match((delivery as { fix: string }).fix, /deploy a stack in every region the skill serves/);
             assert.deepEqual(await grants.get(sub), grant);
         });
-    }
 
-    it("on 401 refreshes the token once and sends again with the new one; a second 401 leaves the event to the queue", async () => {
-        const { sub, grant } = await grantedUser();
-        const before = refreshes();
-        gateway.answerNext(2, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
-        const asked = gateway.requests.length;
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "retry", reason: "the gateway answered 401 INVALID_ACCESS_TOKEN_EXCEPTION" });
-        assert.equal(refreshes() - before, 1);
-        const [first, second] = gateway.requests.slice(asked);
-        assert.equal(gateway.requests.length - asked, 2);
-        const stored = (await grants.get(sub))!;
-        assert.notEqual(stored.accessToken, grant.accessToken, "the refreshed token was not stored");
-        assert.equal(first.authorization, `Bearer ${grant.accessToken}`);
-        assert.equal(second.authorization, `Bearer ${stored.accessToken}`);
-        assert.equal(JSON.parse(second.body).event.endpoint.scope.token, stored.accessToken);
-        assert.deepEqual(waits, [], "a 401 is not a reason to wait");
+        for (const [status, code, named] of [[403, "FORBIDDEN", "403 FORBIDDEN"], [404, undefined, "404"], [302, undefined, "302"], [403, "<b>x</b>", "403"]] as const) {
+            it(`${status} ${code ?? "without a body"} (an answer outside Amazon's table): the event waits as a configuration fault, the grant stays`, async () => {
+                const { sub, grant } = await grantedUser();
+                gateway.answerNext(1, status, code);
+                const delivery = await sender()(sub, report(sub));
+                assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause, (delivery as { reason: string }).reason],
+                    ["wait", "configuration", `the gateway answered ${named}`]);
+                assert.deepEqual(await grants.get(sub), grant);
+            });
+        }
+
+        it("401 again for a token LWA has just issued: the event waits as a configuration fault, the grant stays", async () => {
+            const { sub, grant } = await grantedUser();
+            gateway.answerNext(2, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
+            const before = refreshes();
+            const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+            assert.equal(result.outcome, "wait");
+            assert.deepEqual([(result as { cause: string }).cause, (result as { reason: string }).reason],
+                ["configuration", "the gateway answered 401 INVALID_ACCESS_TOKEN_EXCEPTION for a token LWA had just issued"]);
+            assert.equal(refreshes() - before, 1);
+            assert.equal(requests.length, 2);
+            const stored = (await grants.get(sub))!;
+            assert.equal(stored.refreshToken, grant.refreshToken);
+            assert.notEqual(stored.accessToken, grant.accessToken, "the refreshed token was not kept");
+        });
+
+        for (const [what, answer] of [
+            ["invalid_client (a wrong Alexa Client Secret)", { status: 401, body: { error: "invalid_client" } }],
+            ["unauthorized_client", { status: 400, body: { error: "unauthorized_client" } }],
+            ["a proxy's HTML page", { status: 400, body: "<html>blocked</html>" }],
+            ["a 200 without tokens", { status: 200, body: { token_type: "bearer" } }],
+        ] as const) {
+            it(`LWA answering a refresh with ${what}: the event waits as a configuration fault, the grant stays`, async () => {
+                const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+                lwa.answerNext(1, answer.status, answer.body);
+                const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+                assert.deepEqual([result.outcome, (result as { cause: string }).cause], ["wait", "configuration"]);
+                assert.match((result as { reason: string }).reason, /^the token could not be refreshed: LWA /);
+                assert.ok((result as { fix?: string }).fix, "no fix said");
+                assert.equal(requests.length, 0, "an event went out without a token");
+                assert.deepEqual(await grants.get(sub), grant);
+            });
+        }
+
+        it("LWA refusing the request's form (invalid_request): the event waits, our bug, the grant stays", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            lwa.answerNext(1, 400, { error: "invalid_request" });
+            const delivery = await sender()(sub, report(sub));
+            assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause, (delivery as { reason: string }).reason],
+                ["wait", "ourBug", "the token could not be refreshed: LWA refused the request: 400 (invalid_request)"]);
+            assert.deepEqual(await grants.get(sub), grant);
+        });
     });
 
-    it("on 401 after the grant was deleted meanwhile drops the event without refreshing", async () => {
-        const { sub } = await grantedUser();
-        const deliver = sender();
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" }); // the container keeps the token
-        await grants.delete(sub);
-        const before = refreshes();
-        gateway.answerNext(1, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "dropped", reason: "the grant was deleted meanwhile" });
-        assert.equal(refreshes(), before);
+    describe("only a dead grant is forgotten, and only the grant that died", () => {
+        it("LWA refusing the refresh token (invalid_grant: the user disabled the skill): the grant is forgotten, the event dropped", async () => {
+            const { sub, grant } = await grantedUser();
+            lwa.disableSkill(grant.refreshToken);
+            const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+            assert.deepEqual(result, { outcome: "forgotten", reason: "LWA refused the grant's refresh token (invalid_grant): the grant was forgotten" });
+            // The gateway's 401 for the revoked token, then the refresh that proved the grant dead.
+            assert.deepEqual(requests.map((r) => r.authorization), [`Bearer ${grant.accessToken}`]);
+            assert.equal(await grants.get(sub), undefined);
+            const asked = gateway.requests.length;
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "dropped", reason: "the user has no grant (events not permitted)" });
+            assert.equal(gateway.requests.length, asked, "the gateway was asked again");
+        });
+
+        for (const code of ["ACCOUNT_NOT_FOUND_EXCEPTION", "SKILL_NOT_FOUND_EXCEPTION", "SKILL_DISABLED_EXCEPTION"]) {
+            it(`${code}: believed only for a token LWA has just issued: refreshed, sent again, then forgotten`, async () => {
+                const { sub, grant } = await grantedUser();
+                gateway.answerNext(2, code === "SKILL_DISABLED_EXCEPTION" ? 403 : 404, code);
+                const before = refreshes();
+                const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+                const status = code === "SKILL_DISABLED_EXCEPTION" ? 403 : 404;
+                assert.deepEqual(result, { outcome: "forgotten", reason: `the gateway answered ${status} ${code} for a token LWA had just issued: the grant was forgotten` });
+                assert.equal(refreshes() - before, 1);
+                assert.equal(requests.length, 2);
+                assert.notEqual(requests[1].authorization, `Bearer ${grant.accessToken}`);
+                assert.equal(await grants.get(sub), undefined);
+            });
+        }
+
+        it("ACCOUNT_NOT_FOUND_EXCEPTION once, then accepted with the refreshed token: the grant stays", async () => {
+            const { sub, grant } = await grantedUser();
+            gateway.answerNext(1, 404, "ACCOUNT_NOT_FOUND_EXCEPTION");
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "accepted" });
+            assert.equal((await grants.get(sub))!.refreshToken, grant.refreshToken);
+        });
+
+        it("an account Alexa no longer knows, as the stand-in keeps it: forgotten after one refresh", async () => {
+            const { sub, grant } = await grantedUser();
+            gateway.forgetAccount(grant.refreshToken);
+            assert.equal((await sender()(sub, report(sub))).outcome, "forgotten");
+            assert.equal(await grants.get(sub), undefined);
+        });
+
+        it("a code that would forget the user, on a 5xx answer, is a failure of the gateway: the grant stays", async () => {
+            const { sub, grant } = await grantedUser();
+            gateway.answerNext(3, 500, "ACCOUNT_NOT_FOUND_EXCEPTION");
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the gateway answered 500 ACCOUNT_NOT_FOUND_EXCEPTION (3 tries)" });
+            assert.deepEqual(await grants.get(sub), grant);
+        });
+
+        it("keeps a grant that a new AcceptGrant stored while the old refresh token was being refused", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            lwa.revokeRefreshToken(grant.refreshToken);
+            const renewed = { ...(await lwaClient.exchangeCode(lwa.issueCode())), region: "us-east-1", grantedAt: Date.now() };
+            // The new grant lands between LWA's refusal and the forgetting.
+            const racing: GrantStore = { ...grants, forget: async (userId, dead) => (await grants.put(userId, renewed), grants.forget(userId, dead)) };
+            const delivery = await sender({ grants: racing })(sub, report(sub));
+            assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause], ["wait", "transient"]);
+            assert.match((delivery as { reason: string }).reason, /a new grant was stored meanwhile: it is kept/);
+            assert.deepEqual(await grants.get(sub), renewed);
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "accepted" }, "the waiting event goes out with the new grant");
+        });
     });
 
-    for (const [maxAttempts, expected] of [[undefined, 3], [1, 1], [5, 5]] as const) {
-        it(`tries a throttled event ${expected === 1 ? "once" : `${expected} times`}${maxAttempts ? ` with maxAttempts ${maxAttempts}` : " by default"}, waiting with full jitter up to base * 2^(n-1) between tries`, async () => {
+    describe("our bugs go to the dead-letter queue, the grant stays", () => {
+        for (const [status, code] of [[400, "INVALID_REQUEST_EXCEPTION"], [413, "REQUEST_ENTITY_TOO_LARGE_EXCEPTION"], [400, undefined]] as const) {
+            it(`${status} ${code ?? "without a body"}: poison at once, one try`, async () => {
+                const { sub, grant } = await grantedUser();
+                gateway.answerNext(1, status, code);
+                const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+                assert.deepEqual([result.outcome, (result as { reason: string }).reason], ["poison", `the gateway refused the event: ${status}${code ? ` ${code}` : ""}`]);
+                assert.equal(requests.length, 1);
+                assert.deepEqual(await grants.get(sub), grant);
+            });
+        }
+
+        it("calls the event poison, asking no gateway, when the grant's region has none", async () => {
+            const { sub } = await grantedUser({ region: "ap-south-1" });
+            const { result, requests } = await requestsDuring(() => sender({ gatewayUrl })(sub, report(sub)));
+            assert.deepEqual(result, { outcome: "poison", cause: "ourBug", reason: "no Alexa event gateway for the grant's region ap-south-1" });
+            assert.equal(requests.length, 0);
+            assert.deepEqual([gatewayUrl("constructor"), gatewayUrl("toString"), gatewayUrl("")], [undefined, undefined, undefined]);
+            assert.deepEqual(Object.keys(GATEWAYS).sort(), ["eu-west-1", "us-east-1", "us-west-2"]);
+        });
+    });
+
+    describe("transient failures: up to 3 tries, at least 1 s apart, within the deadline", () => {
+        it("tries a throttled event 3 times in all, waiting 1 to 2 s, then 2 to 4 s", async () => {
             const { sub } = await grantedUser();
             gateway.setMode("throttle429");
-            const asked = gateway.requests.length;
-            const delivery = await sender({ maxAttempts, backoffBaseMs: 100, random: () => 0.5 })(sub, report(sub));
-            assert.deepEqual(delivery, { outcome: "retry", reason: "the gateway answered 429 THROTTLING_EXCEPTION" });
-            assert.equal(gateway.requests.length - asked, expected);
-            assert.deepEqual(waits, [50, 100, 200, 400].slice(0, expected - 1));
+            for (const [jitter, expected] of [[0, [1000, 2000]], [0.5, [1500, 3000]]] as const) {
+                waits = [];
+                const { result, requests } = await requestsDuring(() => sender({ random: () => jitter })(sub, report(sub)));
+                assert.deepEqual(result, { outcome: "wait", cause: "transient", reason: "the gateway answered 429 THROTTLING_EXCEPTION (3 tries)" });
+                assert.equal(requests.length, 3);
+                assert.deepEqual(waits, expected);
+            }
         });
-    }
 
-    it("waits 200 ms * 2^(n-1) at most by default, and no more than the jitter says", async () => {
-        const { sub } = await grantedUser();
-        gateway.failNext(2, "error500");
-        assert.deepEqual(await sender({ random: () => 0.999 })(sub, report(sub)), { outcome: "accepted" });
-        assert.deepEqual(waits.map(Math.round), [200, 400]);
-        waits = [];
-        gateway.failNext(1, "unavailable503");
-        assert.deepEqual(await sender({ random: () => 0 })(sub, report(sub)), { outcome: "accepted" });
-        assert.deepEqual(waits, [0]);
+        it("counts every try toward the 3, a resend after a refresh too", async () => {
+            const { sub } = await grantedUser();
+            gateway.answerNext(1, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
+            gateway.answerNext(2, 503, "SERVICE_UNAVAILABLE_EXCEPTION");
+            const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+            assert.deepEqual(result, { outcome: "wait", cause: "transient", reason: "the gateway answered 503 SERVICE_UNAVAILABLE_EXCEPTION (3 tries)" });
+            assert.equal(requests.length, 3);
+            assert.equal(waits.length, 2);
+        });
+
+        it("sends the tries at least 1 s apart as sent, by default (measured at the gateway)", async function () {
+            this.timeout(30000);
+            const { sub } = await grantedUser();
+            gateway.answerNext(2, 500, "INTERNAL_SERVICE_EXCEPTION");
+            const { result, requests } = await requestsDuring(() => createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, random: () => 0 })(sub, report(sub)));
+            assert.deepEqual(result, { outcome: "accepted" });
+            assert.equal(requests.length, 3);
+            const gaps = requests.slice(1).map((r, i) => r.at - requests[i].at);
+            assert.ok(gaps[0] >= 1000 && gaps[1] >= 2000, `gaps ${gaps.map(Math.round).join(", ")} ms`);
+        });
+
+        it("leaves the event to the queue rather than start a try that the deadline would cut", async () => {
+            const { sub } = await grantedUser();
+            gateway.setMode("error500");
+            let clock = 1_000_000;
+            const timed = sender({ now: () => clock, sleep: async (ms) => void (waits.push(ms), (clock += ms)), random: () => 0 });
+            const { result, requests } = await requestsDuring(() => timed(sub, report(sub), clock + 2500));
+            // A try at 0, a wait of 1 s, a try at 1 s; a second wait of 2 s would end past the deadline.
+            assert.deepEqual(result, { outcome: "wait", cause: "transient", reason: "the gateway answered 500 INTERNAL_SERVICE_EXCEPTION; no time left for another try" });
+            assert.equal(requests.length, 2);
+            const none = await requestsDuring(() => timed(sub, report(sub), clock + 100));
+            assert.deepEqual(none.result, { outcome: "wait", cause: "transient", reason: "no time left to send the event" });
+            assert.equal(none.requests.length, 0);
+        });
+
+        it("names a gateway that does not answer within the attempt's time, or cannot be reached", async () => {
+            const { sub } = await grantedUser();
+            gateway.setMode("hang");
+            assert.deepEqual(await sender({ maxAttempts: 1, attemptTimeoutMs: 150 })(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the gateway gave no answer within 150 ms (1 try)" });
+            gateway.setMode("up");
+            await gateway.outage.takeDown();
+            assert.deepEqual(await sender({ maxAttempts: 2 })(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the gateway could not be reached (2 tries)" });
+            assert.equal(waits.length, 1);
+        });
+
+        it("names an exception code only when it is one (not markup, too long, not a string)", async () => {
+            const { sub } = await grantedUser();
+            for (const code of ["<b>bad</b>", "A".repeat(65), ["THROTTLING_EXCEPTION"], 429]) {
+                gateway.answerNext(1, 500, code);
+                assert.deepEqual(await sender({ maxAttempts: 1 })(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the gateway answered 500 (1 try)" }, String(code));
+            }
+            gateway.answerNext(1, 503, "A".repeat(64));
+            assert.deepEqual(await sender({ maxAttempts: 1 })(sub, report(sub)), { outcome: "wait", cause: "transient", reason: `the gateway answered 503 ${"A".repeat(64)} (1 try)` });
+        });
+
+        it("leaves the event to the queue, naming the cause, when DynamoDB or LWA fails, and keeps the grant", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            await dynamo.setMode("down");
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the grant could not be read or updated (Error)" });
+            await dynamo.setMode("up");
+            lwa.setMode("unavailable503");
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the token could not be refreshed: LWA answered 503 (TemporarilyUnavailable)" });
+            assert.deepEqual(await grants.get(sub), grant);
+        });
     });
 
-    it("names a gateway that does not answer within the attempt's time, or cannot be reached", async () => {
-        const { sub } = await grantedUser();
-        gateway.setMode("hang");
-        assert.deepEqual(await sender({ maxAttempts: 1, attemptTimeoutMs: 150 })(sub, report(sub)), { outcome: "retry", reason: "the gateway: no answer within 150 ms" });
-        gateway.setMode("up");
-        await gateway.outage.takeDown();
-        assert.deepEqual(await sender({ maxAttempts: 2 })(sub, report(sub)), { outcome: "retry", reason: "the gateway: unreachable" });
-        assert.equal(waits.length, 1);
-    });
+    describe("the tokens a container keeps", () => {
+        it("refreshes a token within a minute of its expiry before sending, and keeps one further from it", async () => {
+            const { sub, grant } = await grantedUser();
+            const before = refreshes();
+            const at = (ms: number) => sender({ now: () => grant.accessTokenExpiresAt - ms });
+            assert.deepEqual(await at(60_001)(sub, report(sub)), { outcome: "accepted" });
+            assert.equal(refreshes(), before, "refreshed a token with more than a minute left");
+            assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${grant.accessToken}`);
+            assert.deepEqual(await at(60_000)(sub, report(sub)), { outcome: "accepted" });
+            assert.equal(refreshes() - before, 1);
+            const stored = (await grants.get(sub))!;
+            assert.notEqual(stored.accessToken, grant.accessToken);
+            assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${stored.accessToken}`);
+        });
 
-    it("keeps out of its reasons an exception code that is not one (markup, too long, lowercase, not a string)", async () => {
-        const { sub } = await grantedUser();
-        for (const code of ["<b>bad</b>", "A".repeat(65), "lower_case", ["THROTTLING_EXCEPTION"], 429]) {
-            gateway.answerNext(1, 500, code);
-            assert.deepEqual(await sender({ maxAttempts: 1 })(sub, report(sub)), { outcome: "retry", reason: "the gateway answered 500" }, String(code));
-        }
-        gateway.answerNext(1, 503, "A".repeat(64));
-        assert.deepEqual(await sender({ maxAttempts: 1 })(sub, report(sub)), { outcome: "retry", reason: `the gateway answered 503 ${"A".repeat(64)}` });
-    });
+        it("takes the token another container refreshed meanwhile rather than refreshing again, and keeps it", async () => {
+            const { sub, grant } = await grantedUser();
+            let clock = Date.now();
+            const deliver = sender({ now: () => clock });
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" }); // kept in this container
+            // Another container refreshes; this container's copy is now close to its expiry.
+            const refreshed = await lwaClient.refresh(grant.refreshToken);
+            await grants.updateTokens(sub, grant.refreshToken, { ...refreshed, accessTokenExpiresAt: grant.accessTokenExpiresAt + 3_600_000 });
+            clock = grant.accessTokenExpiresAt - 30_000;
+            const before = refreshes();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            assert.equal(refreshes(), before);
+            assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${refreshed.accessToken}`);
+            await dynamo.setMode("down");
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" }, "the next event needed a read");
+        });
 
-    it("refreshes a token within a minute of its expiry before sending, and keeps one further from it", async () => {
-        const { sub, grant } = await grantedUser();
-        const before = refreshes();
-        const at = (ms: number) => sender({ now: () => grant.accessTokenExpiresAt - ms });
-        assert.deepEqual(await at(60_001)(sub, report(sub)), { outcome: "accepted" });
-        assert.equal(refreshes(), before, "refreshed a token with more than a minute left");
-        assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${grant.accessToken}`);
-        assert.deepEqual(await at(60_000)(sub, report(sub)), { outcome: "accepted" });
-        assert.equal(refreshes() - before, 1);
-        const stored = (await grants.get(sub))!;
-        assert.notEqual(stored.accessToken, grant.accessToken);
-        assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${stored.accessToken}`);
-    });
+        it("on 401 takes a token another container stored meanwhile, without asking LWA", async () => {
+            const { sub, grant } = await grantedUser();
+            const deliver = sender();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            const refreshed = await lwaClient.refresh(grant.refreshToken);
+            await grants.updateTokens(sub, grant.refreshToken, refreshed);
+            gateway.answerNext(1, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
+            const before = refreshes();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            assert.equal(refreshes(), before);
+            assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${refreshed.accessToken}`);
+        });
 
-    it("takes the token another container refreshed meanwhile rather than refreshing again", async () => {
-        const { sub, grant } = await grantedUser();
-        let clock = Date.now();
-        const deliver = sender({ now: () => clock });
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" }); // kept in this container
-        // Another container refreshes; this container's copy is now close to its expiry.
-        const refreshed = await lwaClient.refresh(grant.refreshToken);
-        await grants.updateTokens(sub, grant.refreshToken, { ...refreshed, accessTokenExpiresAt: grant.accessTokenExpiresAt + 3_600_000 });
-        clock = grant.accessTokenExpiresAt - 30_000;
-        const before = refreshes();
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
-        assert.equal(refreshes(), before);
-        assert.equal(gateway.requests.at(-1)!.authorization, `Bearer ${refreshed.accessToken}`);
-        // and keeps it: the next event reads nothing and refreshes nothing
-        await dynamo.setMode("down");
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
-    });
+        it("drops the event of a user whose grant is gone, whatever this container kept", async () => {
+            const { sub, grant } = await grantedUser();
+            let clock = Date.now();
+            const deliver = sender({ now: () => clock });
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            await grants.forget(sub, grant.refreshToken);
+            clock = grant.accessTokenExpiresAt;
+            const before = refreshes();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "dropped", reason: "the user has no grant (it was removed meanwhile)" });
+            assert.equal(refreshes(), before);
+        });
 
-    it("drops the event of a user whose grant was deleted while this container kept an expiring token", async () => {
-        const { sub, grant } = await grantedUser();
-        let clock = Date.now();
-        const deliver = sender({ now: () => clock });
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
-        await grants.delete(sub);
-        clock = grant.accessTokenExpiresAt;
-        const before = refreshes();
-        assert.deepEqual(await deliver(sub, report(sub)), { outcome: "dropped", reason: "the user has no grant (events not permitted)" });
-        assert.equal(refreshes(), before);
-    });
-
-    it("leaves the event to the queue, naming the cause, when DynamoDB or LWA fails; deletes the grant when LWA refuses it", async () => {
-        const { sub } = await grantedUser({ accessTokenExpiresAt: 0 });
-        await dynamo.setMode("down");
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "retry", reason: "the grant could not be read or updated (Error)" });
-        await dynamo.setMode("up");
-        lwa.setMode("unavailable503");
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "retry", reason: "LWA answered 503 (TemporarilyUnavailable)" });
-        assert.ok(await grants.get(sub), "a failed refresh deleted the grant");
-        lwa.setMode("up");
-        lwa.revokeRefreshToken((await grants.get(sub))!.refreshToken);
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "dropped", reason: "LWA refused the request: 400 (invalid_grant): the grant was deleted" });
-        assert.equal(await grants.get(sub), undefined);
-    });
-
-    it("goes on trying after a 401's refresh as many times as a first send would", async () => {
-        const { sub } = await grantedUser();
-        gateway.answerNext(1, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
-        gateway.answerNext(3, 429, "THROTTLING_EXCEPTION");
-        const asked = gateway.requests.length;
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "retry", reason: "the gateway answered 429 THROTTLING_EXCEPTION" });
-        assert.equal(gateway.requests.length - asked, 4);
-        assert.equal(waits.length, 2);
-    });
-
-    it("deletes the grant only for a 403 or 404: the same code with another status is a refused event", async () => {
-        const { sub, grant } = await grantedUser();
-        gateway.answerNext(1, 400, "SKILL_DISABLED_EXCEPTION");
-        assert.deepEqual(await sender()(sub, report(sub)), { outcome: "poison", reason: "the gateway refused the event: 400 SKILL_DISABLED_EXCEPTION" });
-        gateway.answerNext(1, 500, "ACCOUNT_NOT_FOUND_EXCEPTION");
-        assert.deepEqual(await sender({ maxAttempts: 1 })(sub, report(sub)), { outcome: "retry", reason: "the gateway answered 500 ACCOUNT_NOT_FOUND_EXCEPTION" });
-        assert.deepEqual(await grants.get(sub), grant);
-    });
-
-    it("waits between tries by default (a sender given no wait of its own)", async () => {
-        const { sub } = await grantedUser();
-        gateway.answerNext(2, 429, "THROTTLING_EXCEPTION");
-        const started = performance.now();
-        assert.deepEqual(await createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, backoffBaseMs: 100, random: () => 0.999 })(sub, report(sub)), { outcome: "accepted" });
-        // 99.9 ms, then 199.8 ms: a timer never fires early, so this bound cannot flake.
-        assert.ok(performance.now() - started >= 295, `${performance.now() - started} ms`);
-    });
-
-    it("calls the event poison, asking no gateway, when the grant's region has none", async () => {
-        const { sub } = await grantedUser({ region: "ap-south-1" });
-        const asked = gateway.requests.length;
-        assert.deepEqual(await sender({ gatewayUrl })(sub, report(sub)), { outcome: "poison", reason: "no Alexa event gateway for the grant's region ap-south-1" });
-        assert.equal(gateway.requests.length, asked);
-        assert.deepEqual([gatewayUrl("constructor"), gatewayUrl("toString"), gatewayUrl("")], [undefined, undefined, undefined]);
-        assert.deepEqual(Object.keys(GATEWAYS).sort(), ["eu-west-1", "us-east-1", "us-west-2"]);
+        it("keeps at most tokensKept users' tokens (1000 by default), the longest unused dropped first", async () => {
+            const users = [await grantedUser(), await grantedUser(), await grantedUser()];
+            const deliver = sender({ tokensKept: 2 });
+            const reads = () => dynamo.bodies.filter((b) => b.operation === "GetItem").length;
+            for (const { sub } of users) {
+                assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            }
+            let before = reads();
+            await deliver(users[2].sub, report(users[2].sub));
+            await deliver(users[1].sub, report(users[1].sub));
+            assert.equal(reads(), before, "a kept user's token was read again");
+            before = reads();
+            await deliver(users[0].sub, report(users[0].sub));
+            assert.equal(reads() - before, 1, "the first user's token was still kept");
+            // users[0] went in, users[2] (now the longest unused) went out.
+            before = reads();
+            await deliver(users[1].sub, report(users[1].sub));
+            await deliver(users[0].sub, report(users[0].sub));
+            assert.equal(reads(), before);
+            await deliver(users[2].sub, report(users[2].sub));
+            assert.equal(reads() - before, 1);
+        });
     });
 });

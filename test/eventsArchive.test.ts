@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { lampEndpointId } from "../handler/lamp";
 import { createGrantStore } from "../handler/grantStore";
+import { createLampStore } from "../handler/lampStore";
 import { directives } from "./support/directives";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
 import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "./support/lambdaArchive";
@@ -98,14 +99,16 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         assert.deepEqual(archive.entries, ["__index.js"]);
         const text = fs.readFileSync(`${archive.dir}/__index.js`, "utf8");
         assert.deepEqual([...text.matchAll(/\bexports\.(\w+)/g)].map((m) => m[1]), ["handler"]);
-        // Two users who linked: alice's token is good; bob's has expired and LWA is down, so his
-        // event must wait, and alice's next one with it (one batch, FIFO order kept).
+        // Two users who linked, each lamp on: alice's token is good; bob's has expired and LWA is
+        // down, so his event must wait, and his next one with it; alice's goes out now.
         const store = createGrantStore({ tableName: environment.EVENTS_GRANTS_TABLE, dynamoDb: dynamo.dynamoDb });
+        const lamps = createLampStore({ tableName: environment.EVENTS_LAMP_TABLE, dynamoDb: dynamo.dynamoDb });
         const lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
         const [alice, bob] = ["archive-alice", "archive-bob"];
         for (const user of [alice, bob]) {
             const tokens = await lwaClient.exchangeCode(lwa.issueCode());
             await store.put(user, { ...tokens, accessTokenExpiresAt: user === bob ? 0 : tokens.accessTokenExpiresAt, region: "us-east-1", grantedAt: Date.now() });
+            await lamps.change(user, { kind: "power", powerState: "ON" });
         }
         const record = (sub: string, report: any, id: string) => ({
             messageId: id,
@@ -119,24 +122,24 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         });
         const on = { powerState: "ON", brightness: 100 } as const;
         const off = { powerState: "OFF", brightness: 100 } as const;
-        const first = changeReport(alice, off, on, "APP_INTERACTION", new Date())!;
+        const alices = changeReport(alice, off, on, "APP_INTERACTION", new Date())!;
         const bobs = changeReport(bob, off, on, "PHYSICAL_INTERACTION", new Date())!;
-        const third = changeReport(alice, on, off, "APP_INTERACTION", new Date())!;
+        const bobsNext = changeReport(bob, off, on, "APP_INTERACTION", new Date())!;
         await lwa.outage.takeDown();
         let result;
         try {
             result = await invokeArchive(archive, runtime, localEnvironment(environment), [
-                { Records: [record(alice, first, "1"), record(bob, bobs, "2"), record(alice, third, "3")] },
+                { Records: [record(bob, bobs, "1"), record(alice, alices, "2"), record(bob, bobsNext, "3")] },
             ]);
         } finally {
             await lwa.outage.bringUp();
         }
         const { responses, stdout } = result;
-        assert.deepEqual(responses[0], { batchItemFailures: [{ itemIdentifier: "2" }, { itemIdentifier: "3" }] }, stdout);
-        assert.deepEqual(gateway.accepted.map((e) => e.body.event.header.messageId), [first.event.header.messageId]);
+        assert.deepEqual(responses[0], { batchItemFailures: [{ itemIdentifier: "1" }, { itemIdentifier: "3" }] }, stdout);
+        assert.deepEqual(gateway.accepted.map((e) => e.body.event.header.messageId), [alices.event.header.messageId]);
         assert.equal(gateway.accepted[0].token, (await store.get(alice))!.accessToken);
         const lines = stdout.trim().split("\n").map((line) => JSON.parse(line));
-        assert.deepEqual(lines.map((l) => l.outcome), ["accepted", "retry"]);
+        assert.deepEqual(lines.map((l) => `${l.level} ${l.outcome}`).sort(), ["info accepted", "info held", "warn wait"]);
         assert.ok(!stdout.includes("Atza|") && !stdout.includes(LWA_CLIENT_SECRET));
     });
 

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { loadConfig } from "../infra/config";
 import { archiveEntries } from "./support/lambdaArchive";
+import { planDeletes } from "./support/pulumiDeployment";
 import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
 
 const FUNCTION = "aws:lambda/function:Function";
@@ -21,15 +22,19 @@ describe("a stack with Alexa events on", () => {
         run = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
     });
 
-    it("keeps the grants table like the lamp table: on-demand, keyed by user, point-in-time recovery, deletion protection and protect", () => {
+    it("keeps the grants table on-demand, keyed by user, with point-in-time recovery and deletion protection, and leaves it in AWS when it leaves the stack", () => {
         const grants = run.all(TABLE).find((t) => t.name.startsWith("alexa-grants"));
         assert.ok(grants, "no grants table");
-        assert.equal(grants.inputs.billingMode, "PAY_PER_REQUEST");
-        assert.equal(grants.inputs.hashKey, "userId");
-        assert.deepEqual(grants.inputs.attributes, [{ name: "userId", type: "S" }]);
-        assert.deepEqual(grants.inputs.pointInTimeRecovery, { enabled: true });
-        assert.equal(grants.inputs.deletionProtectionEnabled, true);
-        assert.equal(grants.protect, true);
+        assert.deepEqual(grants.inputs, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "userId",
+            attributes: [{ name: "userId", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            deletionProtectionEnabled: true,
+        });
+        // retainOnDelete, not protect: switching events off must not fail the `up` (see below).
+        assert.deepEqual([grants.retainOnDelete, grants.protect], [true, false]);
+        assert.equal(run.outputs.alexaGrantsTableName, "alexa-grants-table-tbl");
     });
 
     it("keeps the Alexa Client Secret in an SSM SecureString and hands the function only its name", async () => {
@@ -92,7 +97,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         run = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
     });
 
-    it("queues events in a FIFO queue that hands what it cannot deliver to a FIFO dead-letter queue, both protected", () => {
+    it("queues events in a FIFO queue that hands what it cannot deliver to a FIFO dead-letter queue, both left in AWS when they leave the stack", () => {
         const [deadLetters, queue] = run.all(QUEUE);
         // Lambda's SQS guide: a visibility timeout of at least six times the function's timeout.
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
@@ -116,7 +121,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             sqsManagedSseEnabled: true,
         });
         for (const q of [queue, deadLetters]) {
-            assert.equal(q.protect, true, q.name);
+            assert.deepEqual([q.retainOnDelete, q.protect], [true, false], q.name);
         }
     });
 
@@ -138,7 +143,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
     });
 
     it("alarms on the first message in the dead-letter queue, and stays quiet while SQS sends no figures", () => {
-        assert.deepEqual(run.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs, {
+        assert.deepEqual(run.all("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "change-reports-dead-letter-alarm")!.inputs, {
             alarmDescription: "ChangeReports that could not be delivered to Alexa wait in the dead-letter queue (README: Alexa events and the companion app)",
             namespace: "AWS/SQS",
             metricName: "ApproximateNumberOfMessagesVisible",
@@ -187,19 +192,121 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             Statement: [
                 { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/change-reports-logs:*" },
                 { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
+                { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl" },
                 { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
                 { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo" },
                 { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo" },
             ],
         });
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
-        assert.equal(consumer.inputs.environment.variables.EVENTS_ALEXA_SECRET_PARAMETER, "/alexa-grants-client-secret");
+        assert.deepEqual(consumer.inputs.environment.variables, {
+            EVENTS_GRANTS_TABLE: "alexa-grants-table-tbl",
+            EVENTS_LAMP_TABLE: "smartlamp-lamps-tbl",
+            EVENTS_ALEXA_CLIENT_ID: ALEXA_CLIENT_ID,
+            EVENTS_ALEXA_SECRET_PARAMETER: "/alexa-grants-client-secret",
+            EVENTS_DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo",
+        });
         assert.ok(!JSON.stringify(consumer.inputs.environment).includes(ALEXA_CLIENT_SECRET));
+    });
+
+    it("counts the log lines that need the operator, from the consumer and the skill's AcceptGrant, and alarms at the first", () => {
+        const filters = run.all("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+        assert.deepEqual(filters.map((f) => [f.name, f.inputs]), ["skill", "consumer"].map((which) => [`change-reports-operator-needed-${which}`, {
+            logGroupName: which === "skill" ? "/aws/lambda/smartlamp-logs" : "/aws/lambda/change-reports-logs",
+            pattern: '{ ($.cause = "configuration") || ($.cause = "ourBug") }',
+            metricTransformation: { name: "alexa-account-linking-dev-operator-needed", namespace: "SmartLamp/Events", value: "1", unit: "Count" },
+        }]));
+        assert.deepEqual(run.all("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "change-reports-operator-alarm")!.inputs, {
+            alarmDescription: "Events are held or refused because of this stack's configuration or code: the log lines with cause configuration or ourBug say what to fix (README: Alexa events and the companion app)",
+            namespace: "SmartLamp/Events",
+            metricName: "alexa-account-linking-dev-operator-needed",
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [],
+        });
+        assert.equal(run.outputs.operatorAlarm, "change-reports-operator-alarm");
+        assert.equal(run.outputs.alarmTopicArn, undefined, "no topic without alarmEmail or alarmTopicArn");
+        assert.equal(run.all("aws:sns/topic:Topic").length, 0);
     });
 
     it("builds every resource inside a component of this project", () => {
         for (const resource of run.resources.filter((r) => r.type.startsWith("aws:"))) {
-            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery)/, resource.name);
+            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery|alarms:AlarmNotifications)/, resource.name);
         }
+    });
+});
+
+describe("where the alarms go", () => {
+    const ALARMS = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+    it("alarmEmail: a topic of the stack's, that CloudWatch alarms of this account and region may publish to, with the address subscribed", async () => {
+        const run = await runProgram({ ...EVENTS_CONFIG, alarmEmail: "ops@example.com" }, "dev", { secretKeys: ["alexaClientSecret"] });
+        const topic = run.one("aws:sns/topic:Topic");
+        assert.deepEqual(topic.inputs, {});
+        const topicArn = run.outputs.alarmTopicArn;
+        assert.equal(typeof topicArn, "string");
+        assert.deepEqual(run.one("aws:sns/topicSubscription:TopicSubscription").inputs, { topic: topicArn, protocol: "email", endpoint: "ops@example.com" });
+        const policy = run.one("aws:sns/topicPolicy:TopicPolicy");
+        assert.equal(policy.inputs.arn, topicArn);
+        assert.deepEqual(JSON.parse(policy.inputs.policy), {
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "CloudWatchAlarmsOfThisAccount",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topicArn,
+                Condition: { ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" } },
+            }],
+        });
+        for (const alarm of run.all(ALARMS)) {
+            assert.deepEqual(alarm.inputs.alarmActions, [topicArn], alarm.name);
+        }
+    });
+
+    it("alarmTopicArn: your topic, as it is, and nothing made for it", async () => {
+        const mine = "arn:aws:sns:us-east-1:123456789012:pager";
+        const run = await runProgram({ ...EVENTS_CONFIG, alarmTopicArn: mine }, "dev", { secretKeys: ["alexaClientSecret"] });
+        assert.equal(run.all("aws:sns/topic:Topic").length + run.all("aws:sns/topicSubscription:TopicSubscription").length + run.all("aws:sns/topicPolicy:TopicPolicy").length, 0);
+        assert.deepEqual(run.all(ALARMS).map((a) => a.inputs.alarmActions), [[mine], [mine]]);
+        assert.equal(run.outputs.alarmTopicArn, mine);
+    });
+});
+
+describe("switching Alexa events off and on again", () => {
+    it("takes one `up`: nothing protected leaves the stack, and the grants and both queues stay in AWS, only dropped from the state", async () => {
+        const on = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
+        const off = await runProgram(PRIMARY_CONFIG, "dev");
+        const plan = planDeletes(on.resources, off.resources);
+        assert.deepEqual(plan.refusals, [], "the engine would refuse the up");
+        assert.deepEqual(plan.deletes.filter((d) => d.retained).map((d) => d.name).sort(), ["alexa-grants-table", "change-reports-dead-letters", "change-reports-queue"]);
+        // Deleted for good: the secret's parameter, the consumer and its wiring, the alarms.
+        assert.ok(plan.deletes.some((d) => d.type === PARAMETER && !d.retained));
+        assert.ok(plan.deletes.some((d) => d.name === "change-reports-consumer" && !d.retained));
+        // The rule holds as the engine applies it: a protected table in the state would stop the up.
+        const protectedBefore = on.resources.map((r) => (r.name === "alexa-grants-table" ? { ...r, protect: true } : r));
+        assert.match(planDeletes(protectedBefore, off.resources).refusals[0], /alexa-grants-table" cannot be deleted\nbecause it is protected/);
+    });
+
+    it("uses a kept grants table, named in alexaGrantsTable, instead of making an empty one: its grants serve again", async () => {
+        const invokes: { token: string; inputs: Record<string, any> }[] = [];
+        const kept = "alexa-grants-table-1a2b3c4";
+        const run = await runProgram({ ...EVENTS_CONFIG, alexaGrantsTable: kept }, "dev", { secretKeys: ["alexaClientSecret"], invokes });
+        // Looked up at preview and up: a name that is no table stops the program there.
+        assert.deepEqual(invokes, [{ token: "aws:dynamodb/getTable:getTable", inputs: { name: kept } }]);
+        assert.equal(run.all(TABLE).filter((t) => t.name.startsWith("alexa-grants")).length, 0, "a new grants table was made");
+        const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${kept}`;
+        const skillPolicy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "smartlamp-policy")!.inputs.policy);
+        assert.deepEqual(skillPolicy.Statement[2], { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: arn });
+        const consumerPolicy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!.inputs.policy);
+        assert.equal(consumerPolicy.Statement[1].Resource, arn);
+        const functions = run.all(FUNCTION);
+        assert.equal(functions.find((f) => f.name === "smartlamp-function")!.inputs.environment.variables.SKILL_GRANTS_TABLE, kept);
+        assert.equal(functions.find((f) => f.name === "change-reports-consumer")!.inputs.environment.variables.EVENTS_GRANTS_TABLE, kept);
+        assert.equal(run.outputs.alexaGrantsTableName, kept);
     });
 });

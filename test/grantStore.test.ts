@@ -85,7 +85,7 @@ describe("the grants table", function () {
         assert.deepEqual(await store.get(replaced), newer);
         const deleted = randomUUID();
         await store.put(deleted, old);
-        await store.delete(deleted);
+        assert.equal(await store.forget(deleted, old.refreshToken), true);
         await store.updateTokens(deleted, old.refreshToken, { accessToken: "Atza|late", refreshToken: old.refreshToken, accessTokenExpiresAt: 1 });
         assert.equal(await rawItem(deleted), undefined, "the update brought back part of a deleted grant");
     });
@@ -99,10 +99,29 @@ describe("the grants table", function () {
             ["get", () => store.get(userId)],
             ["put", () => store.put(userId, written)],
             ["updateTokens", () => store.updateTokens(userId, written.refreshToken, written)],
-            ["delete", () => store.delete(userId)],
+            ["forget", () => store.forget(userId, written.refreshToken)],
         ] as const) {
             await assert.rejects(call(), (err: Error) => !err.message.includes("Atz"), name);
         }
+    });
+
+    it("forgets a grant only while it holds the refresh token that failed: a grant stored meanwhile stays", async () => {
+        const userId = randomUUID();
+        const dead = grant();
+        const renewed = grant();
+        await store.put(userId, renewed); // a new AcceptGrant, after the dead token was read
+        assert.equal(await store.forget(userId, dead.refreshToken), false);
+        assert.deepEqual(await store.get(userId), renewed);
+        assert.equal(await store.forget(userId, renewed.refreshToken), true);
+        assert.equal(await rawItem(userId), undefined);
+        assert.equal(await store.forget(userId, renewed.refreshToken), true, "a grant already gone counts as forgotten");
+        const request = dynamo.bodies.filter((b) => b.operation === "DeleteItem").at(-1)!.input;
+        assert.deepEqual(request, {
+            TableName: tableName,
+            Key: { userId: { S: userId } },
+            ConditionExpression: "attribute_not_exists(userId) OR refreshToken = :dead",
+            ExpressionAttributeValues: { ":dead": { S: renewed.refreshToken } },
+        });
     });
 
     it("asks DynamoDB for a consistent read (a grant just written or deleted reads as such)", async () => {

@@ -1,6 +1,7 @@
 // The Login with Amazon client, answer by answer against the LWA stand-in: what it sends, what it
-// makes of each answer (tokens, their expiry, `rejected` or `unavailable` and the message), how
-// often it tries, and the deadline it keeps. AcceptGrant and the event sender use it.
+// makes of each answer (tokens, their expiry, or whose problem the refusal is and the message), how
+// often it tries, and the deadline it keeps. AcceptGrant and the event sender use it; the causes
+// themselves are handler/causes.ts's, checked whole in test/causes.test.ts.
 import { strict as assert } from "assert";
 import { createLwaClient, LwaClient, LwaError, LwaSettings } from "../handler/lwa";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
@@ -68,11 +69,11 @@ describe("the LWA client", function () {
         }
     });
 
-    it("refuses a 200 without an access token, or without a refresh token for a code, as rejected", async () => {
+    it("takes a 200 without an access token, or without a refresh token for a code, for our configuration's problem, not the grant's", async () => {
         for (const body of [{ refresh_token: "Atzr|x" }, { access_token: "Atza|x" }, { access_token: 7, refresh_token: "Atzr|x" }]) {
             lwa.answerNext(1, 200, body);
             const err = await lwaError(client().exchangeCode("c"));
-            assert.deepEqual([err.kind, err.message], ["rejected", "LWA answered without an access and a refresh token"], JSON.stringify(body));
+            assert.deepEqual([err.answer.cause, err.message], ["configuration", "LWA answered 200 without an access and a refresh token"], JSON.stringify(body));
         }
     });
 
@@ -98,17 +99,20 @@ describe("the LWA client", function () {
         assert.deepEqual(asked, ["https://api.amazon.com/auth/o2/token"]);
     });
 
-    it("calls a refused code rejected, once, naming LWA's status and error code", async () => {
+    it("calls a refused code the grant's own problem (linkGone), once, naming LWA's status and error code", async () => {
         const before = tries();
         const err = await lwaError(client().exchangeCode("not-issued"));
-        assert.deepEqual([err.kind, err.message, err.name], ["rejected", "LWA refused the request: 400 (invalid_grant)", "LwaError"]);
+        assert.deepEqual([err.answer.cause, err.message, err.name], ["linkGone", "LWA refused the request: 400 (invalid_grant)", "LwaError"]);
         assert.equal(tries() - before, 1);
     });
 
-    it("says which config keys to fix for invalid_client, never quoting the secret", async () => {
-        const err = await lwaError(client({ credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong" }) }).exchangeCode(lwa.issueCode()));
-        assert.equal(err.kind, "rejected");
-        assert.equal(err.message, "LWA refused the request: 401 (invalid_client): the skill's Alexa Client Id or Secret is wrong; copy both from the console's Permissions page into alexaClientId and alexaClientSecret and redeploy");
+    it("calls a wrong client secret our configuration's problem, once, says which keys to fix, and never quotes the secret", async () => {
+        const before = tries();
+        const err = await lwaError(client({ credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: "wrong-secret-value" }) }).exchangeCode(lwa.issueCode()));
+        assert.equal(tries() - before, 1);
+        assert.deepEqual([err.answer.cause, err.answer.code, err.message], ["configuration", "invalid_client", "LWA refused the request: 401 (invalid_client)"]);
+        assert.match(err.answer.fix!, /alexaClientId and alexaClientSecret/);
+        assert.ok(!JSON.stringify(err.answer).includes("wrong-secret-value") && !err.message.includes("wrong-secret-value"));
     });
 
     it("names no error code it cannot read as one (not a string, markup, too long), nor a body that is not JSON", async () => {
@@ -121,30 +125,30 @@ describe("the LWA client", function () {
         assert.equal((await lwaError(client().exchangeCode("c"))).message, `LWA refused the request: 400 (${"e".repeat(64)})`);
     });
 
-    it("tries 5xx and 429 twice by default, then calls LWA unavailable with the last status", async () => {
+    it("tries 5xx and 429 twice by default, then calls the failure transient with the last status", async () => {
         for (const [status, error] of [[500, "ServerError"], [503, "TemporarilyUnavailable"], [429, "TooManyRequests"]] as const) {
             const before = tries();
             lwa.answerNext(2, status, { error });
             const err = await lwaError(client().exchangeCode("c"));
-            assert.deepEqual([err.kind, err.message], ["unavailable", `LWA answered ${status} (${error})`]);
+            assert.deepEqual([err.answer.cause, err.message], ["transient", `LWA answered ${status} (${error})`]);
             assert.equal(tries() - before, 2, String(status));
         }
         const before = tries();
         lwa.answerNext(3, 503, { error: "TemporarilyUnavailable" });
-        assert.equal((await lwaError(client({ maxAttempts: 3 }).exchangeCode("c"))).kind, "unavailable");
+        assert.equal((await lwaError(client({ maxAttempts: 3 }).exchangeCode("c"))).answer.cause, "transient");
         assert.equal(tries() - before, 3);
         lwa.answerNext(1, 503, { error: "TemporarilyUnavailable" });
         assert.match((await client().exchangeCode(lwa.issueCode())).accessToken, /^Atza\|/, "the second try's tokens");
     });
 
-    it("calls a silent LWA unavailable after the attempt's time, and an unreachable one too", async () => {
+    it("calls a silent LWA a transient failure after the attempt's time, and an unreachable one too", async () => {
         lwa.setMode("hang");
         const silent = await lwaError(client({ attemptTimeoutMs: 300, maxAttempts: 1 }).exchangeCode("c"));
-        assert.deepEqual([silent.kind, silent.message], ["unavailable", "LWA did not answer within 300 ms"]);
+        assert.deepEqual([silent.answer.cause, silent.message], ["transient", "LWA did not answer within 300 ms"]);
         lwa.setMode("up");
         await lwa.outage.takeDown();
         const down = await lwaError(client().exchangeCode("c"));
-        assert.deepEqual([down.kind, down.message], ["unavailable", "LWA could not be reached"]);
+        assert.deepEqual([down.answer.cause, down.message], ["transient", "LWA could not be reached"]);
     });
 
     it("keeps a deadline: each try gets what is left of it in whole milliseconds, and none starts with less than 200 ms", async () => {
@@ -156,7 +160,7 @@ describe("the LWA client", function () {
         lwa.setMode("up"); // a try, had one started, would get tokens
         const before = tries();
         const none = await lwaError(timed.exchangeCode(lwa.issueCode(), NOW + 199.9));
-        assert.deepEqual([none.kind, none.message], ["unavailable", "no time left to ask LWA"]);
+        assert.deepEqual([none.answer.cause, none.message], ["transient", "no time left to ask LWA"]);
         assert.equal(tries(), before, "a try started without the time for it");
         lwa.setMode("hang");
         clock = NOW + 1000;

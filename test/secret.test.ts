@@ -27,7 +27,7 @@ describe("the client secret's reader", () => {
     });
 
     it("refuses an empty parameter, saying which and what to set", async () => {
-        await assert.rejects(reader("/empty")(), /^Error: the parameter \/empty holds no value; set alexaClientSecret and redeploy$/);
+        await assert.rejects(reader("/empty")(), /^EmptyParameter: the parameter \/empty holds no value; set alexaClientSecret and redeploy$/);
     });
 
     it("tries again on the next call after a failed read", async () => {

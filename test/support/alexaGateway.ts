@@ -1,21 +1,28 @@
 // A stand-in for Alexa's event gateway (POST https://api.amazonalexa.com/v3/events and its EU and
 // FE twins) on 127.0.0.1. It accepts events whose bearer token the LWA stand-in issued and that
-// has not expired, and keeps every accepted event for the tests to check.
+// has not expired or been revoked, and keeps every accepted event for the tests to check.
 //
-// Modeled answers, each from developer.amazon.com/docs/smarthome/send-events-to-the-alexa-event-gateway.html
-// ("Response codes"; the error body {header: {namespace "System", name "Exception", messageId},
-// payload: {code, description}} from the same page), and .../smarthome/send-events.html:
+// Modeled answers, each from the response-code table of
+// developer.amazon.com/docs/smarthome/send-events-to-the-alexa-event-gateway.html (restated with
+// whose problem each is in ../shared/alexa/event-gateway.md; the error body {header: {namespace
+// "System", name "Exception", messageId}, payload: {code, description}} from the same page), and
+// .../smarthome/send-events.html:
 // - 202 Accepted, empty body: the event was accepted
-// - 400 INVALID_REQUEST_EXCEPTION: the body is not an event (not JSON, no header, token mismatch)
-// - 401 INVALID_ACCESS_TOKEN_EXCEPTION: the bearer token is unknown or expired
-// - 403 SKILL_DISABLED_EXCEPTION: the user disabled the skill (disableSkill)
-// - the rest of that page's table on demand (answerNext): 403 SKILL_NEVER_ENABLED_EXCEPTION and
-//   INSUFFICIENT_PERMISSION_EXCEPTION, 404 ACCOUNT_NOT_FOUND_EXCEPTION, 413
-//   REQUEST_ENTITY_TOO_LARGE_EXCEPTION, and answers outside it (another code, no body)
-// - 400 INVALID_REQUEST_EXCEPTION also when the request is not `Content-Type: application/json`
-//   (the request format on send-events-to-the-alexa-event-gateway.html names that header)
+// - 400 INVALID_REQUEST_EXCEPTION: the body is not an event (not JSON, no header, token mismatch),
+//   or the request is not `Content-Type: application/json` (the request format the page gives)
+// - 401 INVALID_ACCESS_TOKEN_EXCEPTION: the bearer token is unknown, expired or revoked; a user who
+//   disables the skill revokes the grant's tokens (lwaEndpoint.ts, disableSkill), so that user's
+//   events get this, and the refresh then fails with invalid_grant
+// - 403 SKILL_NEVER_ENABLED_EXCEPTION: the grant's user enabled the skill in another Alexa region
+//   (enabledInAnotherRegion): the event reached the wrong regional gateway
+// - 403 INSUFFICIENT_PERMISSION_EXCEPTION: the skill's Send Alexa Events permission is off
+//   (withdrawPermission)
+// - 404 ACCOUNT_NOT_FOUND_EXCEPTION: no account record for the grant's identity any more
+//   (forgetAccount), whatever token of that grant comes
 // - 429 THROTTLING_EXCEPTION, 500 INTERNAL_SERVICE_EXCEPTION, 503 SERVICE_UNAVAILABLE_EXCEPTION
 //   (setMode, or failNext for a given number of requests)
+// - any answer on demand (answerNext): the rest of the table (404 SKILL_NOT_FOUND_EXCEPTION, 413
+//   REQUEST_ENTITY_TOO_LARGE_EXCEPTION) and answers outside it (another code, no body)
 // - no answer (mode "hang") and connection refused (outage.takeDown): a network outage.
 import { randomUUID } from "crypto";
 import { createServer } from "http";
@@ -29,6 +36,8 @@ export interface GatewayRequest {
     contentType: string;
     authorization: string;
     body: string;
+    /** When it arrived, in performance.now() milliseconds. */
+    at: number;
 }
 
 export interface AcceptedEvent {
@@ -54,8 +63,17 @@ export interface AlexaGateway {
      * exception body (none: no body; anything JSON can hold, to play a malformed answer).
      */
     answerNext(count: number, status: number, code?: unknown): void;
-    /** The user of this grant disabled the skill: their events get 403 SKILL_DISABLED_EXCEPTION. */
-    disableSkill(grant: string): void;
+    /** The next `count` requests with a token of this grant get this status and code (after checking the token). */
+    answerNextFor(grant: string, count: number, status: number, code?: unknown): void;
+    /** Scripted answers not given yet (a test that leaves some would hand them to the next). */
+    scriptedLeft(): number;
+    /** The user of this grant (refresh token) enabled the skill in another Alexa region. */
+    enabledInAnotherRegion(grant: string): void;
+    /** The skill's Send Alexa Events permission is off (restorePermission: on again). */
+    withdrawPermission(): void;
+    restorePermission(): void;
+    /** Alexa has no account record for this grant's identity any more. */
+    forgetAccount(grant: string): void;
     stop(): Promise<void>;
 }
 
@@ -69,8 +87,11 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
     let mode: GatewayMode = "up";
     let failing: { count: number; mode: Exclude<GatewayMode, "up"> } | undefined;
     let scripted: { status: number; code?: unknown }[] = [];
+    const scriptedFor = new Map<string, { status: number; code?: unknown }[]>();
     const requests: GatewayRequest[] = [];
-    const disabled = new Set<string>();
+    const otherRegion = new Set<string>();
+    const forgotten = new Set<string>();
+    let permitted = true;
     const accepted: AcceptedEvent[] = [];
     const answers: number[] = [];
 
@@ -78,7 +99,7 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
         let text = "";
         req.on("data", (chunk) => (text += chunk));
         req.on("end", (): void => {
-            requests.push({ contentType: String(req.headers["content-type"]), authorization: String(req.headers.authorization), body: text });
+            requests.push({ contentType: String(req.headers["content-type"]), authorization: String(req.headers.authorization), body: text, at: performance.now() });
             const next = scripted.shift();
             let current = mode;
             if (next === undefined && failing && failing.count > 0) {
@@ -124,8 +145,18 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
                 return answer(400, "INVALID_REQUEST_EXCEPTION");
             }
             const grant = lwa.grantOf(token)!;
-            if (disabled.has(grant)) {
-                return answer(403, "SKILL_DISABLED_EXCEPTION");
+            const forGrant = scriptedFor.get(grant)?.shift();
+            if (forGrant) {
+                return answer(forGrant.status, forGrant.code);
+            }
+            if (!permitted) {
+                return answer(403, "INSUFFICIENT_PERMISSION_EXCEPTION");
+            }
+            if (otherRegion.has(grant)) {
+                return answer(403, "SKILL_NEVER_ENABLED_EXCEPTION");
+            }
+            if (forgotten.has(grant)) {
+                return answer(404, "ACCOUNT_NOT_FOUND_EXCEPTION");
             }
             accepted.push({ token, grant, body });
             answer(202);
@@ -140,10 +171,17 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
         requests,
         setMode: (next) => void (mode = next),
         failNext: (count, next) => void (failing = { count, mode: next }),
+        scriptedLeft: () => scripted.length + [...scriptedFor.values()].reduce((n, list) => n + list.length, 0),
+        answerNextFor(grant, count, status, code) {
+            scriptedFor.set(grant, (scriptedFor.get(grant) ?? []).concat(Array.from({ length: count }, () => ({ status, code }))));
+        },
         answerNext(count, status, code) {
             scripted = scripted.concat(Array.from({ length: count }, () => ({ status, code })));
         },
-        disableSkill: (grant) => void disabled.add(grant),
+        enabledInAnotherRegion: (grant) => void otherRegion.add(grant),
+        withdrawPermission: () => void (permitted = false),
+        restorePermission: () => void (permitted = true),
+        forgetAccount: (grant) => void forgotten.add(grant),
         async stop() {
             await outage.takeDown();
         },

@@ -1,10 +1,18 @@
 // A real DynamoDB implementation for the tests: dynalite, in memory, on 127.0.0.1, started and
 // stopped by the tests. Requests are counted at the server, as the benchmark reports them.
-import { createServer, request, Server } from "http";
+// Clients reach it through a proxy that does what dynalite leaves out and DynamoDB does:
+// - it checks each request's Host header and Signature V4 (test/support/sigv4.ts);
+// - a conditional write refused with ReturnValuesOnConditionCheckFailure ALL_OLD gets the item as
+//   it was in the refusal's `Item` (DynamoDB API Reference, UpdateItem/PutItem/DeleteItem,
+//   ReturnValuesOnConditionCheckFailure; ConditionalCheckFailedException's Item). The proxy reads
+//   it from dynalite right after the refusal, so a write landing in between would show (no test
+//   here writes in between).
+import { createServer, IncomingHttpHeaders, IncomingMessage, request, Server } from "http";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDb, DynamoDbCall } from "../../handler/awsJson";
 import { interruptible } from "./interruptible";
+import { LOCAL_CREDENTIALS, signatureRefusal } from "./sigv4";
 
 const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
 
@@ -24,6 +32,8 @@ export interface LocalDynamo {
     requests: Map<string, number>;
     /** Requests that reached the endpoint so far, by operation: served, throttled or failed alike (each try counts). */
     tries: Map<string, number>;
+    /** The body of every request that reached the endpoint, in order, with its operation. */
+    bodies: { operation: string; input: any }[];
     createLampTable(name: string): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
     /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
@@ -40,7 +50,7 @@ export interface LocalDynamo {
     stop(): Promise<void>;
 }
 
-const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+const CREDENTIALS = LOCAL_CREDENTIALS;
 
 // DynamoDB's answers to a throttled request (HTTP 400, a retryable client error) and to a request
 // that failed inside DynamoDB (HTTP 500): the error types and status codes of
@@ -75,32 +85,72 @@ export async function startDynalite(): Promise<LocalDynamo> {
         ? REFUSALS[refusal]
         : { status: refusal.status, body: refusal.type === undefined ? "{}" : JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.type }) };
     const tries = new Map<string, number>();
+    const bodies: { operation: string; input: any }[] = [];
     let answersToLose = 0;
+    let listening = "";
+    /** One request to dynalite itself, answered whole. */
+    const upstream = (req: IncomingMessage, body: string, headers: IncomingHttpHeaders = req.headers) => new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+        const call = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers }, (answer) => {
+            let text = "";
+            answer.setEncoding("utf8");
+            answer.on("data", (chunk: string) => (text += chunk));
+            answer.on("end", () => resolve({ status: answer.statusCode ?? 500, headers: answer.headers, text }));
+        });
+        call.on("error", reject);
+        call.end(body);
+    });
+    /** The item as stored now, read consistently from dynalite (signed as the request was). */
+    const storedItem = async (req: IncomingMessage, input: any) => {
+        const read = JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true });
+        const answer = await upstream(req, read, { ...req.headers, "x-amz-target": "DynamoDB_20120810.GetItem", "content-length": String(Buffer.byteLength(read)) });
+        return JSON.parse(answer.text).Item;
+    };
     const proxy = createServer((req, res) => {
         const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
         tries.set(operation, (tries.get(operation) ?? 0) + 1);
-        const refusal = refusals && refusals.count-- > 0 ? refusals.mode : mode === "throttle" || mode === "error" ? mode : undefined;
-        if (refusal) {
-            req.resume();
-            const { status, body } = answerOf(refusal);
-            res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(body);
-            return;
-        }
-        const isUpdate = String(req.headers["x-amz-target"] ?? "").endsWith(".UpdateItem");
-        const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-            if (isUpdate && answer.statusCode === 200 && answersToLose > 0) {
-                answersToLose--;
-                answer.resume();
-                answer.on("end", () => req.socket.destroy());
+        let body = "";
+        req.setEncoding("utf8");
+        req.on("data", (chunk: string) => (body += chunk));
+        req.on("end", async () => {
+            const refusal = refusals && refusals.count-- > 0 ? refusals.mode : mode === "throttle" || mode === "error" ? mode : undefined;
+            if (refusal) {
+                const { status, body: answer } = answerOf(refusal);
+                res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(answer);
                 return;
             }
-            res.writeHead(answer.statusCode ?? 500, answer.headers);
-            answer.pipe(res);
+            const unsigned = await signatureRefusal(req, body, "dynamodb", listening);
+            if (unsigned) {
+                res.writeHead(unsigned.status, { "content-type": "application/x-amz-json-1.0" })
+                    .end(JSON.stringify({ __type: `com.amazon.coral.service#${unsigned.type}`, message: unsigned.message }));
+                return;
+            }
+            let input: any;
+            try {
+                input = JSON.parse(body);
+            } catch {
+                input = undefined;
+            }
+            bodies.push({ operation, input });
+            try {
+                const answer = await upstream(req, body);
+                if (operation === "UpdateItem" && answer.status === 200 && answersToLose > 0) {
+                    answersToLose--;
+                    req.socket.destroy();
+                    return;
+                }
+                let text = answer.text;
+                if (answer.status === 400 && input?.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && /ConditionalCheckFailedException/.test(text)) {
+                    const item = await storedItem(req, input);
+                    text = JSON.stringify({ ...JSON.parse(text), ...(item ? { Item: item } : {}) });
+                }
+                res.writeHead(answer.status, { ...answer.headers, "content-length": String(Buffer.byteLength(text)) }).end(text);
+            } catch {
+                res.destroy();
+            }
         });
-        upstream.on("error", () => res.destroy());
-        req.pipe(upstream);
     });
     const outage = await interruptible(proxy);
+    listening = `127.0.0.1:${outage.port}`;
     const endpoint = `http://127.0.0.1:${outage.port}`;
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 2 });
     // A per-try timeout far beyond any answer of dynalite's, even on a loaded machine: a try that
@@ -118,6 +168,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
         client,
         requests,
         tries,
+        bodies,
         async createLampTable(name) {
             await client.send(new CreateTableCommand({
                 TableName: name,
@@ -143,4 +194,4 @@ export async function startDynalite(): Promise<LocalDynamo> {
     };
 }
 
-export const LOCAL_CREDENTIALS = CREDENTIALS;
+export { LOCAL_CREDENTIALS };

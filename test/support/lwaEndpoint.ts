@@ -42,8 +42,15 @@ export interface LwaEndpoint {
     grantOf(accessToken: string): string | undefined;
     /** Revokes a refresh token: refreshing with it gets invalid_grant. */
     revokeRefreshToken(token: string): void;
+    /**
+     * The grant's user disabled the skill: the refresh token and every access token issued under it
+     * stop working (the gateway answers 401, the refresh invalid_grant: ../shared/alexa/event-gateway.md).
+     */
+    disableSkill(refreshToken: string): void;
     /** The next `count` requests (after those already scripted) get this status and body (a string as it is, else JSON). */
     answerNext(count: number, status: number, body?: unknown): void;
+    /** Scripted answers not given yet. */
+    scriptedLeft(): number;
     /** Requests received, by grant_type. */
     requests: Record<string, number>;
     /** Every form body received, to check what the client sent (the tests' own view only). */
@@ -124,6 +131,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
         requests,
         forms,
         setMode: (next: LwaMode) => void (mode = next),
+        scriptedLeft: () => scripted.length,
         answerNext(count: number, status: number, body?: unknown) {
             scripted = scripted.concat(Array.from({ length: count }, () => ({ status, body })));
         },
@@ -139,6 +147,14 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
             }
         },
         revokeRefreshToken: (token: string) => void refreshTokens.delete(token),
+        disableSkill(refreshToken: string) {
+            refreshTokens.delete(refreshToken);
+            for (const [access, grant] of grantOfToken) {
+                if (grant === refreshToken) {
+                    accessTokens.set(access, 0);
+                }
+            }
+        },
         grantOf: (token: string) => grantOfToken.get(token),
         async stop() {
             await outage.takeDown();

@@ -23,6 +23,7 @@ export interface RecordedResource {
     inputs: Record<string, any>;
     /** Resource options as the engine received them. */
     protect: boolean;
+    retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
     parent: string;
     /** The provider reference ("<urn>::<id>") given to the resource, or "" for the default provider. */
@@ -100,6 +101,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, state: { ...inputs, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, arn: arnFor("sqs", inputs.name) } };
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return { id: name, state: { ...inputs, name, arn: arnFor("cloudwatch", `alarm:${name}`) } };
+        case "aws:sns/topic:Topic":
+            return { id: arnFor("sns", `${name}-1a2b3c`), state: { ...inputs, name: `${name}-1a2b3c`, arn: arnFor("sns", `${name}-1a2b3c`) } };
         case "aws:ssm/parameter:Parameter":
             return { id: `/${name}`, state: { ...inputs, name: `/${name}`, arn: arnFor("ssm", `parameter/${name}`) } };
         default:
@@ -122,6 +125,8 @@ export interface RunOptions {
     accountId?: string;
     /** Keys stored with `pulumi config set --secret` (without the project prefix). */
     secretKeys?: string[];
+    /** Collects the data source look-ups (invokes) the program made, with their arguments. */
+    invokes?: { token: string; inputs: Record<string, any> }[];
 }
 
 /**
@@ -161,13 +166,18 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
                 : fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, retainOnDelete: false, deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {
             if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
                 const accountId = options.accountId ?? ACCOUNT_ID;
                 return { accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
+            }
+            if (args.token === "aws:dynamodb/getTable:getTable") {
+                // A table that exists in the account (the grants table a stack kept, say).
+                options.invokes?.push({ token: args.token, inputs: args.inputs });
+                return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}` };
             }
             throw new Error(`no mock for the call ${args.token}`);
         },
@@ -182,6 +192,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             if (recorded) {
                 Object.assign(recorded, {
                     protect: req.getProtect() === true,
+                    retainOnDelete: req.getRetainondelete() === true,
                     deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     parent: req.getParent(),
                     provider: req.getProvider(),
