@@ -2,22 +2,29 @@ import { strict as assert } from "assert";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createDynamoDb, AwsJsonError, environmentCredentials, signedHeaders } from "../handler/awsJson";
+import { createServer, request } from "http";
+import { AddressInfo } from "net";
 import { startDynalite, LocalDynamo } from "./support/dynalite";
+import { EXAMPLE_CREDENTIALS, signatureRefusal } from "./support/sigv4";
 
-const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
+const CREDENTIALS = EXAMPLE_CREDENTIALS;
 
 describe("the skill's DynamoDB client", () => {
     it("signs requests exactly as the AWS SDK's own Signature V4 signer does", async () => {
-        const url = new URL("https://dynamodb.eu-west-1.amazonaws.com/");
         const body = JSON.stringify({ TableName: "lamps", Key: { userId: { S: "u-1" } }, ConsistentRead: true });
         const when = new Date("2026-11-25T09:30:15.123Z");
-        for (const credentials of [CREDENTIALS, { ...CREDENTIALS, sessionToken: undefined }]) {
+        for (const [url, credentials] of [
+            [new URL("https://dynamodb.eu-west-1.amazonaws.com/"), CREDENTIALS],
+            [new URL("https://dynamodb.eu-west-1.amazonaws.com/"), { ...CREDENTIALS, sessionToken: undefined }],
+            [new URL("http://127.0.0.1:8000/"), CREDENTIALS],
+        ] as const) {
             const ours = signedHeaders(url, "DynamoDB_20120810.GetItem", body, "eu-west-1", credentials, when);
             const signer = new SignatureV4({ service: "dynamodb", region: "eu-west-1", credentials, sha256: Sha256, applyChecksum: false });
             const theirs = await signer.sign({
                 method: "POST",
-                protocol: "https:",
+                protocol: url.protocol,
                 hostname: url.hostname,
+                port: Number(url.port) || undefined,
                 path: "/",
                 query: {},
                 headers: { "content-type": "application/x-amz-json-1.0", host: url.host, "x-amz-target": "DynamoDB_20120810.GetItem" },
@@ -26,6 +33,32 @@ describe("the skill's DynamoDB client", () => {
             assert.equal(ours.authorization, theirs.headers.authorization);
             assert.equal(ours["x-amz-date"], theirs.headers["x-amz-date"]);
             assert.equal(ours["x-amz-security-token"], theirs.headers["x-amz-security-token"]);
+        }
+    });
+
+    it("signs and sends the Host header with an endpoint's port, as HTTP asks for a port that is not the scheme's default", async () => {
+        let received: { host?: string; refusal?: { type: string } } = {};
+        const server = createServer((req, res) => {
+            let body = "";
+            req.on("data", (chunk) => (body += chunk));
+            req.on("end", async () => {
+                received = { host: req.headers.host, refusal: await signatureRefusal(req, body, "dynamodb", `127.0.0.1:${(server.address() as AddressInfo).port}`) };
+                res.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
+            });
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const port = (server.address() as AddressInfo).port;
+            await createDynamoDb({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: () => EXAMPLE_CREDENTIALS, maxAttempts: 1 })("GetItem", { TableName: "t", Key: {} });
+            assert.deepEqual(received, { host: `127.0.0.1:${port}`, refusal: undefined });
+            // The same request with the port left out of its Host is refused where AWS's checks apply.
+            const url = new URL(`http://127.0.0.1:${port}/`);
+            const wrong = signedHeaders(new URL("http://127.0.0.1/"), "DynamoDB_20120810.GetItem", "{}", "us-east-1", EXAMPLE_CREDENTIALS, new Date());
+            await new Promise<void>((resolve, reject) => request(url, { method: "POST", headers: wrong }, (res) => res.resume().on("end", resolve)).on("error", reject).end("{}"));
+            const refused = received as { host?: string; refusal?: { type: string } };
+            assert.deepEqual([refused.host, refused.refusal?.type], ["127.0.0.1", "WrongHost"]);
+        } finally {
+            server.close();
         }
     });
 

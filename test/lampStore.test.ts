@@ -109,6 +109,43 @@ describe("the DynamoDB lamp store", () => {
         return { call, landed: () => landed };
     }
 
+    it("reads consistently: a ReportState right after a change shows it (dynalite always does; the requests must ask for it)", async () => {
+        const user = randomUUID();
+        await store.change(user, { kind: "setBrightness", brightness: 30 });
+        const from = dynamo.bodies.length;
+        await store.read(user);
+        // A new lamp: the first write finds no item and reads before writing it whole.
+        await store.change(randomUUID(), { kind: "power", powerState: "ON" });
+        const reads = dynamo.bodies.slice(from).filter((b) => b.operation === "GetItem").map((b) => b.input);
+        assert.equal(reads.length, 2);
+        for (const read of reads) {
+            assert.equal(read.ConsistentRead, true, JSON.stringify(read));
+        }
+        assert.equal(reads[0].ProjectionExpression, "powerState, brightness");
+    });
+
+    it("takes the item as it was from a refused condition (ReturnValuesOnConditionCheckFailure), reading nothing more, and tries again from it", async () => {
+        const user = randomUUID();
+        await store.change(user, { kind: "setBrightness", brightness: 40 });
+        await store.change(user, { kind: "power", powerState: "OFF" });
+        const from = dynamo.bodies.length;
+        // Planned for an on lamp at first; this one is off: refused, then planned from the item.
+        assert.deepEqual(await store.change(user, { kind: "adjustBrightness", delta: 10 }), { powerState: "ON", brightness: 10 });
+        const requests = dynamo.bodies.slice(from);
+        assert.deepEqual(requests.map((b) => b.operation), ["UpdateItem", "UpdateItem"]);
+        for (const { input } of requests) {
+            assert.deepEqual([input.ReturnValues, input.ReturnValuesOnConditionCheckFailure], ["ALL_OLD", "ALL_OLD"]);
+        }
+    });
+
+    it("says what each change replaced, from its own write: what was there, or nothing for a change repeated under its key", async () => {
+        const user = randomUUID();
+        assert.deepEqual(await store.changeReplacing(user, { kind: "power", powerState: "ON" }, "k1"), { state: { powerState: "ON", brightness: 100 }, previous: DEFAULT_LAMP });
+        assert.deepEqual(await store.changeReplacing(user, { kind: "adjustBrightness", delta: -30 }, "k2"), { state: { powerState: "ON", brightness: 70 }, previous: { powerState: "ON", brightness: 100 } });
+        assert.deepEqual(await store.changeReplacing(user, { kind: "power", powerState: "OFF" }, "k3"), { state: { powerState: "OFF", brightness: 70 }, previous: { powerState: "ON", brightness: 70 } });
+        assert.deepEqual(await store.changeReplacing(user, { kind: "adjustBrightness", delta: -30 }, "k2"), { state: { powerState: "ON", brightness: 70 } });
+    });
+
     it("computes a change that crosses a limit again when another write lands before its second step: no lost update", async () => {
         for (const [start, delta, competing, expected] of [[95, 10, 40, 50], [5, -10, 60, 50]]) {
             const user = randomUUID();

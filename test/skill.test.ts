@@ -5,7 +5,7 @@ import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema
 import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
 import { createHandlerFromEnvironment } from "../handler";
-import { logToStdout, userReference } from "../handler/log";
+import { directiveLogLevel, logToStdout, userReference } from "../handler/log";
 import { messageGroupOf } from "../handler/eventQueue";
 import { createHash } from "crypto";
 import { lampEndpointId } from "../handler/lamp";
@@ -287,6 +287,19 @@ describe("the skill endpoint", () => {
     });
 
     describe("tokens", () => {
+        it("reads a controller directive's token from endpoint.scope only, whatever a payload.scope holds", async () => {
+            const [user, other] = [skill.newUser(), skill.newUser()];
+            // Another user's valid token in payload.scope changes nothing: the endpoint's own token decides.
+            const turnOn = directives.turnOn(user.token, user.endpointId) as any;
+            turnOn.directive.payload.scope = { type: "BearerToken", token: other.token };
+            assert.equal(property(await send(turnOn), "Alexa.PowerController", "powerState"), "ON");
+            // and a bad token in endpoint.scope is refused, a good one in payload.scope notwithstanding.
+            const forged = directives.turnOff("not-a-token", user.endpointId) as any;
+            forged.directive.payload.scope = { type: "BearerToken", token: user.token };
+            assert.equal(errorType(await send(forged)), "INVALID_AUTHORIZATION_CREDENTIAL");
+            assert.equal(property(await send(directives.reportState(user.token, user.endpointId)), "Alexa.PowerController", "powerState"), "ON");
+        });
+
         it("answers EXPIRED_AUTHORIZATION_CREDENTIAL for an expired token", async () => {
             const past = Math.floor(Date.now() / 1000) - 7200;
             const token = signToken(skill.key, accessTokenClaims("expired-user", { iat: past, exp: past + 3600 }));
@@ -544,6 +557,12 @@ describe("log lines", () => {
         assert.deepEqual(fd1.map((line) => JSON.parse(line).level), ["info", "warn", "error"]);
         assert.deepEqual(JSON.parse(fd1[2]), { level: "error", ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
         assert.ok(fd1.every((line) => line.endsWith("}\n") && line.indexOf("\n") === line.length - 1));
+    });
+
+    it("go at error when an outside service's refusal is our configuration's or our bug, whatever the outcome", () => {
+        assert.deepEqual(["configuration", "ourBug", "transient", "linkGone", undefined].map((cause) =>
+            directiveLogLevel({ ...entry, outcome: "ACCEPT_GRANT_FAILED", reason: "LWA refused", cause })), ["error", "error", "warn", "warn", "warn"]);
+        assert.equal(directiveLogLevel({ ...entry, outcome: "AcceptGrant.Response", cause: "configuration" }), "info", "an answered directive");
     });
 
     it("go through the stdout stream when the pipe is full, losing none", async () => {

@@ -7,8 +7,8 @@
 //   in the last 5 minutes is accepted and not queued again (same MessageId):
 //   docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html, and the
 //   Developer Guide's "Exactly-once processing" for FIFO queues
-// - 400 QueueDoesNotExist for an unknown QueueUrl, 400 IncompleteSignature for an unsigned request
-//   (API reference, Common Errors)
+// - 400 QueueDoesNotExist for an unknown QueueUrl (API reference, Common Errors); a request whose
+//   Host header or Signature V4 does not hold is refused as AWS refuses it (test/support/sigv4.ts)
 // - 400 for a request that is not `Content-Type: application/x-amz-json-1.0`, the header the AWS
 //   JSON protocol's requests carry (SQS Developer Guide, "Making query API requests using AWS JSON
 //   protocol"); the error type it answers with is this stand-in's own
@@ -22,6 +22,7 @@
 import { createHash, randomUUID } from "crypto";
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
+import { signatureRefusal } from "./sigv4";
 
 export interface QueuedMessage {
     messageId: string;
@@ -56,15 +57,17 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     let sequence = 0;
     const state = { sends: 0 };
     let base = "";
+    let listening = "";
 
     const server = createServer((req, res) => {
         let text = "";
         req.on("data", (chunk) => (text += chunk));
-        req.on("end", (): void => {
+        req.on("end", async (): Promise<void> => {
             const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(JSON.stringify(body));
             const error = (type: string, message: string) => json(400, { __type: `com.amazonaws.sqs#${type}`, message });
-            if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/sqs\/aws4_request/.test(String(req.headers.authorization))) {
-                return void error("IncompleteSignature", "The request signature does not conform to AWS standards.");
+            const unsigned = await signatureRefusal(req, text, "sqs", listening);
+            if (unsigned) {
+                return void json(unsigned.status, { __type: `com.amazonaws.sqs#${unsigned.type}`, message: unsigned.message });
             }
             if (req.headers["x-amz-target"] !== "AmazonSQS.SendMessage") {
                 return void error("InvalidAction", "The action or operation requested is invalid.");
@@ -105,6 +108,7 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     });
     const outage = await interruptible(server);
     base = `http://127.0.0.1:${outage.port}`;
+    listening = `127.0.0.1:${outage.port}`;
     return Object.assign(state, {
         endpoint: base,
         outage,

@@ -3,11 +3,13 @@
 // docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html:
 // - 200 {Parameter: {Name, Type, Value, Version, ARN, DataType}} (Value decrypted with WithDecryption)
 // - 400 {__type "ParameterNotFound"} for a name it does not hold
-// - 400 {__type "IncompleteSignature"} for an unsigned request (Common Errors page of the same reference)
+// - a request whose Host header or Signature V4 does not hold: refused as AWS refuses it
+//   (test/support/sigv4.ts, after the Common Errors page of the same reference)
 // - 400 for a request that is not `Content-Type: application/x-amz-json-1.1`, the header of
 //   GetParameter's request example on the same page; the error type is this stand-in's own
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
+import { signatureRefusal } from "./sigv4";
 
 export interface SsmEndpoint {
     endpoint: string;
@@ -20,13 +22,15 @@ export interface SsmEndpoint {
 
 export async function startSsmEndpoint(parameters: Record<string, string>): Promise<SsmEndpoint> {
     const state = { reads: 0, parameters: new Map(Object.entries(parameters)) };
+    let listening = "";
     const server = createServer((req, res) => {
         let text = "";
         req.on("data", (chunk) => (text += chunk));
-        req.on("end", (): void => {
+        req.on("end", async (): Promise<void> => {
             const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
-            if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/ssm\/aws4_request/.test(String(req.headers.authorization))) {
-                return void json(400, { __type: "IncompleteSignature", message: "The request signature does not conform to AWS standards." });
+            const unsigned = await signatureRefusal(req, text, "ssm", listening);
+            if (unsigned) {
+                return void json(unsigned.status, { __type: unsigned.type, message: unsigned.message });
             }
             if (req.headers["x-amz-target"] !== "AmazonSSM.GetParameter") {
                 return void json(400, { __type: "InvalidAction", message: "The action is not valid for this web service." });
@@ -44,6 +48,7 @@ export async function startSsmEndpoint(parameters: Record<string, string>): Prom
         });
     });
     const outage = await interruptible(server);
+    listening = `127.0.0.1:${outage.port}`;
     return Object.assign(state, {
         endpoint: `http://127.0.0.1:${outage.port}`,
         outage,
