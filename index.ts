@@ -112,6 +112,8 @@ export const customDomainHostedZoneId = linking?.customDomainHostedZoneId;
 // With Alexa events on: where undeliverable ChangeReports wait, the alarms and where they go, and
 // the grants table (kept in AWS when events are switched off: README, "Switching events off").
 export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url;
+export const changeReportDeadLetterQueueArn = changeReports?.deadLetterQueue.arn;
+export const changeReportQueueArn = changeReports?.queue.arn;
 export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;
 export const operatorAlarm = changeReports?.operatorAlarm.name;
 export const alarmTopicArn = alarms?.topicArn;

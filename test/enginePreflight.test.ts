@@ -73,6 +73,15 @@ describe("the engine preflight", function () {
         }
     });
 
+    it("accepts each `# or instead:` command of the README in place of the step it stands for", async () => {
+        assert.ok(readme.alternatives.length >= 1, "no alternative found");
+        for (const { stack, replaces, command } of readme.alternatives) {
+            const steps = [...(readme.steps.get(stack) ?? [])];
+            steps[replaces] = command;
+            assert.equal(await programProblems(stack, configFor(project, stack, steps)), undefined, `pulumi ${command.join(" ")}`);
+        }
+    });
+
     it("refuses a list set entry by entry from index 1, as the README warns", () => {
         const steps = readme.steps.get("dev") ?? [];
         assert.throws(() => configFor(project, "dev", [...steps, ...pulumiCommands("pulumi config set --path 'scopes[1]' email")]),

@@ -157,6 +157,9 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             alarmActions: [],
         });
         assert.equal(run.outputs.changeReportDeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo");
+        // What the README's redrive command takes: from the dead-letter queue back to the queue.
+        assert.equal(run.outputs.changeReportDeadLetterQueueArn, "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo");
+        assert.equal(run.outputs.changeReportQueueArn, "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo");
     });
 
     it("triggers the consumer from the queue, ten records at a time with partial batch responses, once the role's policy exists", () => {

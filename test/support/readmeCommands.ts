@@ -1,7 +1,9 @@
 // The Pulumi commands README.md tells a user to run, read from the README itself so that the
 // engine preflight checks what users really type. Shell blocks are steps, in order, each for the
 // stack last named by `pulumi stack init|select`; an inline `npx pulumi config ...` span is an
-// example a user may add to the primary stack (a mention without `npx` is prose, not a command). Placeholders such as <uuid> get sample values.
+// example a user may add to the primary stack (a mention without `npx` is prose, not a command).
+// A line `# or instead: npx pulumi config ...` in a block is an alternative to the step before it.
+// Placeholders such as <uuid> get sample values.
 import * as fs from "fs";
 import * as path from "path";
 import { shellWords } from "./pulumiEngine";
@@ -37,6 +39,8 @@ export interface ReadmeCommands {
     steps: Map<string, string[][]>;
     /** Inline examples: each one or more `pulumi config ...` commands. */
     examples: string[][][];
+    /** `# or instead:` lines: a command a user may run in place of the stack's step at `replaces`. */
+    alternatives: { stack: string; replaces: number; command: string[] }[];
 }
 
 function fillPlaceholders(word: string): string {
@@ -76,23 +80,38 @@ export function pulumiCommands(snippet: string): string[][] {
 
 export function readmeCommands(text = fs.readFileSync(README, "utf8")): ReadmeCommands {
     const steps = new Map<string, string[][]>();
+    const alternatives: ReadmeCommands["alternatives"] = [];
     let stack: string | undefined;
     for (const [, block] of text.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)) {
-        for (const words of pulumiCommands(block)) {
-            if (words[0] === "stack" && (words[1] === "init" || words[1] === "select")) {
-                stack = words[2];
-            } else if (words[0] === "config") {
-                const flag = words.indexOf("--stack");
-                const target = flag >= 0 ? words[flag + 1] : stack;
-                if (target === undefined) {
-                    throw new Error(`README sets config before naming a stack: pulumi ${words.join(" ")}`);
+        // Each `# or instead:` line becomes its own marked line, so that pulumiCommands keeps it.
+        const marked = block.replace(/\\\n/g, " ").replace(/^#\s*or instead:\s*(.*)$/gm, "ALTERNATIVE $1");
+        for (const line of marked.split("\n")) {
+            const alternative = /^ALTERNATIVE (.*)$/.exec(line);
+            if (alternative) {
+                const [command] = pulumiCommands(alternative[1]);
+                const current = steps.get(stack ?? "") ?? [];
+                if (stack === undefined || current.length === 0 || command === undefined) {
+                    throw new Error(`README gives an alternative with no step before it: ${line}`);
                 }
-                const command = flag >= 0 ? [...words.slice(0, flag), ...words.slice(flag + 2)] : words;
-                steps.set(target, [...(steps.get(target) ?? []), command]);
+                alternatives.push({ stack, replaces: current.length - 1, command });
+                continue;
+            }
+            for (const words of pulumiCommands(line)) {
+                if (words[0] === "stack" && (words[1] === "init" || words[1] === "select")) {
+                    stack = words[2];
+                } else if (words[0] === "config") {
+                    const flag = words.indexOf("--stack");
+                    const target = flag >= 0 ? words[flag + 1] : stack;
+                    if (target === undefined) {
+                        throw new Error(`README sets config before naming a stack: pulumi ${words.join(" ")}`);
+                    }
+                    const command = flag >= 0 ? [...words.slice(0, flag), ...words.slice(flag + 2)] : words;
+                    steps.set(target, [...(steps.get(target) ?? []), command]);
+                }
             }
         }
     }
     const prose = text.replace(/```[\s\S]*?```/g, "");
     const examples = [...prose.matchAll(/`(npx pulumi config [^`]+)`/g)].map(([, span]) => pulumiCommands(span));
-    return { steps, examples };
+    return { steps, examples, alternatives };
 }
