@@ -8,6 +8,7 @@ import { AlexaGrants } from "./infra/alexaGrants";
 import { ChangeReportDelivery } from "./infra/changeReportDelivery";
 import { CompanionApi } from "./infra/companionApi";
 import { loadConfig, loadSmapiConfig } from "./infra/config";
+import { OperatorAlarms } from "./infra/operatorAlarms";
 import { primaryPoolReference } from "./infra/primaryPool";
 import { SkillConfiguration, SkillEventCredentials } from "./infra/skillConfiguration";
 import { SkillEndpoint } from "./infra/skillEndpoint";
@@ -47,13 +48,12 @@ const skill = new SkillEndpoint("smartlamp", {
     events: grants && { clientId: events!.clientId, grants },
 });
 
-// ChangeReports through a queue to Alexa, with alarms for what needs the operator.
+// ChangeReports through a queue to Alexa; the alarms go where the config says.
 const alarms = grants && new AlarmNotifications("alarms", { ...config.alarms, region: config.region });
 const changeReports = grants && new ChangeReportDelivery("change-reports", {
     clientId: events!.clientId,
     grants,
     lampTable: skill.table,
-    skillLogGroup: skill.logGroup,
     alarmActions: alarms!.actions,
 });
 
@@ -71,6 +71,16 @@ const companion = config.companionApp
           callbackUrls: config.companionCallbackUrls,
       })
     : undefined;
+
+// With events on: an alarm for every log line that needs the operator, from every function.
+const operatorAlarms = alarms && new OperatorAlarms("operator-alarms", {
+    logGroups: {
+        skill: skill.logGroup,
+        consumer: changeReports!.logGroup,
+        ...(companion ? { companion: companion.logGroup } : {}),
+    },
+    alarmActions: alarms.actions,
+});
 
 // The same values as the body of `ask smapi update-account-linking-info` (README.md).
 const linkingRequest = linking && linkingRequestBody(linking);
@@ -115,7 +125,7 @@ export const changeReportDeadLetterQueueUrl = changeReports?.deadLetterQueue.url
 export const changeReportDeadLetterQueueArn = changeReports?.deadLetterQueue.arn;
 export const changeReportQueueArn = changeReports?.queue.arn;
 export const changeReportDeadLetterAlarm = changeReports?.deadLetterAlarm.name;
-export const operatorAlarm = changeReports?.operatorAlarm.name;
+export const operatorAlarm = operatorAlarms?.alarm.name;
 export const alarmTopicArn = alarms?.topicArn;
 export const alexaGrantsTableName = grants?.tableName;
 // With companionApp: the page to open, the API's base URL and the app client the page signs in with.

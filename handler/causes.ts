@@ -8,14 +8,21 @@
 // The stand-ins (test/support/alexaGateway.ts, lwaEndpoint.ts) answer from the same tables.
 import { RETRYABLE } from "./awsJson";
 //
-// Only `linkGone` lets a caller forget a user's grant, and only an answer that names the user's own
-// credential as dead gives it. Every answer outside the tables (a code not listed, a body that is
-// not JSON, a status nobody documents) falls to a cause that keeps the grant and the event.
+// Only `linkGone` lets a caller forget a user's grant, and only LWA's word on the grant's own
+// refresh token gives it (handler/eventGateway.ts adds two conditions before it forgets). Every
+// answer outside the tables (a code not listed, a body that is not JSON, a status nobody
+// documents) falls to a cause that keeps the grant and the event.
 
 /** Why an answer was not the success asked for. */
 export type Cause =
-    /** The user's own grant is dead: only a new AcceptGrant (the user re-enabling the skill) helps. */
+    /** LWA refused the grant's refresh token: the grant may be dead (handler/eventGateway.ts decides). */
     | "linkGone"
+    /**
+     * The gateway has no account or skill for the user's identity: this event cannot reach them.
+     * Not proof that the grant is dead (the answer also comes for an event sent too late, or for a
+     * wrong identity: ../shared/alexa/event-gateway.md), so the grant is kept.
+     */
+    | "userUnreachable"
     /** The gateway refused the access token itself (expired, revoked): refresh it and send again. */
     | "staleToken"
     /** Our settings (the Alexa Client Id or Secret, the skill's permissions, a region): every user is affected until the operator fixes it. */
@@ -55,14 +62,15 @@ const FIX_ALEXA_CREDENTIALS =
 const GATEWAY_CODES: Record<string, { cause: Cause; fix?: string }> = {
     // 401: the access token is invalid or expired: refresh it and try again.
     INVALID_ACCESS_TOKEN_EXCEPTION: { cause: "staleToken" },
-    // 404: no account record for the identity (or it expired); no skill associated with the token
-    // (made in another stage): the user must disable and re-enable the skill. Only believed for a
-    // token LWA has just issued (handler/eventGateway.ts confirms it first).
-    ACCOUNT_NOT_FOUND_EXCEPTION: { cause: "linkGone" },
-    SKILL_NOT_FOUND_EXCEPTION: { cause: "linkGone" },
+    // 404: no account record for the identity (or it expired: the event was sent too late, or for
+    // a wrong identity); no skill associated with the token (made in another stage): the user must
+    // disable and re-enable the skill.
+    ACCOUNT_NOT_FOUND_EXCEPTION: { cause: "userUnreachable" },
+    SKILL_NOT_FOUND_EXCEPTION: { cause: "userUnreachable" },
     // Not in the page's current table; it named a user who disabled the skill. Such a user's refresh
-    // token is revoked too, so it is confirmed the same way before anything is forgotten.
-    SKILL_DISABLED_EXCEPTION: { cause: "linkGone" },
+    // token is revoked too (Alexa.Authorization: "HTTP 403 Forbidden response from Alexa, or an
+    // error from LWA when you try to refresh the token"), so LWA is asked before anything else.
+    SKILL_DISABLED_EXCEPTION: { cause: "userUnreachable" },
     // 403: the event went to another region's gateway than the one that holds the user's skill.
     SKILL_NEVER_ENABLED_EXCEPTION: {
         cause: "configuration",
@@ -93,9 +101,9 @@ export function classifyGatewayAnswer(status: number, body: unknown): Classified
     }
     const code = codeIn(body, (b) => (b.payload as { code?: unknown } | null | undefined)?.code);
     const row = code !== undefined && Object.hasOwn(GATEWAY_CODES, code) ? GATEWAY_CODES[code] : undefined;
-    // A code that would forget a user, on an answer that says the service itself failed (5xx), is
-    // not proof of anything: the status wins there.
-    if (row && !(row.cause === "linkGone" && status >= 500)) {
+    // A code that says the user is gone, on an answer that says the service itself failed (5xx),
+    // is not what it seems: the status wins there.
+    if (row && !(row.cause === "userUnreachable" && status >= 500)) {
         return { cause: row.cause, code: code!, ...(row.fix ? { fix: row.fix } : {}) };
     }
     const named = code ?? `HTTP ${status}`;

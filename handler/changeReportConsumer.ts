@@ -10,16 +10,14 @@
 // services-sqs-errorhandling.html, "Implementing partial batch responses": that keeps every group's
 // order, and so does handing back each group's rest, without holding other users' events.)
 // SQS moves a record that failed maxReceiveCount times to the dead-letter queue, whose alarm fires.
-import { classifyAwsFailure } from "./causes";
 import { ChangeReport, stillCurrent } from "./changeReport";
 import { AwsJsonCall, createAwsJsonClient } from "./awsJson";
 import { createEventSender, DeliverChangeReport } from "./eventGateway";
 import { messageGroupOf, QueuedChangeReport, SQS_PROTOCOL } from "./eventQueue";
 import { createGrantStore } from "./grantStore";
-import type { LampState } from "./lamp";
 import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
-import { userReference, writeLogLine } from "./log";
+import { operatorField, userReference, writeLogLine } from "./log";
 import { lwaCredentials } from "./secret";
 import { requiredVariable } from "./environment";
 
@@ -39,7 +37,7 @@ export interface SqsBatchResponse {
 export interface ConsumerLog {
     messageId?: string;
     user?: string;
-    /** accepted, superseded, dropped, forgotten, poison, wait, held, deferred. */
+    /** accepted, superseded, dropped, forgotten, poison, wait, held, deferred, tokensNotStored. */
     outcome: string;
     /** Whose problem it was, when the event did not go out (handler/causes.ts). */
     cause?: string;
@@ -51,8 +49,6 @@ export interface ConsumerLog {
 
 export interface ConsumerDependencies {
     deliver: DeliverChangeReport;
-    /** The user's lamp as it is now, read consistently: a report that no longer says it is not sent. */
-    currentLamp: (userId: string) => Promise<LampState>;
     /** Keeps a poison event in the dead-letter queue at once (it would fail every retry). */
     deadLetter: (record: SqsRecord) => Promise<void>;
     log: (entry: ConsumerLog) => void;
@@ -76,10 +72,14 @@ const DELIVERY_RESERVE_MS = 20_000;
 /** Deliveries end this long before the function's own limit: time to log and answer. */
 const ANSWER_MARGIN_MS = 5_000;
 
+/** The queued ChangeReport a record holds, as handler/eventQueue.ts queues it, or undefined. */
 function readQueued(body: string): QueuedChangeReport | undefined {
     try {
         const queued = JSON.parse(body);
-        return typeof queued?.userId === "string" && typeof queued?.report?.event?.header?.messageId === "string" ? queued : undefined;
+        const event = queued?.report?.event;
+        const ok = typeof queued?.userId === "string" && typeof event?.header?.messageId === "string" &&
+            typeof event.payload === "object" && event.payload !== null && typeof event.endpoint === "object" && event.endpoint !== null;
+        return ok ? queued : undefined;
     } catch {
         return undefined;
     }
@@ -100,19 +100,18 @@ export function createChangeReportConsumer(deps: ConsumerDependencies): ChangeRe
         if (!queued) {
             Object.assign(entry, { outcome: "poison", cause: "ourBug", reason: "the record is not a queued ChangeReport" });
         } else {
-            let lamp: LampState | undefined;
             try {
-                lamp = await deps.currentLamp(queued.userId);
-            } catch (err) {
-                const answer = classifyAwsFailure((err as { cause?: unknown })?.cause ?? err);
-                Object.assign(entry, { outcome: "wait", cause: answer.cause === "configuration" ? "configuration" : "transient",
-                    reason: `the lamp's state could not be read (${answer.code})`, fix: answer.fix });
-            }
-            if (lamp && !stillCurrent(queued.report as ChangeReport, lamp)) {
-                Object.assign(entry, { outcome: "superseded", reason: "the lamp has changed since: a later report, or the answer to Alexa's own directive, says what it is now" });
-            } else if (lamp) {
-                const { outcome, ...rest } = await deps.deliver(queued.userId, queued.report as ChangeReport, deadline);
+                const { outcome, unstoredTokens, ...rest } = await deps.deliver(queued.userId, queued.report as ChangeReport, deadline);
                 Object.assign(entry, { outcome, ...rest });
+                if (unstoredTokens) {
+                    // The event's own fate is logged below; this is about the user's grant.
+                    deps.log({ messageId: entry.messageId, user: entry.user, outcome: "tokensNotStored", cause: unstoredTokens.cause,
+                        reason: `LWA renewed the user's tokens, which could not be stored (${unstoredTokens.code}): kept in this container, stored at the user's next event`,
+                        ...(unstoredTokens.fix ? { fix: unstoredTokens.fix } : {}) });
+                }
+            } catch (err) {
+                // A record the consumer cannot handle is its bug: kept aside, and the batch goes on.
+                Object.assign(entry, { outcome: "poison", cause: "ourBug", reason: `the record could not be handled (${err instanceof Error ? err.name : typeof err})` });
             }
         }
         let wait = entry.outcome === "wait";
@@ -177,13 +176,14 @@ const required = (env: NodeJS.ProcessEnv, name: string) => requiredVariable(env,
 
 /**
  * error: the operator must act (our configuration, our bug, an event in the dead-letter queue);
- * warn: a user's grant was forgotten, or a service failed for a while; info: all went as it should.
+ * warn: an event that could not reach a user (no grant, a forgotten one), or a service failed for
+ * a while; info: all went as it should.
  */
 export function consumerLogLevel(entry: ConsumerLog): "info" | "warn" | "error" {
     if (entry.outcome === "poison" || entry.cause === "configuration" || entry.cause === "ourBug") {
         return "error";
     }
-    return entry.outcome === "forgotten" || entry.outcome === "wait" || entry.outcome === "deferred" ? "warn" : "info";
+    return ["accepted", "superseded", "held"].includes(entry.outcome) ? "info" : "warn";
 }
 
 /** Sends a record to the dead-letter queue as it is, in its user's group. */
@@ -203,8 +203,10 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
     const gatewayOverride = env[CONSUMER_ENVIRONMENT.gatewayUrl];
     const deadLetterQueueUrl = required(env, CONSUMER_ENVIRONMENT.deadLetterQueueUrl);
     let sqs: AwsJsonCall | undefined;
+    const lamps = createLampStore({ tableName: required(env, CONSUMER_ENVIRONMENT.lampTable) });
     const deliver = createEventSender({
         grants: createGrantStore({ tableName: required(env, CONSUMER_ENVIRONMENT.grantsTable) }),
+        stillCurrent: async (userId, report) => stillCurrent(report, await lamps.read(userId)),
         lwa: createLwaClient({
             tokenUrl: env[CONSUMER_ENVIRONMENT.lwaTokenUrl] || undefined,
             credentials: lwaCredentials(required(env, CONSUMER_ENVIRONMENT.alexaClientId), required(env, CONSUMER_ENVIRONMENT.alexaSecretParameter)),
@@ -213,9 +215,8 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
     });
     return createChangeReportConsumer({
         deliver,
-        currentLamp: createLampStore({ tableName: required(env, CONSUMER_ENVIRONMENT.lampTable) }).read,
         deadLetter: deadLetterTo(deadLetterQueueUrl, () => (sqs ??= createAwsJsonClient(SQS_PROTOCOL, { region: env.AWS_REGION ?? "us-east-1" }))),
-        log: (entry) => writeLogLine({ level: consumerLogLevel(entry), kind: "ChangeReport", ...entry }),
+        log: (entry) => writeLogLine({ level: consumerLogLevel(entry), kind: "ChangeReport", ...entry, ...operatorField(entry.cause) }),
     });
 }
 

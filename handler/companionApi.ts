@@ -8,7 +8,8 @@ import { changeReport } from "./changeReport";
 import { createEventQueue, EnqueueChangeReport } from "./eventQueue";
 import { LampChange } from "./lamp";
 import { createLampStore, LampStore } from "./lampStore";
-import { userReference, writeLogLine } from "./log";
+import { classifyAwsFailure } from "./causes";
+import { operatorField, userReference, writeLogLine } from "./log";
 import { companionPage, PageSettings } from "./companionPage";
 import { createAccessTokenVerifier, VerifyAccessToken } from "./token";
 import { handedOverJwks, requiredVariable } from "./environment";
@@ -36,6 +37,8 @@ export interface CompanionLog {
     requestId?: string;
     user?: string;
     reason?: string;
+    /** Whose problem a failure of an outside service was (handler/causes.ts). */
+    cause?: string;
     durationMs: number;
 }
 
@@ -112,7 +115,9 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
                     await deps.reportChange!(userId, report);
                 } catch (err) {
                     // The change stands; Alexa learns it at its next ReportState instead.
-                    entry.reason = `the ChangeReport was not queued (${err instanceof Error ? err.name : typeof err})`;
+                    const answer = classifyAwsFailure(err);
+                    entry.reason = `the ChangeReport was not queued (${answer.code})`;
+                    entry.cause = answer.cause;
                 }
             }
             return { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(after) };
@@ -168,6 +173,11 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
     };
 }
 
+/** error: a failure of ours or a service's (5xx, or a ChangeReport not queued); warn: the request's own fault (4xx). */
+export function companionLogLevel(entry: CompanionLog): "info" | "warn" | "error" {
+    return entry.status >= 500 || entry.cause !== undefined ? "error" : entry.status >= 400 ? "warn" : "info";
+}
+
 /** The environment variables the stack sets on the function. */
 const COMPANION_ENVIRONMENT = {
     userPoolId: "COMPANION_USER_POOL_ID",
@@ -197,7 +207,7 @@ export function createCompanionFromEnvironment(env: NodeJS.ProcessEnv = process.
             clientId: required(env, COMPANION_ENVIRONMENT.clientId),
             redirectUri: required(env, COMPANION_ENVIRONMENT.pageUrl),
         },
-        log: (entry) => writeLogLine({ level: entry.status >= 500 ? "error" : entry.status >= 400 ? "warn" : "info", ...entry }),
+        log: (entry) => writeLogLine({ level: companionLogLevel(entry), ...entry, ...operatorField(entry.cause) }),
     });
 }
 

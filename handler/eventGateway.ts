@@ -2,20 +2,27 @@
 // (refreshed when it expires, kept per container), and says what became of it. What each answer
 // means is decided in handler/causes.ts; here each cause gets its consequence:
 //   accepted (202)   done
-//   staleToken       refresh the token once, send again; refused again with a token LWA has just
-//                    issued: our configuration, not the user's
-//   linkGone         only believed for a token LWA has just issued: a first such answer refreshes
-//                    and sends again. Then, or when LWA itself refuses the refresh token
-//                    (invalid_grant), the grant is forgotten, and only if it still holds the
-//                    refresh token that failed (a new AcceptGrant meanwhile stays)
+//   staleToken       refresh the token, send again; refused again with a token LWA has just issued:
+//                    our configuration, not the user's
+//   userUnreachable  (the gateway knows no account or skill for the user) ask LWA with a refresh and
+//                    send again; said again of a token LWA has just issued: the event is dropped,
+//                    the grant kept (the gateway's word is not proof the grant is dead)
+//   linkGone         (LWA refused the refresh token) the grant is forgotten, and only if: the grant
+//                    was made with the Alexa Client Id in use now (for a grant from before that was
+//                    recorded: these credentials have had tokens from LWA in this container), else
+//                    the credentials may be another skill's, our configuration; and the grant still
+//                    holds the refresh token that failed (a new AcceptGrant meanwhile stays)
 //   configuration    keep the grant and the event; the event waits (the queue redelivers it) and
-//                    the log line says what to fix; after the fix, the waiting events go out
+//                    the log line says what to fix; after the fix, the waiting events go out. A 403
+//                    outside Amazon's table asks LWA first: a user who disabled the skill can get one
 //   ourBug           the gateway refuses this event for good: poison (the dead-letter queue)
 //   transient        up to 3 tries in all, at least 1 s apart with jitter, within the deadline;
 //                    then the event waits for the queue's redelivery
+// Before every try the report is checked against the lamp (`stillCurrent`): one the lamp has moved
+// on from is not sent, so a late delivery never rolls the Alexa app back.
 // Gateway addresses: developer.amazon.com/docs/smarthome/send-events.html ("Gateway endpoints");
 // "send again, up to 3 times, at least 1 second apart": .../smarthome/send-events-to-the-alexa-event-gateway.html.
-import { classifyAwsFailure, classifyGatewayAnswer, Cause, Classified } from "./causes";
+import { classifyAwsFailure, classifyGatewayAnswer, Cause, Classified, GATEWAY_CODES } from "./causes";
 import { ChangeReport, withToken } from "./changeReport";
 import { Grant, GrantStore } from "./grantStore";
 import { LwaClient, LwaError } from "./lwa";
@@ -32,20 +39,31 @@ export function gatewayUrl(region: string): string | undefined {
     return Object.hasOwn(GATEWAYS, region) ? GATEWAYS[region] : undefined;
 }
 
-export type Delivery =
+/** The causes an event can wait for (the queue brings it again). */
+export type WaitCause = Exclude<Cause, "linkGone" | "staleToken" | "userUnreachable">;
+
+export type Delivery = (
     | { outcome: "accepted" }
-    /** The user has no grant: events for them are not permitted. */
+    /** The lamp has changed since the report: a later report, or Alexa's own directive, says what it is now. */
+    | { outcome: "superseded"; reason: string }
+    /** This event cannot reach the user (no grant, or Alexa knows no account for them); nothing forgotten. */
     | { outcome: "dropped"; reason: string }
-    /** The user's grant was proven dead and forgotten; their events stop until they re-enable the skill. */
+    /** LWA proved the user's grant dead and it was forgotten; their events stop until they re-enable the skill. */
     | { outcome: "forgotten"; reason: string }
     /** The gateway refuses this event for good (our bug): keep it for inspection (dead-letter queue). */
     | { outcome: "poison"; cause: "ourBug"; reason: string; fix?: string }
     /** Not now: the event waits for the queue to bring it again. Nothing was forgotten. */
-    | { outcome: "wait"; cause: Exclude<Cause, "linkGone" | "staleToken">; reason: string; fix?: string };
+    | { outcome: "wait"; cause: WaitCause; reason: string; fix?: string }
+) & {
+    /** Tokens LWA renewed that could not be stored (kept in this container, stored at its next try). */
+    unstoredTokens?: Classified;
+};
 
 export interface EventSenderSettings {
     grants: GrantStore;
     lwa: LwaClient;
+    /** Whether the report still says what the lamp is; asked before every try. Default: always. */
+    stillCurrent?: (userId: string, report: ChangeReport) => Promise<boolean>;
     /** Default: the region's gateway; tests point every region at their stand-in. */
     gatewayUrl?: (region: string) => string | undefined;
     /** Tries per delivery, every try counted (Amazon: send again up to 3 times). */
@@ -71,9 +89,18 @@ const DEFAULT_BUDGET_MS = 30_000;
 /** No try starts with less time than this left. */
 const SHORTEST_TRY_MS = 200;
 
-const waitFor = (answer: Classified, reason: string): Delivery => answer.cause === "linkGone" || answer.cause === "staleToken"
-    ? { outcome: "wait", cause: "transient", reason }
-    : { outcome: "wait", cause: answer.cause, reason, ...(answer.fix ? { fix: answer.fix } : {}) };
+const waitFor = (answer: Classified, reason: string): Delivery => answer.cause === "configuration" || answer.cause === "ourBug" || answer.cause === "transient"
+    ? { outcome: "wait", cause: answer.cause, reason, ...(answer.fix ? { fix: answer.fix } : {}) }
+    : { outcome: "wait", cause: "transient", reason };
+
+/** A grant a container keeps; `unstoredOver`: the refresh token still in the table, when renewed tokens could not be stored. */
+interface Kept {
+    grant: Grant;
+    unstoredOver?: string;
+}
+
+/** A grant whose access token LWA issued during this delivery, or not. */
+type Renewed = { grant: Grant; issuedNow: boolean; unstored?: Classified };
 
 export function createEventSender(settings: EventSenderSettings): DeliverChangeReport {
     const now = settings.now ?? Date.now;
@@ -84,55 +111,92 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
     const tokensKept = settings.tokensKept ?? 1000;
     const sleep = settings.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const random = settings.random ?? Math.random;
+    const stillCurrent = settings.stillCurrent ?? (async () => true);
     // Grants (their access tokens) per user for this container's life: most events need no read.
     // A Map keeps insertion order: a user is moved to the end on use, the first is the longest unused.
-    const tokens = new Map<string, Grant>();
+    const tokens = new Map<string, Kept>();
 
-    const keep = (userId: string, grant: Grant) => {
+    const keep = (userId: string, kept: Kept) => {
         tokens.delete(userId);
         if (tokens.size >= tokensKept) {
             tokens.delete(tokens.keys().next().value!);
         }
-        tokens.set(userId, grant);
+        tokens.set(userId, kept);
     };
 
-    /** Forgets a grant proven dead, only if it still holds the refresh token that failed. */
-    async function forget(userId: string, dead: Grant, why: string): Promise<Delivery> {
-        tokens.delete(userId);
-        if (await settings.grants.forget(userId, dead.refreshToken)) {
-            return { outcome: "forgotten", reason: `${why}: the grant was forgotten` };
+    /** Stores renewed tokens over `over` (the refresh token in the table); the failure's cause, if any. */
+    async function store(userId: string, over: string, renewed: Grant): Promise<Classified | undefined> {
+        try {
+            await settings.grants.updateTokens(userId, over, renewed);
+            keep(userId, { grant: renewed });
+            return undefined;
+        } catch (err) {
+            // Kept here all the same: LWA may have rotated the refresh token, and this container
+            // may then hold the only good one. The next delivery for the user stores it again.
+            keep(userId, { grant: renewed, unstoredOver: over });
+            return classifyAwsFailure(err);
         }
-        return { outcome: "wait", cause: "transient", reason: `${why}, but a new grant was stored meanwhile: it is kept, and the event waits to go out with it` };
+    }
+
+    /**
+     * Forgets a grant LWA refused, if the refusal proves it dead and the grant is still that one.
+     * invalid_grant also means a refresh token "issued to another client" (RFC 6749 section 5.2):
+     * it proves the grant dead only when asked by the client the grant was made with (recorded
+     * since this version), or, for an older grant, by credentials LWA has given tokens to already.
+     */
+    async function forgetIfDead(userId: string, stored: Grant, err: LwaError): Promise<Delivery> {
+        const refused = `LWA refused the grant's refresh token (${err.answer.code})`;
+        if (stored.clientId !== undefined && stored.clientId !== err.clientId) {
+            return {
+                outcome: "wait",
+                cause: "configuration",
+                reason: `${refused}, which was issued to the Alexa Client Id ${stored.clientId}; the functions now use ${err.clientId}`,
+                fix: "a refresh token works only with the client it was issued to: set alexaClientId and alexaClientSecret back to the skill's own (Permissions page) and run pulumi up; the grant is kept",
+            };
+        }
+        if (stored.clientId === undefined && !err.credentialsProven) {
+            return {
+                outcome: "wait",
+                cause: "configuration",
+                reason: `${refused}; the grant does not say which client it was issued to, and these credentials have had no token from LWA in this container yet`,
+                fix: "either the user disabled the skill (the grant is forgotten once another refresh proves the credentials), or alexaClientId and " +
+                    "alexaClientSecret are another skill's: check them on the skill's Permissions page; the grant is kept",
+            };
+        }
+        tokens.delete(userId);
+        if (await settings.grants.forget(userId, stored.refreshToken)) {
+            return { outcome: "forgotten", reason: `${refused}: the grant was forgotten` };
+        }
+        return { outcome: "wait", cause: "transient", reason: `${refused}, but a new grant was stored meanwhile: it is kept, and the event waits to go out with it` };
     }
 
     /**
      * The grant with a new access token: from the table when another container refreshed it
      * meanwhile (and `failedAccessToken` is not the one stored), otherwise from LWA.
      */
-    async function refreshed(userId: string, failedAccessToken: string | undefined, deadline: number): Promise<Grant | Delivery> {
+    async function refreshed(userId: string, failedAccessToken: string | undefined, deadline: number): Promise<Renewed | Delivery> {
         const stored = await settings.grants.get(userId);
         if (!stored) {
             tokens.delete(userId);
             return { outcome: "dropped", reason: "the user has no grant (it was removed meanwhile)" };
         }
         if (stored.accessToken !== failedAccessToken && stored.accessTokenExpiresAt - EXPIRY_MARGIN_MS > now()) {
-            keep(userId, stored);
-            return stored;
+            keep(userId, { grant: stored });
+            return { grant: stored, issuedNow: false };
         }
+        let renewed: Grant;
         try {
-            const renewed = { ...stored, ...(await settings.lwa.refresh(stored.refreshToken, deadline)) };
-            await settings.grants.updateTokens(userId, stored.refreshToken, renewed);
-            keep(userId, renewed);
-            return renewed;
+            renewed = { ...stored, ...(await settings.lwa.refresh(stored.refreshToken, deadline)) };
         } catch (err) {
             if (!(err instanceof LwaError)) {
                 throw err;
             }
             if (err.answer.cause === "linkGone") {
-                return forget(userId, stored, `LWA refused the grant's refresh token (${err.answer.code})`);
+                return forgetIfDead(userId, stored, err);
             }
             return waitFor(err.answer, `the token could not be refreshed: ${err.message}`);
         }
+        return { grant: renewed, issuedNow: true, unstored: await store(userId, stored.refreshToken, renewed) };
     }
 
     /** The gateway's answer; status 0: none (`failure` says why). */
@@ -159,8 +223,9 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
         }
     }
 
-    async function deliver(userId: string, report: ChangeReport, deadline: number): Promise<Delivery> {
-        let grant = tokens.get(userId) ?? (await settings.grants.get(userId));
+    async function deliver(userId: string, report: ChangeReport, deadline: number, unstored: { cause?: Classified }): Promise<Delivery> {
+        const kept = tokens.get(userId);
+        let grant = kept?.grant ?? (await settings.grants.get(userId));
         if (!grant) {
             return { outcome: "dropped", reason: "the user has no grant (events not permitted)" };
         }
@@ -169,17 +234,29 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             // Only a function outside Alexa's three regions stores such a grant: no try can help.
             return { outcome: "poison", cause: "ourBug", reason: `no Alexa event gateway for the grant's region ${grant.region}` };
         }
-        // Whether the token in hand was issued by LWA during this delivery.
-        let fresh = false;
-        if (grant.accessTokenExpiresAt - EXPIRY_MARGIN_MS <= now()) {
-            const renewed = await refreshed(userId, grant.accessToken, deadline);
+        if (kept?.unstoredOver !== undefined) {
+            unstored.cause = await store(userId, kept.unstoredOver, grant);
+        }
+        // Whether LWA issued the token in hand during this delivery.
+        let issuedNow = false;
+        const renew = async (failedAccessToken: string): Promise<Delivery | undefined> => {
+            const renewed = await refreshed(userId, failedAccessToken, deadline);
             if ("outcome" in renewed) {
                 return renewed;
             }
-            grant = renewed;
-            fresh = true;
+            grant = renewed.grant;
+            issuedNow = renewed.issuedNow;
+            unstored.cause ??= renewed.unstored;
+            return undefined;
+        };
+        if (grant.accessTokenExpiresAt - EXPIRY_MARGIN_MS <= now()) {
+            const stop = await renew(grant.accessToken);
+            if (stop) {
+                return stop;
+            }
         } else {
-            keep(userId, grant);
+            // Kept (again), as the most recently used.
+            keep(userId, tokens.get(userId) ?? { grant });
         }
         let last = "";
         for (let tries = 1; tries <= maxAttempts; tries++) {
@@ -194,8 +271,11 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             if (left < SHORTEST_TRY_MS) {
                 return { outcome: "wait", cause: "transient", reason: tries === 1 ? "no time left to send the event" : `${last}; no time left for another try` };
             }
+            if (!(await stillCurrent(userId, report))) {
+                return { outcome: "superseded", reason: "the lamp has changed since: a later report, or the answer to Alexa's own directive, says what it is now" };
+            }
             // Whole milliseconds: AbortSignal.timeout refuses fractions.
-            const timeoutMs = Math.floor(Math.min(attemptTimeoutMs, left));
+            const timeoutMs = Math.floor(Math.min(attemptTimeoutMs, deadline - now()));
             const { status, body, failure } = await post(url, report, grant.accessToken, timeoutMs);
             if (status === 202) {
                 return { outcome: "accepted" };
@@ -204,26 +284,27 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             // The gateway's code when it named one; the status alone otherwise.
             const named = answer.code.startsWith("HTTP ") ? `${status}` : `${status} ${answer.code}`;
             last = failure ?? `the gateway answered ${named}`;
-            if (answer.cause === "staleToken" || answer.cause === "linkGone") {
-                if (fresh) {
-                    if (answer.cause === "linkGone") {
-                        return forget(userId, grant, `${last} for a token LWA had just issued`);
-                    }
-                    // LWA's token, refused at once: not the user's doing (handler/causes.ts).
-                    return { outcome: "wait", cause: "configuration", reason: `${last} for a token LWA had just issued`,
-                        fix: "the gateway refuses the tokens LWA issues for this skill: check that alexaClientId and alexaClientSecret are this skill's " +
-                            "(Permissions page, Send Alexa Events) and that events go to the gateway of the user's region" };
+            // A 403 outside Amazon's table may be a user who disabled the skill: LWA can tell.
+            const askLwa = answer.cause === "staleToken" || answer.cause === "userUnreachable" ||
+                (answer.cause === "configuration" && status === 403 && !Object.hasOwn(GATEWAY_CODES, answer.code));
+            if (askLwa && !issuedNow) {
+                const stop = await renew(grant.accessToken);
+                if (stop) {
+                    return stop;
                 }
-                const renewed = await refreshed(userId, grant.accessToken, deadline);
-                if ("outcome" in renewed) {
-                    return renewed;
-                }
-                grant = renewed;
-                fresh = true;
                 continue;
             }
+            if (answer.cause === "userUnreachable") {
+                return { outcome: "dropped", reason: `${last} for a token LWA had just issued: this event cannot reach the user; the grant is kept` };
+            }
+            if (answer.cause === "staleToken") {
+                // LWA's token, refused at once: not the user's doing (handler/causes.ts).
+                return { outcome: "wait", cause: "configuration", reason: `${last} for a token LWA had just issued`,
+                    fix: "the gateway refuses the tokens LWA issues for this skill: check that alexaClientId and alexaClientSecret are this skill's " +
+                        "(Permissions page, Send Alexa Events) and that events go to the gateway of the user's region" };
+            }
             if (answer.cause === "ourBug") {
-                return { outcome: "poison", cause: "ourBug", reason: `the gateway refused the event: ${named}`, fix: answer.fix };
+                return { outcome: "poison", cause: "ourBug", reason: `the gateway refused the event: ${named}`, ...(answer.fix ? { fix: answer.fix } : {}) };
             }
             if (answer.cause === "configuration") {
                 return waitFor(answer, last);
@@ -233,13 +314,17 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
     }
 
     return async (userId, report, deadline = now() + DEFAULT_BUDGET_MS) => {
+        const unstored: { cause?: Classified } = {};
+        let delivery: Delivery;
         try {
-            return await deliver(userId, report, deadline);
+            delivery = await deliver(userId, report, deadline, unstored);
         } catch (err) {
-            // The grants table (or the secret behind LWA's credentials) could not be read or written.
-            const answer = err instanceof LwaError ? err.answer : classifyAwsFailure(err);
-            return waitFor(answer, `the grant could not be read or updated (${answer.code})`);
+            // The grants table, the lamp (stillCurrent), or the secret behind LWA's credentials
+            // could not be read or written.
+            const answer = err instanceof LwaError ? err.answer : classifyAwsFailure((err as { cause?: unknown })?.cause ?? err);
+            delivery = waitFor(answer, `the grant or the lamp could not be read or written (${answer.code})`);
         }
+        return unstored.cause ? { ...delivery, unstoredTokens: unstored.cause } : delivery;
     };
 }
 

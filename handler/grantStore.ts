@@ -5,6 +5,7 @@
 import { createDynamoDb, DynamoDbCall } from "./awsJson";
 import { LwaTokens } from "./lwa";
 
+/** `clientId`: the Alexa Client Id LWA issued the tokens to, when known. */
 export interface Grant extends LwaTokens {
     /** The AWS region whose function received the grant: it selects the event gateway. */
     region: string;
@@ -41,7 +42,14 @@ function toGrant(item: Item | undefined): Grant | undefined {
     if (!accessToken || !refreshToken || !region) {
         return undefined;
     }
-    return { accessToken, refreshToken, region, accessTokenExpiresAt: number("accessTokenExpiresAt") || 0, grantedAt: number("grantedAt") || 0 };
+    const clientId = text("clientId");
+    return {
+        accessToken, refreshToken, region,
+        accessTokenExpiresAt: number("accessTokenExpiresAt") || 0,
+        grantedAt: number("grantedAt") || 0,
+        // Grants stored before the client was recorded have none.
+        ...(clientId ? { clientId } : {}),
+    };
 }
 
 export function createGrantStore(settings: GrantStoreSettings): GrantStore {
@@ -66,6 +74,7 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                     accessTokenExpiresAt: { N: String(grant.accessTokenExpiresAt) },
                     region: { S: grant.region },
                     grantedAt: { N: String(grant.grantedAt) },
+                    ...(grant.clientId ? { clientId: { S: grant.clientId } } : {}),
                 },
             });
         },
@@ -74,13 +83,14 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                 await dynamo()("UpdateItem", {
                     TableName: tableName,
                     Key: key(userId),
-                    UpdateExpression: "SET accessToken = :access, refreshToken = :refresh, accessTokenExpiresAt = :expires",
+                    UpdateExpression: "SET accessToken = :access, refreshToken = :refresh, accessTokenExpiresAt = :expires" + (tokens.clientId ? ", clientId = :client" : ""),
                     ConditionExpression: "refreshToken = :previous",
                     ExpressionAttributeValues: {
                         ":access": { S: tokens.accessToken },
                         ":refresh": { S: tokens.refreshToken },
                         ":expires": { N: String(tokens.accessTokenExpiresAt) },
                         ":previous": { S: previousRefreshToken },
+                        ...(tokens.clientId ? { ":client": { S: tokens.clientId } } : {}),
                     },
                 });
             } catch (err) {

@@ -31,8 +31,19 @@ export function userReference(userId: string): string {
  * cold start. Should the pipe be full (EAGAIN), the stream takes the line instead.
  */
 export const logToStdout: LogLine = (entry) => {
-    writeLogLine({ level: directiveLogLevel(entry), ...entry });
+    // An AcceptGrant that LWA or the store failed leaves the user without a grant until they enable
+    // the skill again: whatever the cause, someone should know.
+    writeLogLine({ level: directiveLogLevel(entry), ...entry, ...operatorField(entry.cause, entry.outcome === "ACCEPT_GRANT_FAILED" && entry.cause !== undefined) });
 };
+
+/**
+ * The field the stack's operator alarm counts (infra/operatorAlarms.ts, a metric filter on
+ * `$.needs = "operator"`): on each line about a fault that our configuration or our code causes,
+ * or that `always` says needs someone.
+ */
+export function operatorField(cause: string | undefined, always = false): { needs?: "operator" } {
+    return always || cause === "configuration" || cause === "ourBug" ? { needs: "operator" } : {};
+}
 
 /**
  * error: the user was failed by us (INTERNAL_ERROR), or the operator must act (our configuration,
@@ -42,7 +53,8 @@ export function directiveLogLevel(entry: DirectiveLog): "info" | "warn" | "error
     if (entry.reason === undefined) {
         return "info";
     }
-    return entry.outcome === "INTERNAL_ERROR" || entry.cause === "configuration" || entry.cause === "ourBug" ? "error" : "warn";
+    return entry.outcome === "INTERNAL_ERROR" || entry.cause === "configuration" || entry.cause === "ourBug" ||
+        (entry.outcome === "ACCEPT_GRANT_FAILED" && entry.cause !== undefined) ? "error" : "warn";
 }
 
 /** One JSON object as one log line on stdout (the other functions' lines go this way too). */

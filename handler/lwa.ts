@@ -18,6 +18,8 @@ export interface LwaTokens {
     refreshToken: string;
     /** Milliseconds since the epoch at which the access token expires. */
     accessTokenExpiresAt: number;
+    /** The Alexa Client Id the tokens were issued to (a refresh token works with that client only). */
+    clientId?: string;
 }
 
 export interface LwaSettings {
@@ -38,7 +40,17 @@ export interface LwaSettings {
  * HTTP status and LWA's error code only, never a token or the secret.
  */
 export class LwaError extends Error {
-    constructor(readonly answer: Classified, message: string) {
+    constructor(
+        readonly answer: Classified,
+        message: string,
+        /** The Alexa Client Id the request was made with. */
+        readonly clientId?: string,
+        /**
+         * Whether LWA has given tokens to this client's credentials before, in this container: then
+         * they are this skill's, and an invalid_grant is the grant's own fault, not theirs.
+         */
+        readonly credentialsProven = false,
+    ) {
         super(message);
         this.name = "LwaError";
     }
@@ -54,6 +66,10 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
     const attemptTimeoutMs = settings.attemptTimeoutMs ?? 2500;
     const maxAttempts = settings.maxAttempts ?? 2;
     const now = settings.now ?? Date.now;
+    // Set at the first tokens LWA gives these credentials: a refresh token refused after that is
+    // the grant's fault; before it, the credentials may be another skill's (RFC 6749 section 5.2:
+    // invalid_grant also means "issued to another client").
+    let proven = false;
 
     /** `keptRefreshToken`: on a refresh, LWA may leave the refresh token out; the old one stays good. */
     async function attempt(form: URLSearchParams, timeoutMs: number, keptRefreshToken?: string): Promise<LwaTokens> {
@@ -100,14 +116,19 @@ export function createLwaClient(settings: LwaSettings): LwaClient {
             // Whole milliseconds: AbortSignal.timeout refuses fractions.
             const left = Math.floor(deadline === undefined ? attemptTimeoutMs : Math.min(attemptTimeoutMs, deadline - now()));
             if (left < 200) {
-                throw new LwaError({ cause: "transient", code: "no time left" }, "no time left to ask LWA");
+                throw new LwaError({ cause: "transient", code: "no time left" }, "no time left to ask LWA", clientId, proven);
             }
             try {
-                return await attempt(form, left, keptRefreshToken);
+                const tokens = await attempt(form, left, keptRefreshToken);
+                proven = true;
+                return { ...tokens, clientId };
             } catch (err) {
-                // Only a failure of LWA or of the way to it is worth another try now.
-                if (!(err instanceof LwaError) || err.answer.cause !== "transient" || tries >= maxAttempts) {
+                if (!(err instanceof LwaError)) {
                     throw err;
+                }
+                // Only a failure of LWA or of the way to it is worth another try now.
+                if (err.answer.cause !== "transient" || tries >= maxAttempts) {
+                    throw new LwaError(err.answer, err.message, clientId, proven);
                 }
             }
             await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));

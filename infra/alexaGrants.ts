@@ -4,6 +4,10 @@
 // environment variable.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./config";
+
+/** The tag that marks a grants table, so that alexaGrantsTable can only name one. */
+export const GRANTS_TABLE_TAG = { key: "smartlamp:purpose", value: "alexa-grants" } as const;
 
 export interface AlexaGrantsArgs {
     /** The skill's Alexa Client Secret, a Pulumi secret. */
@@ -25,8 +29,18 @@ export class AlexaGrants extends pulumi.ComponentResource {
 
         if (args.existingTableName !== undefined) {
             // Read at preview and up alike: a name that is no table of this account and region
-            // stops the program with AWS's ResourceNotFoundException before anything changes.
-            const kept = aws.dynamodb.getTableOutput({ name: args.existingTableName }, { parent: this });
+            // stops the program with AWS's ResourceNotFoundException before anything changes. A
+            // table without the grants tag (the lamp table, say, whose key is also userId) is
+            // refused: AcceptGrant would write over its items.
+            const name = args.existingTableName;
+            const kept = aws.dynamodb.getTableOutput({ name }, { parent: this }).apply((table) => {
+                if (table.tags?.[GRANTS_TABLE_TAG.key] !== GRANTS_TABLE_TAG.value) {
+                    throw new ConfigError([`alexaGrantsTable is ${JSON.stringify(name)}: that table is not a grants table of this project ` +
+                        `(it lacks the tag ${GRANTS_TABLE_TAG.key}=${GRANTS_TABLE_TAG.value}); name the table of the alexaGrantsTableName output this stack had with events on. ` +
+                        "Fix: pulumi config set alexaGrantsTable <table name>"]);
+                }
+                return table;
+            });
             this.tableName = kept.name;
             this.tableArn = kept.arn;
         } else {
@@ -37,13 +51,17 @@ export class AlexaGrants extends pulumi.ComponentResource {
             // pkg/resource/deploy/step.go, DeleteStep.Apply), and deletion protection stops anyone
             // deleting it by hand. Not `protect`: a protected resource that leaves the program fails
             // the whole `up` (same function, deleteProtectedError), and switching events off must not.
+            // What `protect` did against a replacement (a new, empty table, the old one kept aside)
+            // `ignoreChanges` does here: a change to the settings that replace a table (its name
+            // and key: pulumi-aws dynamodb.Table) is not applied.
             const table = new aws.dynamodb.Table(`${name}-table`, {
                 billingMode: "PAY_PER_REQUEST",
                 hashKey: "userId",
                 attributes: [{ name: "userId", type: "S" }],
                 pointInTimeRecovery: { enabled: true },
                 deletionProtectionEnabled: true,
-            }, { parent: this, retainOnDelete: true });
+                tags: { [GRANTS_TABLE_TAG.key]: GRANTS_TABLE_TAG.value },
+            }, { parent: this, retainOnDelete: true, ignoreChanges: ["name", "hashKey", "rangeKey", "attributes", "localSecondaryIndexes"] });
             this.tableName = table.name;
             this.tableArn = table.arn;
         }

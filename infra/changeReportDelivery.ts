@@ -1,13 +1,14 @@
 // The durable way of ChangeReports to Alexa: an SQS FIFO queue (one message group per user, so a
 // user's events arrive in order), the retry consumer function that delivers them to the event
-// gateway, a dead-letter queue for what could not be delivered, and two alarms: one on that queue,
-// one on the log lines that say the operator must act (our configuration or our bug; see
-// handler/causes.ts), from the consumer and from the skill function's AcceptGrant.
+// gateway, a dead-letter queue for what could not be delivered, and the alarms that watch them:
+// a dead letter; events that stop moving; a consumer that fails; users whose events find no grant.
+// (What the operator must fix, from every function's log lines: infra/operatorAlarms.ts.)
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
 import type { AlexaGrants } from "./alexaGrants";
 import { functionLogsAndRole, functionRuntime } from "./functionBasics";
+import { METRIC_NAMESPACE, stackSlug } from "./operatorAlarms";
 
 export interface ChangeReportDeliveryArgs {
     /** The skill's Alexa Client Id; the secret comes from the grants' parameter. */
@@ -15,11 +16,9 @@ export interface ChangeReportDeliveryArgs {
     grants: AlexaGrants;
     /** The skill's lamp table: a report goes out only while it still says what the lamp is. */
     lampTable: aws.dynamodb.Table;
-    /** The skill function's log group: its AcceptGrant lines count for the operator alarm too. */
-    skillLogGroup: aws.cloudwatch.LogGroup;
     logRetentionDays?: number;
-    /** Where both alarms notify (SNS topic ARNs); none: they only show in CloudWatch. */
-    alarmActions?: pulumi.Input<string>[];
+    /** Where the alarms notify (SNS topic ARNs). */
+    alarmActions: pulumi.Input<string>[];
 }
 
 /**
@@ -36,31 +35,27 @@ export const VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS;
 /** Deliveries before the dead-letter queue: 40 x 6 minutes, four hours of an Alexa outage. */
 export const MAX_RECEIVE_COUNT = 40;
 
-/** The project and stack in the letters SQS and CloudWatch take in names: a-z, 0-9, - and _. */
-function stackSlug(): string {
-    return `${pulumi.getProject()}-${pulumi.getStack()}`.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
-}
-
 /** A FIFO queue's name must end in .fifo (SQS Developer Guide, "FIFO queue and message identifiers"); at most 80 characters. */
 function fifoName(kind: string): string {
     return `${stackSlug().slice(0, 80 - kind.length - 6)}-${kind}.fifo`;
 }
 
+/** A queued event older than this has stopped moving: the consumer is not taking the queue's messages. */
+export const OLDEST_EVENT_ALARM_SECONDS = 3600;
 /**
- * The log lines that need the operator: the functions write one JSON object per line to stdout,
- * which Lambda hands to CloudWatch Logs as one event each, and a JSON filter pattern matches its
- * fields (CloudWatch Logs User Guide, "Filter pattern syntax for metric filters", JSON log events).
+ * Events that found no grant (none stored, or one LWA proved dead) in an hour, above which someone
+ * should look: a few users disabling the skill is normal; many at once is a table that is not the
+ * grants' (alexaGrantsTable) or AcceptGrants that fail.
  */
-export const OPERATOR_NEEDED_PATTERN = '{ ($.cause = "configuration") || ($.cause = "ourBug") }';
-/** Where the metric filters count those lines; the metric's name carries the stack. */
-export const OPERATOR_METRIC_NAMESPACE = "SmartLamp/Events";
+export const EVENTS_WITHOUT_GRANT_PER_HOUR = 25;
 
 export class ChangeReportDelivery extends pulumi.ComponentResource {
     readonly queue: aws.sqs.Queue;
     readonly deadLetterQueue: aws.sqs.Queue;
     readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
-    /** Fires when a log line says our configuration or our code keeps events from Alexa. */
-    readonly operatorAlarm: aws.cloudwatch.MetricAlarm;
+    readonly oldestEventAlarm: aws.cloudwatch.MetricAlarm;
+    readonly consumerErrorsAlarm: aws.cloudwatch.MetricAlarm;
+    readonly withoutGrantAlarm: aws.cloudwatch.MetricAlarm;
     readonly role: aws.iam.Role;
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
@@ -88,7 +83,9 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             deduplicationScope: "messageGroup",
             fifoThroughputLimit: "perMessageGroupId",
             visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
-            messageRetentionSeconds: 4 * 24 * 3600,
+            // SQS's longest: events waiting for a fix (or kept while events are off) outlive a
+            // long weekend, and the age alarm below speaks long before.
+            messageRetentionSeconds: 14 * 24 * 3600,
             sqsManagedSseEnabled: true,
             redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: MAX_RECEIVE_COUNT })),
         }, { parent: this, retainOnDelete: true });
@@ -105,30 +102,48 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             threshold: 0,
             comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            alarmActions: args.alarmActions ?? [],
+            alarmActions: args.alarmActions,
+            okActions: args.alarmActions,
+        }, { parent: this });
+
+        // Events that stop moving (the mapping disabled, the consumer unable to start) reach no
+        // dead-letter queue: their age in the queue tells.
+        this.oldestEventAlarm = new aws.cloudwatch.MetricAlarm(`${name}-oldest-event-alarm`, {
+            alarmDescription: `A ChangeReport has waited in the queue for more than ${OLDEST_EVENT_ALARM_SECONDS / 60} minutes: the consumer is not delivering (see its log group and the operator alarm)`,
+            namespace: "AWS/SQS",
+            metricName: "ApproximateAgeOfOldestMessage",
+            dimensions: { QueueName: this.queue.name },
+            statistic: "Maximum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: OLDEST_EVENT_ALARM_SECONDS,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: args.alarmActions,
+            okActions: args.alarmActions,
         }, { parent: this });
 
         ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
-        // One metric for both functions' lines that need the operator; the alarm fires at the first.
-        const metricName = `${stackSlug()}-operator-needed`;
-        [args.skillLogGroup, this.logGroup].forEach((logGroup, i) => new aws.cloudwatch.LogMetricFilter(`${name}-operator-needed-${i === 0 ? "skill" : "consumer"}`, {
-            logGroupName: logGroup.name,
-            pattern: OPERATOR_NEEDED_PATTERN,
-            metricTransformation: { name: metricName, namespace: OPERATOR_METRIC_NAMESPACE, value: "1", unit: "Count" },
-        }, { parent: this }));
-        this.operatorAlarm = new aws.cloudwatch.MetricAlarm(`${name}-operator-alarm`, {
-            alarmDescription: "Events are held or refused because of this stack's configuration or code: the log lines with cause configuration or ourBug say what to fix (README: Alexa events and the companion app)",
-            namespace: OPERATOR_METRIC_NAMESPACE,
-            metricName,
+        // Each user's events that found no grant, counted from the consumer's lines.
+        const withoutGrantMetric = `${stackSlug()}-events-without-grant`;
+        new aws.cloudwatch.LogMetricFilter(`${name}-without-grant`, {
+            logGroupName: this.logGroup.name,
+            pattern: '{ ($.outcome = "forgotten") || ($.outcome = "dropped") }',
+            metricTransformation: { name: withoutGrantMetric, namespace: METRIC_NAMESPACE, value: "1", unit: "Count" },
+        }, { parent: this });
+        this.withoutGrantAlarm = new aws.cloudwatch.MetricAlarm(`${name}-without-grant-alarm`, {
+            alarmDescription: `More than ${EVENTS_WITHOUT_GRANT_PER_HOUR} events in an hour found no grant for their user: check alexaGrantsTable and the skill's AcceptGrant log lines`,
+            namespace: METRIC_NAMESPACE,
+            metricName: withoutGrantMetric,
             statistic: "Sum",
-            period: 300,
+            period: 3600,
             evaluationPeriods: 1,
-            threshold: 0,
+            threshold: EVENTS_WITHOUT_GRANT_PER_HOUR,
             comparisonOperator: "GreaterThanThreshold",
-            // No line, no figure: the alarm stays (or goes back to) OK.
             treatMissingData: "notBreaching",
-            alarmActions: args.alarmActions ?? [],
+            alarmActions: args.alarmActions,
+            okActions: args.alarmActions,
         }, { parent: this });
 
         // Only what the consumer does: log; read, refresh and forget grants; read lamps; read the secret; take
@@ -168,6 +183,23 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             // The consumer verifies no Cognito token: it needs none of aws-jwt-verify.
             codePathOptions: { extraExcludePackages: ["aws-jwt-verify"] },
         }, { parent: this, dependsOn: [policy] });
+
+        // A consumer that fails whole (a timeout, a start without its settings) hands its batches back
+        // untouched; its own log lines may say nothing.
+        this.consumerErrorsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-consumer-errors-alarm`, {
+            alarmDescription: "The ChangeReport consumer failed (a timeout, or it could not start): see its log group",
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: this.function.name },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: args.alarmActions,
+            okActions: args.alarmActions,
+        }, { parent: this });
 
         this.trigger = new aws.lambda.EventSourceMapping(`${name}-trigger`, {
             eventSourceArn: this.queue.arn,

@@ -470,6 +470,16 @@ export function parseConfig(
     if (alarms.email !== undefined && alarms.topicArn !== undefined) {
         problem("alarmEmail", alarms.email, "alarmEmail and alarmTopicArn are two ways to the same place: keep one (subscribe the address to your topic instead)", "rm alarmEmail");
     }
+    const topicRegion = alarms.topicArn?.split(":")[3];
+    if (topicRegion !== undefined && SNS_TOPIC_ARN.test(alarms.topicArn!) && region !== undefined && topicRegion !== region) {
+        problem("alarmTopicArn", alarms.topicArn, `it must be a topic in this stack's region, ${region}, where its alarms are (each region stack has its own)`,
+            `set alarmTopicArn arn:aws:sns:${region}:<account>:<topic name>`);
+    }
+    if (alexaEvents !== undefined && alarms.email === undefined && alarms.topicArn === undefined) {
+        // An alarm nobody hears is no alarm: a wrong secret would hold every event unnoticed.
+        problem("alarmEmail", undefined, "with Alexa events on, the stack's alarms need somewhere to go: an address (the stack subscribes it to a topic of its own; " +
+            "confirm the email AWS sends), or alarmTopicArn, your SNS topic", "set alarmEmail ops@example.com");
+    }
 
     const companionApp = text("companionApp") === "true";
     const primaryAuthorizationUri = optional("primaryAuthorizationUri");

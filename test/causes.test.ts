@@ -39,8 +39,13 @@ function causeNamed(whose: string): Cause {
     if (/^the token's \(refresh\)/.test(whose)) {
         return "staleToken";
     }
-    if (/^the user's|^the user's grant: it is dead/.test(whose)) {
+    if (/^the user's grant: it is dead/.test(whose)) {
         return "linkGone";
+    }
+    // The gateway's word on a user's account or skill: the event cannot reach them; it proves no
+    // grant dead (the same rows: "or our identity is wrong", "sent too late").
+    if (/^the user's/.test(whose)) {
+        return "userUnreachable";
     }
     throw new Error(`no cause for "${whose}"`);
 }
@@ -55,10 +60,10 @@ describe("whose problem each answer is", () => {
                 const expected = causeNamed(whose);
                 assert.equal(classifyGatewayAnswer(Number(status), gatewayBody(code)).cause, expected, `${status} ${code}`);
                 assert.equal(classifyGatewayAnswer(Number(status), gatewayBody(code)).code, code);
-                // Without its code, the status alone must never be read as the user's link gone.
+                // Without its code, the status alone must never be read as the user's.
                 const byStatus = classifyGatewayAnswer(Number(status), undefined).cause;
-                assert.notEqual(byStatus, "linkGone", `${status} without a code`);
-                if (expected !== "linkGone" && expected !== "configuration") {
+                assert.ok(byStatus !== "linkGone" && byStatus !== "userUnreachable", `${status} without a code`);
+                if (expected !== "userUnreachable" && expected !== "configuration") {
                     assert.equal(byStatus, expected, `${status} without a code`);
                 }
             }
@@ -67,9 +72,9 @@ describe("whose problem each answer is", () => {
         it("lists the codes it knows, each with its cause", () => {
             assert.deepEqual(Object.fromEntries(Object.entries(GATEWAY_CODES).map(([code, row]) => [code, row.cause])), {
                 INVALID_ACCESS_TOKEN_EXCEPTION: "staleToken",
-                ACCOUNT_NOT_FOUND_EXCEPTION: "linkGone",
-                SKILL_NOT_FOUND_EXCEPTION: "linkGone",
-                SKILL_DISABLED_EXCEPTION: "linkGone",
+                ACCOUNT_NOT_FOUND_EXCEPTION: "userUnreachable",
+                SKILL_NOT_FOUND_EXCEPTION: "userUnreachable",
+                SKILL_DISABLED_EXCEPTION: "userUnreachable",
                 SKILL_NEVER_ENABLED_EXCEPTION: "configuration",
                 INSUFFICIENT_PERMISSION_EXCEPTION: "configuration",
                 INVALID_REQUEST_EXCEPTION: "ourBug",
@@ -83,17 +88,25 @@ describe("whose problem each answer is", () => {
             }
         });
 
+        it("never gives the gateway the last word on a grant: no answer of its, any status with any code, is linkGone", () => {
+            for (let status = 0; status < 600; status++) {
+                for (const body of [undefined, "<html>", ...Object.keys(GATEWAY_CODES).map(gatewayBody), gatewayBody("invalid_grant")]) {
+                    assert.notEqual(classifyGatewayAnswer(status, body).cause, "linkGone", `${status} ${JSON.stringify(body)}`);
+                }
+            }
+        });
+
         it("judges by code first: a documented code wins over an unexpected status", () => {
-            assert.deepEqual(classifyGatewayAnswer(403, gatewayBody("ACCOUNT_NOT_FOUND_EXCEPTION")).cause, "linkGone");
+            assert.deepEqual(classifyGatewayAnswer(403, gatewayBody("ACCOUNT_NOT_FOUND_EXCEPTION")).cause, "userUnreachable");
             assert.deepEqual(classifyGatewayAnswer(400, gatewayBody("INSUFFICIENT_PERMISSION_EXCEPTION")).cause, "configuration");
             assert.deepEqual(classifyGatewayAnswer(404, gatewayBody("THROTTLING_EXCEPTION")).cause, "transient");
         });
 
-        it("never reads a server failure (5xx) as the user's link gone, whatever its code", () => {
+        it("never reads a server failure (5xx) as the user's, whatever its code", () => {
             for (const code of ["ACCOUNT_NOT_FOUND_EXCEPTION", "SKILL_NOT_FOUND_EXCEPTION", "SKILL_DISABLED_EXCEPTION"]) {
                 assert.deepEqual(classifyGatewayAnswer(500, gatewayBody(code)), { cause: "transient", code });
                 assert.deepEqual(classifyGatewayAnswer(503, gatewayBody(code)), { cause: "transient", code });
-                assert.equal(classifyGatewayAnswer(499, gatewayBody(code)).cause, "linkGone");
+                assert.equal(classifyGatewayAnswer(499, gatewayBody(code)).cause, "userUnreachable");
             }
         });
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
-import { changeReport } from "../handler/changeReport";
+import { changeReport, stillCurrent } from "../handler/changeReport";
 import { consumerLogLevel, createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender, gatewayUrl } from "../handler/eventGateway";
@@ -102,8 +102,8 @@ describe("ChangeReport delivery through the queue", function () {
                 gatewayUrl: () => gateway.url,
                 attemptTimeoutMs: 1000,
                 retryBaseMs: 20,
+                stillCurrent: async (userId, report) => stillCurrent(report, await lamps.read(userId)),
             }),
-            currentLamp: lamps.read,
             deadLetter: deadLetterTo(dlq.url, () => sqsClient),
             log: (entry) => logs.push(JSON.stringify({ level: consumerLogLevel(entry), ...entry })),
         });
@@ -405,8 +405,7 @@ describe("ChangeReport delivery through the queue", function () {
         const user = await grantedUser();
         const reports = [await change(user.sub, OFF, ON), await change(user.sub, ON, OFF), await change(user.sub, OFF, ON)];
         const consumer = createChangeReportConsumer({
-            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url }),
-            currentLamp: lamps.read,
+            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, stillCurrent: async (userId, report) => stillCurrent(report, await lamps.read(userId)) }),
             deadLetter: async () => undefined,
             log: (entry) => logs.push(JSON.stringify(entry)),
         });

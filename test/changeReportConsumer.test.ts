@@ -4,7 +4,7 @@
 // entry built from the environment the stack sets. Delivery itself is test/eventGateway.test.ts.
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
-import { changeReport } from "../handler/changeReport";
+import { ChangeReport, changeReport, stillCurrent } from "../handler/changeReport";
 import { ChangeReportConsumer, ConsumerLog, consumerLogLevel, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SqsRecord } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender } from "../handler/eventGateway";
@@ -41,6 +41,8 @@ describe("the ChangeReport consumer, batch by batch", function () {
     let lwaClient: LwaClient;
     let logs: ConsumerLog[];
     let consume: ChangeReportConsumer;
+    /** The sender the consumer of each test delivers with. */
+    let consumeDeliver: ReturnType<typeof createEventSender>;
 
     /**
      * A linked user whose lamp was just switched on through the companion app, and the queued
@@ -66,6 +68,8 @@ describe("the ChangeReport consumer, batch by batch", function () {
     /** A log entry as the JSON line it becomes (undefined fields drop out). */
     const asLine = (entry: ConsumerLog) => JSON.parse(JSON.stringify(entry));
     const timeLeft = (...values: number[]) => ({ getRemainingTimeInMillis: () => values.shift() ?? 0 });
+    /** Whether a report still says what the user's lamp is, as the deployed consumer asks. */
+    const lampSays = async (userId: string, report: ChangeReport) => stillCurrent(report, await lamps.read(userId));
     /** The refresh token an accepted event's token was issued under, to tell users apart at the gateway. */
     const grantOf = (userId: string) => grants.get(userId).then((g) => g!.refreshToken);
 
@@ -89,9 +93,9 @@ describe("the ChangeReport consumer, batch by batch", function () {
         logs = [];
         dlq = sqs.createFifoQueue(`changes-dlq-${randomUUID()}.fifo`);
         const sqsClient = createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 1 });
+        consumeDeliver = createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, maxAttempts: 1, stillCurrent: lampSays });
         consume = createChangeReportConsumer({
-            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, maxAttempts: 1 }),
-            currentLamp: lamps.read,
+            deliver: consumeDeliver,
             deadLetter: deadLetterTo(dlq.url, () => sqsClient),
             log: (entry) => logs.push(entry),
         });
@@ -137,8 +141,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
         const [slow, quick] = [await recordOfNewUser(), await recordOfNewUser()];
         const retrying = createChangeReportConsumer({
             // As deployed: three tries, at least 1 s apart.
-            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url }),
-            currentLamp: lamps.read,
+            deliver: createEventSender({ grants, lwa: lwaClient, gatewayUrl: () => gateway.url, stillCurrent: lampSays }),
             deadLetter: async () => undefined,
             log: (entry) => logs.push(entry),
         });
@@ -177,7 +180,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
         const answer = await consume({ Records: [record] });
         assert.deepEqual(failures(answer), [record.messageId]);
         assert.equal(gateway.requests.length, asked);
-        assert.deepEqual(logs.map((l) => [l.outcome, l.cause, l.reason]), [["wait", "transient", "the lamp's state could not be read (Error)"]]);
+        assert.deepEqual(logs.map((l) => [l.outcome, l.cause, l.reason]), [["wait", "transient", "the grant or the lamp could not be read or written (Error)"]]);
     });
 
     it("sends a refused event to the dead-letter queue as it came, in its user's group, and goes on", async () => {
@@ -234,7 +237,6 @@ describe("the ChangeReport consumer, batch by batch", function () {
         const deadlines: (number | undefined)[] = [];
         const recording = createChangeReportConsumer({
             deliver: async (_user, _report, deadline) => (deadlines.push(deadline), { outcome: "accepted" }),
-            currentLamp: lamps.read,
             deadLetter: async () => undefined,
             log: () => undefined,
             now: () => 1_000_000,
@@ -242,6 +244,51 @@ describe("the ChangeReport consumer, batch by batch", function () {
         await recording({ Records: [record] }, timeLeft(40_000, 40_000));
         await recording({ Records: [record] });
         assert.deepEqual(deadlines, [1_035_000, undefined]);
+    });
+
+    it("sets aside, as its own bug, a record it cannot handle, and delivers the rest of the batch", async () => {
+        const good = await recordOfNewUser();
+        const odd = recordFor(randomUUID());
+        const throwing = createChangeReportConsumer({
+            deliver: async (userId, report, deadline) => {
+                if (userId === odd.userId) {
+                    throw new TypeError("Cannot read properties of undefined");
+                }
+                return consumeDeliver(userId, report, deadline);
+            },
+            deadLetter: deadLetterTo(dlq.url, () => createAwsJsonClient(SQS_PROTOCOL, { endpoint: sqs.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS })),
+            log: (entry) => logs.push(entry),
+        });
+        assert.deepEqual(await throwing({ Records: [odd, good] }), { batchItemFailures: [] });
+        assert.deepEqual(dlq.messages.map((m) => m.body), [odd.body]);
+        assert.deepEqual(logs.map((l) => [l.outcome, l.cause, l.reason]).sort(), [
+            ["accepted", undefined, undefined],
+            ["poison", "ourBug", "the record could not be handled (TypeError)"],
+        ]);
+    });
+
+    it("reads a record without the report's payload or endpoint as no ChangeReport", async () => {
+        const userId = randomUUID();
+        const report = changeReport(userId, OFF, ON, "APP_INTERACTION", new Date())!;
+        const records = [{ ...report, event: { ...report.event, payload: undefined } }, { ...report, event: { ...report.event, endpoint: null } }]
+            .map((r) => ({ messageId: randomUUID(), body: JSON.stringify({ userId, report: r }) }));
+        assert.deepEqual(await consume({ Records: records }), { batchItemFailures: [] });
+        assert.deepEqual(logs.map((l) => l.reason), ["the record is not a queued ChangeReport", "the record is not a queued ChangeReport"]);
+    });
+
+    it("logs, besides the event's line, renewed tokens that could not be stored", async () => {
+        const record = await recordOfNewUser();
+        const unstored = createChangeReportConsumer({
+            deliver: async () => ({ outcome: "accepted", unstoredTokens: { cause: "configuration", code: "AccessDeniedException", fix: "run pulumi up again" } }),
+            deadLetter: async () => undefined,
+            log: (entry) => logs.push(entry),
+        });
+        await unstored({ Records: [record] });
+        assert.deepEqual(logs.map(asLine), [
+            { messageId: JSON.parse(record.body).report.event.header.messageId, user: userReference(record.userId), outcome: "tokensNotStored", cause: "configuration",
+                reason: "LWA renewed the user's tokens, which could not be stored (AccessDeniedException): kept in this container, stored at the user's next event", fix: "run pulumi up again" },
+            { messageId: JSON.parse(record.body).report.event.header.messageId, user: userReference(record.userId), outcome: "accepted", receiveCount: 1 },
+        ]);
     });
 
     it("answers an event without records with nothing to hand back", async () => {
@@ -254,10 +301,12 @@ describe("the ChangeReport consumer, batch by batch", function () {
     it("logs at error what needs the operator, at warn a forgotten grant or a service's failure, at info the rest", () => {
         const level = (entry: Partial<ConsumerLog>) => consumerLogLevel({ outcome: "", ...entry });
         assert.deepEqual([
-            level({ outcome: "accepted" }), level({ outcome: "superseded" }), level({ outcome: "dropped" }), level({ outcome: "held" }),
-            level({ outcome: "forgotten" }), level({ outcome: "wait", cause: "transient" }), level({ outcome: "deferred" }),
+            level({ outcome: "accepted" }), level({ outcome: "superseded" }), level({ outcome: "held" }),
+            level({ outcome: "dropped" }), level({ outcome: "forgotten" }), level({ outcome: "wait", cause: "transient" }), level({ outcome: "deferred" }),
+            level({ outcome: "tokensNotStored", cause: "transient" }),
             level({ outcome: "wait", cause: "configuration" }), level({ outcome: "wait", cause: "ourBug" }), level({ outcome: "poison", cause: "ourBug" }),
-        ], ["info", "info", "info", "info", "warn", "warn", "warn", "error", "error", "error"]);
+            level({ outcome: "tokensNotStored", cause: "configuration" }),
+        ], ["info", "info", "info", "warn", "warn", "warn", "warn", "warn", "error", "error", "error", "error"]);
     });
 
     describe("its entry, built from the environment the stack sets", () => {
@@ -306,11 +355,12 @@ describe("the ChangeReport consumer, batch by batch", function () {
             assert.equal(ssm.reads - reads, 1);
             assert.deepEqual(failures(answer!), [waiting.messageId]);
             assert.deepEqual(dlq.messages.map((m) => m.body), [refused.body]);
-            assert.deepEqual(fd1.map((line) => JSON.parse(line)).map((l) => [l.level, l.kind, l.outcome, l.cause]), [
-                ["info", "ChangeReport", "accepted", undefined],
-                ["info", "ChangeReport", "dropped", undefined],
-                ["error", "ChangeReport", "poison", "ourBug"],
-                ["warn", "ChangeReport", "wait", "transient"],
+            assert.deepEqual(fd1.map((line) => JSON.parse(line)).map((l) => [l.level, l.kind, l.outcome, l.cause, l.needs]), [
+                ["info", "ChangeReport", "accepted", undefined, undefined],
+                ["warn", "ChangeReport", "dropped", undefined, undefined],
+                // What the operator alarm counts: our bug, not the gateway's slowness.
+                ["error", "ChangeReport", "poison", "ourBug", "operator"],
+                ["warn", "ChangeReport", "wait", "transient", undefined],
             ]);
             assert.ok(fd1.every((line) => !line.includes(LWA_CLIENT_SECRET) && !line.includes("Atza|") && !line.includes("Atzr|")));
         });

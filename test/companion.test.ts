@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
+import { stillCurrent } from "../handler/changeReport";
 import { createChangeReportConsumer, deadLetterTo } from "../handler/changeReportConsumer";
 import { CompanionLog, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
@@ -87,8 +88,8 @@ describe("the companion app", function () {
             log: (entry) => logs.push(entry),
         });
         const consumer = createChangeReportConsumer({
-            deliver: createEventSender({ grants, lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }), gatewayUrl: () => gateway.url, retryBaseMs: 20 }),
-            currentLamp: skill.store.read,
+            deliver: createEventSender({ grants, lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }), gatewayUrl: () => gateway.url, retryBaseMs: 20,
+                stillCurrent: async (userId, report) => stillCurrent(report, await skill.store.read(userId)) }),
             deadLetter: deadLetterTo(dlq.url, () => sqsClient),
             log: () => undefined,
         });

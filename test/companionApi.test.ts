@@ -3,7 +3,7 @@
 // The same handler behind a real HTTP server and a real browser is test/companion.test.ts.
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
-import { CompanionLog, createCompanionFromEnvironment, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
+import { CompanionLog, companionLogLevel, createCompanionFromEnvironment, createCompanionHandler, HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
 import { createAwsJsonClient, DynamoDbCall } from "../handler/awsJson";
 import type { PageSettings } from "../handler/companionPage";
 import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
@@ -216,7 +216,8 @@ describe("the companion API's answers", function () {
         const response = await handle(request("POST", "/api/lamp", { token, body: '{"brightness":55}' }));
         assert.equal(response.statusCode, 200);
         assert.deepEqual(await store.read(sub), { powerState: "ON", brightness: 55 });
-        assert.deepEqual({ status: logs[0].status, reason: logs[0].reason }, { status: 200, reason: "the ChangeReport was not queued (Error)" });
+        assert.deepEqual({ status: logs[0].status, reason: logs[0].reason, cause: logs[0].cause }, { status: 200, reason: "the ChangeReport was not queued (Error)", cause: "transient" });
+        assert.equal(companionLogLevel(logs[0]), "error", "a ChangeReport lost is an error, whatever the answer");
     });
 
     it("queues nothing without Alexa events (no queue given)", async () => {
@@ -343,8 +344,13 @@ describe("the companion API's entry, built from the environment the stack sets",
             await broken(request("GET", "/"));
         });
         assert.deepEqual(edges.fd1.map((line) => [JSON.parse(line).level, JSON.parse(line).status]), [["warn", 400], ["error", 500]]);
+        // A queue that is not there (deleted by hand): the operator must act, and the line says so.
+        const gone = createCompanionFromEnvironment({ ...ENV(), COMPANION_CHANGE_REPORT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/gone.fifo" });
+        const refused = await capturingStdout(async () => void await gone(request("POST", "/api/lamp", { token, body: '{"brightness":62}' })));
+        const line = JSON.parse(refused.fd1[0]);
+        assert.deepEqual([line.level, line.status, line.cause, line.needs, line.reason], ["error", 200, "configuration", "operator", "the ChangeReport was not queued (QueueDoesNotExist)"]);
         const item = await dynamo.dynamoDb<{ Item: Record<string, { N?: string }> }>("GetItem", { TableName: "companion-lamps", Key: { userId: { S: sub } } });
-        assert.equal(item.Item.brightness.N, "61");
+        assert.equal(item.Item.brightness.N, "62", "the change stands though its report was not queued");
         assert.equal(queue.messages.length, 1);
         assert.ok(fd1.every((line) => !line.includes(token.split(".")[2])));
     });

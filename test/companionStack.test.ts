@@ -10,7 +10,7 @@ const API = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
 describe("a stack with the companion app", () => {
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram({ ...PRIMARY_CONFIG, companionApp: "true", alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET }, "dev", { secretKeys: ["alexaClientSecret"] });
+        run = await runProgram({ ...PRIMARY_CONFIG, companionApp: "true", alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET, alarmEmail: "ops@example.com" }, "dev", { secretKeys: ["alexaClientSecret"] });
     });
 
     it("adds a public companion client on the pool: code grant only, no secret, the page and localhost as callbacks, hour-long tokens, a revocable 30-day refresh token", () => {
@@ -106,8 +106,17 @@ describe("a stack with the companion app", () => {
 
     it("builds every resource inside a component of this project", () => {
         for (const resource of run.resources.filter((r) => r.type.startsWith("aws:") && r.type !== "pulumi:providers:aws")) {
-            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery|companion:CompanionApi)/, resource.name);
+            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery|companion:CompanionApi|alarms:AlarmNotifications|alarms:OperatorAlarms)/, resource.name);
         }
+    });
+
+    it("counts the companion's lines that need the operator (a ChangeReport it could not queue) with the other functions'", () => {
+        const filter = run.all("aws:cloudwatch/logMetricFilter:LogMetricFilter").find((f) => f.name === "operator-alarms-companion");
+        assert.deepEqual(filter?.inputs, {
+            logGroupName: "/aws/lambda/companion-logs",
+            pattern: '{ $.needs = "operator" }',
+            metricTransformation: { name: "alexa-account-linking-dev-operator-needed", namespace: "SmartLamp/Events", value: "1", unit: "Count" },
+        });
     });
 });
 

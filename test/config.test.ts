@@ -471,7 +471,7 @@ describe("stack configuration, at its edges", () => {
             "alexaClientId is not set: alexaClientId and alexaClientSecret go together: set both to send Alexa events, or neither. " +
                 "Fix: pulumi config set alexaClientId amzn1.application-oa2-client.<32 hex digits>",
         ]);
-        assert.equal(assertOneProblem({ ...VALID, alexaEvents: "true" }, "alexaEvents", "true"),
+        assert.equal(assertOneProblem({ ...VALID, alexaEvents: "true", alarmEmail: "ops@example.com" }, "alexaEvents", "true"),
             "alexaEvents is \"true\": the skill's Alexa Client Id and Secret are needed to send events: set the smapi* values so that `pulumi up` reads them from the skill (README, Deploy, A), or set alexaClientId and alexaClientSecret. " +
             "Fix: pulumi config set --secret smapiRefreshToken <refresh_token> (with smapiClientId and smapiClientSecret)");
         const companion = { ...SECONDARY, companionApp: "true" };
@@ -487,7 +487,7 @@ describe("stack configuration, at its edges", () => {
 
     it("refuses an Alexa Client Secret stored in plain text, never quoting it, and takes it stored with --secret", () => {
         const secret = pulumi.output("the-alexa-client-secret");
-        const raw = handedOver({ alexaClientId: ALEXA_CLIENT_ID });
+        const raw = handedOver({ alexaClientId: ALEXA_CLIENT_ID, alarmEmail: "ops@example.com" });
         const plain = (key: string) => key !== "alexaClientSecret";
         assert.deepEqual(refusal(() => parseConfig(raw, "us-east-1", secret, plain), raw), [
             "alexaClientSecret is stored in plain text in the stack's config file: store it encrypted (and, since it was readable, consider a new secret on the skill's Permissions page). " +
@@ -499,14 +499,16 @@ describe("stack configuration, at its edges", () => {
 
     it("states the alarm and kept-table problems in full, and refuses them on a stack without Alexa events", () => {
         const secret = pulumi.output("the-alexa-client-secret");
-        const events = (more: Record<string, string>) => handedOver({ alexaClientId: ALEXA_CLIENT_ID, ...more });
+        const events = (more: Record<string, string>) => handedOver({ alexaClientId: ALEXA_CLIENT_ID, alarmEmail: "ops@example.com", ...more });
         const problems = (raw: RawConfig) => refusal(() => parseConfig(raw, "us-east-1", secret), raw);
         for (const [more, expected] of [
             [{ alarmEmail: "ops" }, "alarmEmail is \"ops\": it must be one email address, such as ops@example.com. Fix: pulumi config set alarmEmail ops@example.com"],
             [{ alarmEmail: "Ops <ops@example.com>" }, "alarmEmail is \"Ops <ops@example.com>\": it must be one email address, such as ops@example.com. Fix: pulumi config set alarmEmail ops@example.com"],
-            [{ alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager.fifo" }, "alarmTopicArn is \"arn:aws:sns:us-east-1:123456789012:pager.fifo\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
-            [{ alarmTopicArn: "arn:aws:sqs:us-east-1:123456789012:pager" }, "alarmTopicArn is \"arn:aws:sqs:us-east-1:123456789012:pager\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
-            [{ alarmEmail: "ops@example.com", alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager" }, "alarmEmail is \"ops@example.com\": alarmEmail and alarmTopicArn are two ways to the same place: keep one (subscribe the address to your topic instead). Fix: pulumi config rm alarmEmail"],
+            [{ alarmEmail: "", alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager.fifo" }, "alarmTopicArn is \"arn:aws:sns:us-east-1:123456789012:pager.fifo\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
+            [{ alarmEmail: "", alarmTopicArn: "arn:aws:sqs:us-east-1:123456789012:pager" }, "alarmTopicArn is \"arn:aws:sqs:us-east-1:123456789012:pager\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
+            [{ alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager" }, "alarmEmail is \"ops@example.com\": alarmEmail and alarmTopicArn are two ways to the same place: keep one (subscribe the address to your topic instead). Fix: pulumi config rm alarmEmail"],
+            [{ alarmEmail: "", alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:pager" }, "alarmTopicArn is \"arn:aws:sns:eu-west-1:123456789012:pager\": it must be a topic in this stack's region, us-east-1, where its alarms are (each region stack has its own). Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
+            [{ alarmEmail: "" }, "alarmEmail is not set: with Alexa events on, the stack's alarms need somewhere to go: an address (the stack subscribes it to a topic of its own; confirm the email AWS sends), or alarmTopicArn, your SNS topic. Fix: pulumi config set alarmEmail ops@example.com"],
             [{ alexaGrantsTable: "my table" }, "alexaGrantsTable is \"my table\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
             [{ alexaGrantsTable: "ab" }, "alexaGrantsTable is \"ab\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
         ] as const) {
@@ -514,7 +516,7 @@ describe("stack configuration, at its edges", () => {
         }
         const taken = parseConfig(events({ alarmEmail: " ops@example.com ", alexaGrantsTable: "alexa-grants-table-1a2b3c4" }), "us-east-1", secret);
         assert.deepEqual([taken.alarms, taken.alexaGrantsTable], [{ email: "ops@example.com", topicArn: undefined }, "alexa-grants-table-1a2b3c4"]);
-        assert.deepEqual(parseConfig(events({ alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:pager_1-a" }), "us-east-1", secret).alarms,
+        assert.deepEqual(parseConfig(events({ alarmEmail: "", alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:pager_1-a" }), "eu-west-1", secret).alarms,
             { email: undefined, topicArn: "arn:aws:sns:eu-west-1:123456789012:pager_1-a" });
         for (const key of ["alarmEmail", "alarmTopicArn", "alexaGrantsTable"]) {
             const value = { alarmEmail: "ops@example.com", alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:pager", alexaGrantsTable: "kept-grants" }[key]!;

@@ -124,11 +124,15 @@ describe("delivering one ChangeReport to the event gateway", function () {
         for (const [status, code, named] of [[403, "FORBIDDEN", "403 FORBIDDEN"], [404, undefined, "404"], [302, undefined, "302"], [403, "<b>x</b>", "403"]] as const) {
             it(`${status} ${code ?? "without a body"} (an answer outside Amazon's table): the event waits as a configuration fault, the grant stays`, async () => {
                 const { sub, grant } = await grantedUser();
-                gateway.answerNext(1, status, code);
-                const delivery = await sender()(sub, report(sub));
-                assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause, (delivery as { reason: string }).reason],
+                // A 403 outside the table asks LWA first (a user who disabled the skill can get one), then sends again.
+                const asksLwa = status === 403;
+                gateway.answerNext(asksLwa ? 2 : 1, status, code);
+                const before = refreshes();
+                const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+                assert.deepEqual([result.outcome, (result as { cause: string }).cause, (result as { reason: string }).reason],
                     ["wait", "configuration", `the gateway answered ${named}`]);
-                assert.deepEqual(await grants.get(sub), grant);
+                assert.deepEqual([requests.length, refreshes() - before], asksLwa ? [2, 1] : [1, 0]);
+                assert.equal((await grants.get(sub))!.refreshToken, grant.refreshToken);
             });
         }
 
@@ -190,17 +194,18 @@ describe("delivering one ChangeReport to the event gateway", function () {
         });
 
         for (const code of ["ACCOUNT_NOT_FOUND_EXCEPTION", "SKILL_NOT_FOUND_EXCEPTION", "SKILL_DISABLED_EXCEPTION"]) {
-            it(`${code}: believed only for a token LWA has just issued: refreshed, sent again, then forgotten`, async () => {
+            it(`${code}: LWA is asked with a refresh and the event sent again; said again of LWA's new token, the event is dropped and the grant kept`, async () => {
                 const { sub, grant } = await grantedUser();
-                gateway.answerNext(2, code === "SKILL_DISABLED_EXCEPTION" ? 403 : 404, code);
+                const status = code === "SKILL_DISABLED_EXCEPTION" ? 403 : 404;
+                gateway.answerNext(2, status, code);
                 const before = refreshes();
                 const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
-                const status = code === "SKILL_DISABLED_EXCEPTION" ? 403 : 404;
-                assert.deepEqual(result, { outcome: "forgotten", reason: `the gateway answered ${status} ${code} for a token LWA had just issued: the grant was forgotten` });
+                assert.deepEqual(result, { outcome: "dropped", reason: `the gateway answered ${status} ${code} for a token LWA had just issued: this event cannot reach the user; the grant is kept` });
                 assert.equal(refreshes() - before, 1);
                 assert.equal(requests.length, 2);
                 assert.notEqual(requests[1].authorization, `Bearer ${grant.accessToken}`);
-                assert.equal(await grants.get(sub), undefined);
+                const kept = (await grants.get(sub))!;
+                assert.equal(kept.refreshToken, grant.refreshToken, "the grant was forgotten on the gateway's word");
             });
         }
 
@@ -211,14 +216,65 @@ describe("delivering one ChangeReport to the event gateway", function () {
             assert.equal((await grants.get(sub))!.refreshToken, grant.refreshToken);
         });
 
-        it("an account Alexa no longer knows, as the stand-in keeps it: forgotten after one refresh", async () => {
+        it("an account Alexa no longer knows, whose refresh token LWA still takes: each event dropped, the grant kept", async () => {
             const { sub, grant } = await grantedUser();
             gateway.forgetAccount(grant.refreshToken);
-            assert.equal((await sender()(sub, report(sub))).outcome, "forgotten");
-            assert.equal(await grants.get(sub), undefined);
+            assert.equal((await sender()(sub, report(sub))).outcome, "dropped");
+            assert.ok(await grants.get(sub));
         });
 
-        it("a code that would forget the user, on a 5xx answer, is a failure of the gateway: the grant stays", async () => {
+        it("asks LWA when the gateway's answer says it is the gateway's, not LWA's: a token refresh found in the table is not LWA's word", async () => {
+            const { sub, grant } = await grantedUser();
+            const deliver = sender();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" }); // this container keeps the token
+            // Another container refreshed meanwhile; its token is in the table.
+            const other = await lwaClient.refresh(grant.refreshToken);
+            await grants.updateTokens(sub, grant.refreshToken, other);
+            gateway.answerNext(2, 404, "ACCOUNT_NOT_FOUND_EXCEPTION");
+            gateway.answerNext(1, 202);
+            const before = refreshes();
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            // The table's token was tried (not LWA's), so LWA was asked before the third try.
+            assert.equal(refreshes() - before, 1);
+        });
+
+        it("a 403 outside Amazon's table asks LWA first: a user who disabled the skill is forgotten, anyone else's event waits as a configuration fault", async () => {
+            const gone = await grantedUser();
+            gateway.answerNext(1, 403, "FORBIDDEN");
+            lwa.disableSkill(gone.grant.refreshToken);
+            assert.deepEqual(await sender()(gone.sub, report(gone.sub)), { outcome: "forgotten", reason: "LWA refused the grant's refresh token (invalid_grant): the grant was forgotten" });
+            const { sub, grant } = await grantedUser();
+            gateway.answerNext(2, 403, "FORBIDDEN");
+            const delivery = await sender()(sub, report(sub));
+            assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause, (delivery as { reason: string }).reason], ["wait", "configuration", "the gateway answered 403 FORBIDDEN"]);
+            assert.equal((await grants.get(sub))!.refreshToken, grant.refreshToken);
+        });
+
+        it("keeps a grant made with another Alexa Client Id than the one in use: LWA's invalid_grant is then our configuration's (RFC 6749: issued to another client)", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0, clientId: "amzn1.application-oa2-client.ffffffffffffffffffffffffffffffff" });
+            lwa.revokeRefreshToken(grant.refreshToken);
+            const delivery = await sender()(sub, report(sub));
+            assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause], ["wait", "configuration"]);
+            assert.equal((delivery as { reason: string }).reason, `LWA refused the grant's refresh token (invalid_grant), which was issued to the Alexa Client Id amzn1.application-oa2-client.ffffffffffffffffffffffffffffffff; the functions now use ${LWA_CLIENT_ID}`);
+            assert.deepEqual(await grants.get(sub), grant);
+        });
+
+        it("keeps a grant that does not say its client while these credentials have had no token from LWA in this container; forgets it once they have", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            const older = { ...grant };
+            delete older.clientId;
+            await grants.put(sub, older); // stored before grants recorded their client
+            lwa.revokeRefreshToken(grant.refreshToken);
+            const fresh = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
+            const first = await sender({ lwa: fresh })(sub, report(sub));
+            assert.deepEqual([first.outcome, (first as { cause: string }).cause], ["wait", "configuration"]);
+            assert.match((first as { fix: string }).fix, /another skill's/);
+            assert.ok(await grants.get(sub));
+            await fresh.exchangeCode(lwa.issueCode()); // another user's grant: the credentials are proven
+            assert.equal((await sender({ lwa: fresh })(sub, report(sub))).outcome, "forgotten");
+        });
+
+        it("a code that says the user is gone, on a 5xx answer, is a failure of the gateway: the grant stays", async () => {
             const { sub, grant } = await grantedUser();
             gateway.answerNext(3, 500, "ACCOUNT_NOT_FOUND_EXCEPTION");
             assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the gateway answered 500 ACCOUNT_NOT_FOUND_EXCEPTION (3 tries)" });
@@ -332,7 +388,7 @@ describe("delivering one ChangeReport to the event gateway", function () {
         it("leaves the event to the queue, naming the cause, when DynamoDB or LWA fails, and keeps the grant", async () => {
             const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
             await dynamo.setMode("down");
-            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the grant could not be read or updated (Error)" });
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the grant or the lamp could not be read or written (Error)" });
             await dynamo.setMode("up");
             lwa.setMode("unavailable503");
             assert.deepEqual(await sender()(sub, report(sub)), { outcome: "wait", cause: "transient", reason: "the token could not be refreshed: LWA answered 503 (TemporarilyUnavailable)" });
@@ -340,7 +396,61 @@ describe("delivering one ChangeReport to the event gateway", function () {
         });
     });
 
+    describe("the report's freshness, checked before every try", () => {
+        it("stops a delivery whose report the lamp moved on from during its retries, sending it no more", async () => {
+            const { sub } = await grantedUser();
+            let current = true;
+            gateway.answerNext(1, 503, "SERVICE_UNAVAILABLE_EXCEPTION");
+            const checks: number[] = [];
+            const deliver = sender({
+                stillCurrent: async () => (checks.push(gateway.requests.length), current),
+                sleep: async (ms) => void (waits.push(ms), (current = false)), // Alexa changed the lamp during the pause
+            });
+            const { result, requests } = await requestsDuring(() => deliver(sub, report(sub)));
+            assert.deepEqual(result, { outcome: "superseded", reason: "the lamp has changed since: a later report, or the answer to Alexa's own directive, says what it is now" });
+            assert.equal(requests.length, 1);
+            assert.equal(checks.length, 2, "checked before each try");
+        });
+
+        it("sends nothing, and says why, when the report is stale before the first try", async () => {
+            const { sub } = await grantedUser();
+            const { result, requests } = await requestsDuring(() => sender({ stillCurrent: async () => false })(sub, report(sub)));
+            assert.equal(result.outcome, "superseded");
+            assert.equal(requests.length, 0);
+        });
+    });
+
     describe("the tokens a container keeps", () => {
+        it("keeps tokens LWA renewed when storing them fails, says so, and stores them at the user's next event", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            let failing = true;
+            const flaky: GrantStore = { ...grants, updateTokens: async (...args) => {
+                if (failing) {
+                    throw Object.assign(new Error("unreachable"), { name: "NetworkingError" });
+                }
+                return grants.updateTokens(...args);
+            } };
+            const deliver = sender({ grants: flaky });
+            const first = await deliver(sub, report(sub));
+            assert.deepEqual(first, { outcome: "accepted", unstoredTokens: { cause: "transient", code: "NetworkingError" } });
+            const sent = gateway.requests.at(-1)!.authorization;
+            assert.notEqual(sent, `Bearer ${grant.accessToken}`, "the renewed token was not used");
+            assert.equal((await grants.get(sub))!.accessToken, grant.accessToken, "stored although the store failed");
+            failing = false;
+            assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+            assert.equal(gateway.requests.at(-1)!.authorization, sent, "the kept token was not used");
+            assert.equal(`Bearer ${(await grants.get(sub))!.accessToken}`, sent, "not stored at the next event");
+        });
+
+        it("records on the grant the client LWA issued its tokens to, at each refresh", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            const older = { ...grant };
+            delete older.clientId;
+            await grants.put(sub, older);
+            assert.deepEqual(await sender()(sub, report(sub)), { outcome: "accepted" });
+            assert.equal((await grants.get(sub))!.clientId, LWA_CLIENT_ID);
+        });
+
         it("refreshes a token within a minute of its expiry before sending, and keeps one further from it", async () => {
             const { sub, grant } = await grantedUser();
             const before = refreshes();

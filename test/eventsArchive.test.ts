@@ -54,7 +54,7 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
     }
 
     before(async () => {
-        run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET, companionApp: "true" }, "dev", { secretKeys: ["alexaClientSecret"] });
+        run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET, companionApp: "true", alarmEmail: "ops@example.com" }, "dev", { secretKeys: ["alexaClientSecret"] });
         runtime = lambdaRuntimeModules();
         dynamo = await startDynalite();
         const env = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!.inputs.environment.variables;

@@ -9,7 +9,7 @@ const TABLE = "aws:dynamodb/table:Table";
 const PARAMETER = "aws:ssm/parameter:Parameter";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
-const EVENTS_CONFIG = { ...PRIMARY_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET };
+const EVENTS_CONFIG = { ...PRIMARY_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET, alarmEmail: "ops@example.com" };
 
 /** Everything the program registered and exported, as text, to look for the secret in. */
 function plainText(run: ProgramRun, except: (type: string) => boolean = () => false): string {
@@ -31,9 +31,13 @@ describe("a stack with Alexa events on", () => {
             attributes: [{ name: "userId", type: "S" }],
             pointInTimeRecovery: { enabled: true },
             deletionProtectionEnabled: true,
+            // What alexaGrantsTable checks before it takes a table for a grants table.
+            tags: { "smartlamp:purpose": "alexa-grants" },
         });
-        // retainOnDelete, not protect: switching events off must not fail the `up` (see below).
+        // retainOnDelete, not protect: switching events off must not fail the `up` (see below);
+        // and a change that would replace the table (a new, empty one) is not applied.
         assert.deepEqual([grants.retainOnDelete, grants.protect], [true, false]);
+        assert.deepEqual(grants.ignoreChanges, ["name", "hashKey", "rangeKey", "attributes", "localSecondaryIndexes"]);
         assert.equal(run.outputs.alexaGrantsTableName, "alexa-grants-table-tbl");
     });
 
@@ -109,7 +113,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             deduplicationScope: "messageGroup",
             fifoThroughputLimit: "perMessageGroupId",
             visibilityTimeoutSeconds: 360,
-            messageRetentionSeconds: 4 * 24 * 3600,
+            messageRetentionSeconds: 14 * 24 * 3600,
             sqsManagedSseEnabled: true,
             redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo", maxReceiveCount: 40 }),
         });
@@ -154,7 +158,8 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             threshold: 0,
             comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            alarmActions: [],
+            alarmActions: [run.outputs.alarmTopicArn],
+            okActions: [run.outputs.alarmTopicArn],
         });
         assert.equal(run.outputs.changeReportDeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo");
         // What the README's redrive command takes: from the dead-letter queue back to the queue.
@@ -212,33 +217,59 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         assert.ok(!JSON.stringify(consumer.inputs.environment).includes(ALEXA_CLIENT_SECRET));
     });
 
-    it("counts the log lines that need the operator, from the consumer and the skill's AcceptGrant, and alarms at the first", () => {
-        const filters = run.all("aws:cloudwatch/logMetricFilter:LogMetricFilter");
-        assert.deepEqual(filters.map((f) => [f.name, f.inputs]), ["skill", "consumer"].map((which) => [`change-reports-operator-needed-${which}`, {
-            logGroupName: which === "skill" ? "/aws/lambda/smartlamp-logs" : "/aws/lambda/change-reports-logs",
-            pattern: '{ ($.cause = "configuration") || ($.cause = "ourBug") }',
+    it("alarms when events stop moving, when the consumer fails, and when many events find no grant", () => {
+        const alarms = run.all("aws:cloudwatch/metricAlarm:MetricAlarm");
+        const topic = [run.outputs.alarmTopicArn];
+        const common = { evaluationPeriods: 1, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching", alarmActions: topic, okActions: topic };
+        assert.deepEqual(alarms.find((a) => a.name === "change-reports-oldest-event-alarm")!.inputs, {
+            alarmDescription: "A ChangeReport has waited in the queue for more than 60 minutes: the consumer is not delivering (see its log group and the operator alarm)",
+            namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: "alexa-account-linking-dev-change-reports.fifo" },
+            statistic: "Maximum", period: 300, threshold: 3600, ...common,
+        });
+        assert.deepEqual(alarms.find((a) => a.name === "change-reports-consumer-errors-alarm")!.inputs, {
+            alarmDescription: "The ChangeReport consumer failed (a timeout, or it could not start): see its log group",
+            namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "change-reports-consumer-fn" },
+            statistic: "Sum", period: 300, threshold: 0, ...common,
+        });
+        assert.deepEqual(alarms.find((a) => a.name === "change-reports-without-grant-alarm")!.inputs, {
+            alarmDescription: "More than 25 events in an hour found no grant for their user: check alexaGrantsTable and the skill's AcceptGrant log lines",
+            namespace: "SmartLamp/Events", metricName: "alexa-account-linking-dev-events-without-grant",
+            statistic: "Sum", period: 3600, threshold: 25, ...common,
+        });
+        assert.deepEqual(run.all("aws:cloudwatch/logMetricFilter:LogMetricFilter").find((f) => f.name === "change-reports-without-grant")!.inputs, {
+            logGroupName: "/aws/lambda/change-reports-logs",
+            pattern: '{ ($.outcome = "forgotten") || ($.outcome = "dropped") }',
+            metricTransformation: { name: "alexa-account-linking-dev-events-without-grant", namespace: "SmartLamp/Events", value: "1", unit: "Count" },
+        });
+    });
+
+    it("counts every function's lines that need the operator, and alarms while any came in the last 15 minutes", () => {
+        const filters = run.all("aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((f) => f.name.startsWith("operator-alarms-"));
+        assert.deepEqual(filters.map((f) => [f.name, f.inputs]), [["skill", "smartlamp"], ["consumer", "change-reports"]].map(([which, group]) => [`operator-alarms-${which}`, {
+            logGroupName: `/aws/lambda/${group}-logs`,
+            pattern: '{ $.needs = "operator" }',
             metricTransformation: { name: "alexa-account-linking-dev-operator-needed", namespace: "SmartLamp/Events", value: "1", unit: "Count" },
         }]));
-        assert.deepEqual(run.all("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "change-reports-operator-alarm")!.inputs, {
-            alarmDescription: "Events are held or refused because of this stack's configuration or code: the log lines with cause configuration or ourBug say what to fix (README: Alexa events and the companion app)",
+        assert.deepEqual(run.all("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "operator-alarms-alarm")!.inputs, {
+            alarmDescription: "A fault of this stack's configuration or code keeps events from Alexa or a user from their grant: the log lines with \"needs\": \"operator\" say what to fix (README: Alexa events and the companion app)",
             namespace: "SmartLamp/Events",
             metricName: "alexa-account-linking-dev-operator-needed",
             statistic: "Sum",
             period: 300,
-            evaluationPeriods: 1,
+            evaluationPeriods: 3,
+            datapointsToAlarm: 1,
             threshold: 0,
             comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            alarmActions: [],
+            alarmActions: [run.outputs.alarmTopicArn],
+            okActions: [run.outputs.alarmTopicArn],
         });
-        assert.equal(run.outputs.operatorAlarm, "change-reports-operator-alarm");
-        assert.equal(run.outputs.alarmTopicArn, undefined, "no topic without alarmEmail or alarmTopicArn");
-        assert.equal(run.all("aws:sns/topic:Topic").length, 0);
+        assert.equal(run.outputs.operatorAlarm, "operator-alarms-alarm");
     });
 
     it("builds every resource inside a component of this project", () => {
         for (const resource of run.resources.filter((r) => r.type.startsWith("aws:"))) {
-            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery|alarms:AlarmNotifications)/, resource.name);
+            assert.match(resource.parent, /smartlamp:(linking:AccountLinking|skill:SkillEndpoint|events:AlexaGrants|events:ChangeReportDelivery|alarms:AlarmNotifications|alarms:OperatorAlarms)/, resource.name);
         }
     });
 });
@@ -273,9 +304,9 @@ describe("where the alarms go", () => {
 
     it("alarmTopicArn: your topic, as it is, and nothing made for it", async () => {
         const mine = "arn:aws:sns:us-east-1:123456789012:pager";
-        const run = await runProgram({ ...EVENTS_CONFIG, alarmTopicArn: mine }, "dev", { secretKeys: ["alexaClientSecret"] });
+        const run = await runProgram({ ...EVENTS_CONFIG, alarmEmail: "", alarmTopicArn: mine }, "dev", { secretKeys: ["alexaClientSecret"] });
         assert.equal(run.all("aws:sns/topic:Topic").length + run.all("aws:sns/topicSubscription:TopicSubscription").length + run.all("aws:sns/topicPolicy:TopicPolicy").length, 0);
-        assert.deepEqual(run.all(ALARMS).map((a) => a.inputs.alarmActions), [[mine], [mine]]);
+        assert.deepEqual(run.all(ALARMS).map((a) => a.inputs.alarmActions), Array(5).fill([mine]));
         assert.equal(run.outputs.alarmTopicArn, mine);
     });
 });

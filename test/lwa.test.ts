@@ -57,9 +57,9 @@ describe("the LWA client", function () {
         assert.deepEqual(Object.fromEntries(lwa.forms.at(-1)!), { grant_type: "refresh_token", refresh_token: refreshToken, client_id: LWA_CLIENT_ID, client_secret: LWA_CLIENT_SECRET });
         assert.equal(refreshed.refreshToken, refreshToken);
         lwa.answerNext(1, 200, { access_token: "Atza|new", token_type: "bearer", expires_in: 3600 });
-        assert.deepEqual(await client().refresh(refreshToken), { accessToken: "Atza|new", refreshToken, accessTokenExpiresAt: NOW + 3_600_000 });
+        assert.deepEqual(await client().refresh(refreshToken), { accessToken: "Atza|new", refreshToken, accessTokenExpiresAt: NOW + 3_600_000, clientId: LWA_CLIENT_ID });
         lwa.answerNext(1, 200, { access_token: "Atza|rotated", refresh_token: "Atzr|rotated", expires_in: 60 });
-        assert.deepEqual(await client().refresh(refreshToken), { accessToken: "Atza|rotated", refreshToken: "Atzr|rotated", accessTokenExpiresAt: NOW + 60_000 });
+        assert.deepEqual(await client().refresh(refreshToken), { accessToken: "Atza|rotated", refreshToken: "Atzr|rotated", accessTokenExpiresAt: NOW + 60_000, clientId: LWA_CLIENT_ID });
     });
 
     it("reads a missing, zero, negative or unreadable expires_in as LWA's documented hour", async () => {
@@ -139,6 +139,19 @@ describe("the LWA client", function () {
         assert.equal(tries() - before, 3);
         lwa.answerNext(1, 503, { error: "TemporarilyUnavailable" });
         assert.match((await client().exchangeCode(lwa.issueCode())).accessToken, /^Atza\|/, "the second try's tokens");
+    });
+
+    it("says which client asked, and whether LWA has given these credentials tokens before in this container", async () => {
+        const fresh = client();
+        const first = await lwaError(fresh.refresh("Atzr|never-issued"));
+        assert.deepEqual([first.answer.cause, first.clientId, first.credentialsProven], ["linkGone", LWA_CLIENT_ID, false]);
+        const { refreshToken } = await fresh.exchangeCode(lwa.issueCode());
+        lwa.revokeRefreshToken(refreshToken);
+        const after = await lwaError(fresh.refresh(refreshToken));
+        assert.deepEqual([after.answer.cause, after.clientId, after.credentialsProven], ["linkGone", LWA_CLIENT_ID, true]);
+        assert.equal((await lwaError(client().refresh(refreshToken))).credentialsProven, false, "another container's client");
+        lwa.setMode("unavailable503");
+        assert.deepEqual([(await lwaError(fresh.refresh(refreshToken))).credentialsProven, (await lwaError(fresh.refresh(refreshToken))).answer.cause], [true, "transient"]);
     });
 
     it("calls a silent LWA a transient failure after the attempt's time, and an unreachable one too", async () => {

@@ -5,7 +5,7 @@ import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema
 import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
 import { createHandlerFromEnvironment } from "../handler";
-import { directiveLogLevel, logToStdout, userReference } from "../handler/log";
+import { directiveLogLevel, logToStdout, operatorField, userReference } from "../handler/log";
 import { messageGroupOf } from "../handler/eventQueue";
 import { createHash } from "crypto";
 import { lampEndpointId } from "../handler/lamp";
@@ -559,10 +559,25 @@ describe("log lines", () => {
         assert.ok(fd1.every((line) => line.endsWith("}\n") && line.indexOf("\n") === line.length - 1));
     });
 
-    it("go at error when an outside service's refusal is our configuration's or our bug, whatever the outcome", () => {
+    it("go at error when an outside service's refusal is our configuration's or our bug, or left a user without a grant", () => {
+        // An AcceptGrant that LWA or the store failed, whatever the cause, leaves the user without a grant.
         assert.deepEqual(["configuration", "ourBug", "transient", "linkGone", undefined].map((cause) =>
-            directiveLogLevel({ ...entry, outcome: "ACCEPT_GRANT_FAILED", reason: "LWA refused", cause })), ["error", "error", "warn", "warn", "warn"]);
+            directiveLogLevel({ ...entry, outcome: "ACCEPT_GRANT_FAILED", reason: "LWA refused", cause })), ["error", "error", "error", "error", "warn"]);
+        assert.deepEqual(["configuration", "ourBug", "transient", undefined].map((cause) =>
+            directiveLogLevel({ ...entry, outcome: "INVALID_DIRECTIVE", reason: "r", cause })), ["error", "error", "warn", "warn"]);
         assert.equal(directiveLogLevel({ ...entry, outcome: "AcceptGrant.Response", cause: "configuration" }), "info", "an answered directive");
+    });
+
+    it("carry \"needs\": \"operator\", what the operator alarm counts, only on lines the operator must act on", async () => {
+        const { fd1 } = await capturingStdout(() => {
+            logToStdout({ ...entry, outcome: "ACCEPT_GRANT_FAILED", reason: "LWA down", cause: "transient" });
+            logToStdout({ ...entry, outcome: "ACCEPT_GRANT_FAILED", reason: "The grantee token could not be verified." });
+            logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
+            logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "refused", cause: "configuration" });
+            logToStdout({ ...entry, outcome: "StateReport" });
+        });
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).needs), ["operator", undefined, undefined, "operator", undefined]);
+        assert.deepEqual([operatorField(undefined), operatorField("transient"), operatorField("ourBug"), operatorField(undefined, true)], [{}, {}, { needs: "operator" }, { needs: "operator" }]);
     });
 
     it("go through the stdout stream when the pipe is full, losing none", async () => {

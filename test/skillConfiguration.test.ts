@@ -241,7 +241,7 @@ describe("Alexa events with the skill's credentials read through SMAPI (nothing 
     const CREDENTIALS = "pulumi-nodejs:dynamic:SkillMessagingCredentials";
 
     it("reads the skill's Alexa Client Id and Secret and hands them to the functions and the parameter as secrets", async () => {
-        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaEvents: "true" }, "dev", { secretKeys: SMAPI_KEYS });
+        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaEvents: "true", alarmEmail: "ops@example.com" }, "dev", { secretKeys: SMAPI_KEYS });
         const credentials = run.one(CREDENTIALS);
         assert.equal(credentials.inputs.skillId, SKILL_ID);
         assert.match(credentials.parent, /smartlamp:alexa:SkillEventCredentials/);
@@ -256,7 +256,7 @@ describe("Alexa events with the skill's credentials read through SMAPI (nothing 
     });
 
     it("reads nothing through SMAPI when the Alexa Client Id and Secret are in the config", async () => {
-        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET }, "dev", { secretKeys: [...SMAPI_KEYS, "alexaClientSecret"] });
+        const run = await runProgram({ ...PRIMARY_CONFIG, ...SMAPI_CONFIG, alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET, alarmEmail: "ops@example.com" }, "dev", { secretKeys: [...SMAPI_KEYS, "alexaClientSecret"] });
         assert.deepEqual(run.all(CREDENTIALS), []);
         assert.equal(unwrap(run.one("aws:ssm/parameter:Parameter").inputs.value), ALEXA_CLIENT_SECRET);
     });

@@ -24,6 +24,7 @@ export interface RecordedResource {
     /** Resource options as the engine received them. */
     protect: boolean;
     retainOnDelete: boolean;
+    ignoreChanges: string[];
     deleteBeforeReplace: boolean;
     parent: string;
     /** The provider reference ("<urn>::<id>") given to the resource, or "" for the default provider. */
@@ -166,7 +167,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
                 : fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, retainOnDelete: false, deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, retainOnDelete: false, ignoreChanges: [], deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {
@@ -175,9 +176,10 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 return { accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
             }
             if (args.token === "aws:dynamodb/getTable:getTable") {
-                // A table that exists in the account (the grants table a stack kept, say).
+                // A table that exists in the account: a grants table a stack kept carries its tag.
                 options.invokes?.push({ token: args.token, inputs: args.inputs });
-                return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}` };
+                const tags = String(args.inputs.name).startsWith("alexa-grants-table") ? { "smartlamp:purpose": "alexa-grants" } : {};
+                return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}`, tags };
             }
             throw new Error(`no mock for the call ${args.token}`);
         },
@@ -193,6 +195,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 Object.assign(recorded, {
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
+                    ignoreChanges: req.getIgnorechangesList(),
                     deleteBeforeReplace: req.getDeletebeforereplace() === true,
                     parent: req.getParent(),
                     provider: req.getProvider(),
@@ -225,25 +228,31 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             : new Response(JSON.stringify(jwksOf(POOL_KEY)), { status: 200 });
     };
     let program: Record<string, unknown>;
-    try {
-        program = require("../../index");
-    } catch (err) {
-        globalThis.fetch = realFetch;
-        throw new ProgramFailed(err, resources);
-    }
     const exported: Record<string, pulumi.Output<unknown>> = {};
     const outputs: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(program)) {
-        if (value === undefined) {
-            continue; // Pulumi leaves undefined exports out of the stack's outputs.
+    try {
+        try {
+            program = require("../../index");
+        } catch (err) {
+            throw new ProgramFailed(err, resources);
         }
-        const output = pulumi.output(value);
-        exported[name] = output;
-        outputs[name] = await new Promise((resolve) => (output as pulumi.Output<unknown>).apply(resolve));
+        for (const [name, value] of Object.entries(program)) {
+            if (value === undefined) {
+                continue; // Pulumi leaves undefined exports out of the stack's outputs.
+            }
+            const output = pulumi.output(value);
+            exported[name] = output;
+            // Internal to Pulumi's SDK (OutputImpl.promise): the value, or the failure of a check
+            // inside the program's Outputs, which `pulumi up` would report.
+            outputs[name] = await (output as unknown as { promise(): Promise<unknown> }).promise().catch((err: unknown) => {
+                throw new ProgramFailed(err, resources);
+            });
+        }
+        // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
+        await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+    } finally {
+        globalThis.fetch = realFetch;
     }
-    // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
-    await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
-    globalThis.fetch = realFetch;
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
