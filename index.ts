@@ -32,7 +32,7 @@ const linking = config.primaryPool
           customDomain: config.customDomain,
           region: config.region,
       });
-const pool = linking ?? primaryPoolReference(config.primaryPool!);
+const pool = linking ?? primaryPoolReference(config.primaryPool!, config.region);
 
 // Alexa events (AcceptGrant's tokens, ChangeReports) only when switched on, with the skill's Alexa
 // Client Id and Secret from config or read from the skill; otherwise the skill answers as before.

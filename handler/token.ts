@@ -79,18 +79,25 @@ export function createAccessTokenVerifier(settings: VerifierSettings): VerifyAcc
             verified.delete(token);
             return { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" };
         }
+        let payload: { sub?: unknown; exp?: unknown };
         try {
-            const payload = await verifier.verify(token);
-            if (typeof payload.exp === "number") {
-                if (verified.size >= VERIFIED_TOKENS_KEPT) {
-                    verified.delete(verified.keys().next().value!);
-                }
-                verified.set(token, { userId: payload.sub, exp: payload.exp });
-            }
-            return { ok: true, userId: payload.sub };
+            payload = await verifier.verify(token);
         } catch (err) {
             return classifyVerificationError(err);
         }
+        // Cognito puts both in every access token; a signed token without them names no one, or
+        // never ends, and is refused (aws-jwt-verify checks `exp` only when present).
+        if (typeof payload.sub !== "string" || payload.sub.length === 0) {
+            return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "the token names no user (no sub)" };
+        }
+        if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) {
+            return { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "the token has no expiry (no numeric exp)" };
+        }
+        if (verified.size >= VERIFIED_TOKENS_KEPT) {
+            verified.delete(verified.keys().next().value!);
+        }
+        verified.set(token, { userId: payload.sub, exp: payload.exp });
+        return { ok: true, userId: payload.sub };
     };
 }
 

@@ -2,8 +2,13 @@ import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { directives, errorType, property } from "./support/directives";
 import { JwksEndpoint, JwksMode, startJwksEndpoint } from "./support/jwksEndpoint";
-import { accessTokenClaims, jwksOf, newSigningKey, signToken } from "./support/tokens";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
+import { answerCognitoJwks, CognitoJwksDownloads } from "./support/cognitoJwksDownloads";
+import { setEnvironment } from "./support/lambdaEnvironment";
+import { capturingStdout } from "./support/stdout";
+import { createHandlerFromEnvironment } from "../handler";
+import { createCompanionFromEnvironment } from "../handler/companionApi";
 
 const JWKS_FAULTS: Exclude<JwksMode, "ok">[] = ["down", "slow", "error", "garbage"];
 
@@ -210,5 +215,79 @@ describe("outages", function () {
             assert.ok(level >= 1 + applied && level <= 1 + 2 * 40, `level ${level}, applied ${applied}`);
             assert.equal(property(state, "Alexa.PowerController", "powerState"), "ON");
         });
+    });
+});
+
+// The same flood against the functions as their entries build them from the stack's environment,
+// with every default as deployed: the verifier's wait after an unknown kid (10 s) and its own
+// fetcher, whose downloads from Cognito are answered here (test/support/cognitoJwksDownloads.ts).
+describe("a flood of made-up kids against the deployed defaults", function () {
+    this.timeout(30000);
+    const key = newSigningKey("pool-key-deployed");
+    const poolId = USER_POOL_ID;
+    const clientId = CLIENT_ID;
+    let downloads: CognitoJwksDownloads;
+    let restoreEnvironment: () => void;
+    before(() => {
+        restoreEnvironment = setEnvironment({ AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" });
+    });
+    after(() => restoreEnvironment());
+    beforeEach(() => {
+        downloads = answerCognitoJwks(jwksOf(key));
+    });
+    afterEach(() => downloads.restore());
+
+    /** Tokens of the pool's issuer and client, signed by a foreign key, each under a kid nobody published. */
+    const foreign = newSigningKey();
+    const madeUpKids = (count: number, client: string) => Array.from({ length: count }, (_, i) =>
+        signToken(foreign, accessTokenClaims(`intruder-${i}`, { client_id: client }), { kid: `made-up-${i}-${Math.random()}` }));
+
+    it("costs the skill's entry at most two downloads for 200 tokens in quick waves, and none for 200 more within the wait", async () => {
+        const handle = createHandlerFromEnvironment({
+            SKILL_USER_POOL_ID: poolId, SKILL_CLIENT_ID: clientId, SKILL_LAMP_TABLE: "lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)), AWS_REGION: "us-east-1",
+        });
+        // Twenty waves of ten, 5 ms apart (concurrent requests would share one download anyway,
+        // and a wait too short to last between waves would show); the entry logs to stdout, kept
+        // out of the test's output.
+        const flood = async () => {
+            const types: (string | undefined)[] = [];
+            await capturingStdout(async () => {
+                const tokens = madeUpKids(200, clientId);
+                for (let wave = 0; wave < 20; wave++) {
+                    types.push(...(await Promise.all(tokens.slice(wave * 10, wave * 10 + 10).map((token) => handle(directives.discover(token))))).map(errorType));
+                    await new Promise((resolve) => setTimeout(resolve, 5));
+                }
+            });
+            return types;
+        };
+        const first = await flood();
+        assert.ok(first.every((type) => type === "INVALID_AUTHORIZATION_CREDENTIAL" || type === "INTERNAL_ERROR"), first.join(","));
+        assert.ok(downloads.count() >= 1 && downloads.count() <= 2, `${downloads.count()} downloads for 200 made-up kids`);
+        const after = downloads.count();
+        assert.ok((await flood()).every((type) => type !== undefined));
+        assert.equal(downloads.count(), after, "a made-up kid within the wait cost a download");
+        // and the pool's own tokens go on working meanwhile
+        let real: unknown;
+        await capturingStdout(async () => void (real = await handle(directives.discover(signToken(key, accessTokenClaims("real-user"))))));
+        assert.equal(errorType(real), undefined);
+    });
+
+    it("costs the companion API's entry at most two downloads for 200 tokens in quick waves", async () => {
+        const companionClient = "5companion6client7id8abcdef";
+        const handle = createCompanionFromEnvironment({
+            COMPANION_USER_POOL_ID: poolId, COMPANION_CLIENT_ID: companionClient, COMPANION_LAMP_TABLE: "lamps", COMPANION_POOL_JWKS: JSON.stringify(jwksOf(key)),
+            COMPANION_AUTH_BASE_URL: "https://lamp.auth.us-east-1.amazoncognito.com", COMPANION_PAGE_URL: "https://api.example.com/",
+        });
+        const statuses: { statusCode: number }[] = [];
+        await capturingStdout(async () => {
+            const tokens = madeUpKids(200, companionClient);
+            for (let wave = 0; wave < 20; wave++) {
+                statuses.push(...await Promise.all(tokens.slice(wave * 10, wave * 10 + 10).map((token) =>
+                    handle({ rawPath: "/api/lamp", headers: { authorization: `Bearer ${token}` }, requestContext: { http: { method: "GET" } } }))));
+                await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+        });
+        assert.ok(statuses.every((r) => r.statusCode === 401 || r.statusCode === 503), statuses.map((r) => r.statusCode).join(","));
+        assert.ok(downloads.count() >= 1 && downloads.count() <= 2, `${downloads.count()} downloads for 200 made-up kids`);
     });
 });

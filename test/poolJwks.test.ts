@@ -89,6 +89,53 @@ describe("the pool's JWKS handed to the function", function () {
         }
     });
 
+    for (const [what, answer] of [["404", { status: 404, text: '{"message":"User pool us-east-1_AbCdEf123 does not exist."}' }], ["a JWKS without keys", { status: 200, text: '{"keys":[]}' }]] as const) {
+        it(`fails the deployment, naming the setting, when the pool's JWKS answers ${what} (a pool that is not there) at create, diff, update and refresh`, async () => {
+            const endpoint = await startJwksUrl(() => answer);
+            try {
+                const provider = new PoolJwksProvider(1);
+                const stored: PoolJwksState = { jwksUrl: endpoint.url, jwks: canonicalJwks(JSON.stringify(jwksOf(first)))! };
+                for (const step of [() => provider.create({ jwksUrl: endpoint.url }), () => provider.diff("id", stored, { jwksUrl: endpoint.url }),
+                    () => provider.update("id", stored, { jwksUrl: endpoint.url }), () => provider.read("id", stored)]) {
+                    const before = endpoint.requests();
+                    await assert.rejects(step(), (err: Error) => err.message === `The user pool's public keys at ${endpoint.url} ${what === "404" ? "answered 404 (no such user pool)" : "answered with a JWKS that holds no keys"}: ` +
+                        "Cognito in us-east-1 does not know the pool us-east-1_AbCdEf123. On a secondary stack, primaryUserPoolId must be the primary's userPoolId output. " +
+                        'Fix: pulumi config set primaryUserPoolId "$(pulumi stack output userPoolId --stack dev)"');
+                    assert.equal(endpoint.requests() - before, 5, "asked five times before giving up");
+                }
+            } finally {
+                await endpoint.stop();
+            }
+        });
+    }
+
+    it("waits for a pool that Cognito publishes a moment after it was made (404, then its keys)", async () => {
+        let calls = 0;
+        const endpoint = await startJwksUrl(() => (++calls <= 3 ? { status: 404, text: "{}" } : ok()()));
+        try {
+            const started = performance.now();
+            const { outs } = await new PoolJwksProvider(10).create({ jwksUrl: endpoint.url });
+            assert.equal(outs.jwks, canonicalJwks(JSON.stringify(jwksOf(first, second))));
+            // 40, 80 and 160 ms apart: a missing pool is asked again more slowly than a failed read.
+            assert.ok(performance.now() - started >= 280, `${performance.now() - started} ms`);
+        } finally {
+            await endpoint.stop();
+        }
+    });
+
+    it("keeps the last keys through a mix of failures that prove nothing (5xx, a body that is no JWKS, no answer)", async () => {
+        const answers = [{ status: 500, text: "x" }, { status: 200, text: "<html>" }, { status: 200, text: '{"keys":[{"kid":"k"}]}' }];
+        const endpoint = await startJwksUrl(() => answers.shift() ?? { status: 503, text: "" });
+        try {
+            const provider = new PoolJwksProvider(1);
+            const stored: PoolJwksState = { jwksUrl: endpoint.url, jwks: "kept" };
+            assert.equal((await provider.update("id", stored, { jwksUrl: endpoint.url })).outs.jwks, "kept");
+            assert.equal(endpoint.requests(), 3);
+        } finally {
+            await endpoint.stop();
+        }
+    });
+
     it("treats another pool's URL as a change, and never keeps the old pool's keys for it", async () => {
         const endpoint = await startJwksUrl(failing);
         try {

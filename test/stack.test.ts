@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
+import { ConfigError } from "../infra/config";
 import { archiveEntries } from "./support/lambdaArchive";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ACCOUNT_ID, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -308,6 +309,40 @@ describe("a secondary region stack", () => {
     it("reads nothing of the primary's state, whose outputs hold the client secret", () => {
         assert.deepEqual(run.all("pulumi:pulumi:StackReference"), []);
     });
+
+    it("looks the primary's pool and client up in the pool's region at every preview and up, before the function gets them", async () => {
+        const invokes: { token: string; inputs: Record<string, any> }[] = [];
+        const again = await runProgram(SECONDARY, "dev-eu", { invokes });
+        assert.deepEqual(invokes.map((i) => [i.token, i.inputs]), [
+            ["aws:cognito/getUserPool:getUserPool", { userPoolId: PRIMARY_OUTPUTS.userPoolId }],
+            ["aws:cognito/getUserPoolClient:getUserPoolClient", { userPoolId: PRIMARY_OUTPUTS.userPoolId, clientId: PRIMARY_OUTPUTS.clientId }],
+        ]);
+        // Asked through a provider in the pool's region (us-east-1), not the stack's (eu-west-1).
+        const provider = again.one("pulumi:providers:aws");
+        assert.deepEqual([provider.name, provider.inputs.region], ["primary-pool-region", "us-east-1"]);
+    });
+
+    // (Pulumi's mocks hand a failed look-up over without its message; the engine hands AWS's words.)
+    for (const [what, change, problem] of [
+        ["another pool's client ID", { primaryClientId: "9someone9elses9client9id9" },
+            `primaryClientId is "9someone9elses9client9id9": the pool ${PRIMARY_OUTPUTS.userPoolId} has no such app client (the look-up found nothing); ` +
+            "it must be the primary stack's clientId output. Fix: pulumi config set primaryClientId \"$(pulumi stack output clientId --stack dev)\""],
+        ["the companion app's client ID", { primaryClientId: "5companion6client7id8abcdef" },
+            "primaryClientId is \"5companion6client7id8abcdef\": that is the pool's app client \"companion\", not the one Alexa links with (\"alexa\"); " +
+            "it must be the primary stack's clientId output. Fix: pulumi config set primaryClientId \"$(pulumi stack output clientId --stack dev)\""],
+        ["a pool ID Cognito does not know", { primaryUserPoolId: "us-east-1_Mistyped1" },
+            "primaryUserPoolId is \"us-east-1_Mistyped1\": Cognito in us-east-1 has no such user pool that this account can see (the look-up found nothing); " +
+            "it must be the primary stack's userPoolId output. Fix: pulumi config set primaryUserPoolId \"$(pulumi stack output userPoolId --stack dev)\""],
+    ] as const) {
+        it(`refuses ${what} at up, naming the key and the command that gives the right value, before the function is given it`, async () => {
+            const failure = await runProgram({ ...SECONDARY, ...change }, "dev-eu").then(() => undefined, (err: unknown) => err);
+            assert.ok(failure instanceof ProgramFailed, String(failure));
+            assert.ok(failure.cause instanceof ConfigError, String(failure.cause));
+            assert.deepEqual(failure.cause.problems, [problem]);
+            // The function was never registered with the wrong ID.
+            assert.ok(!failure.resources.some((r) => r.type === FUNCTION && r.inputs.environment?.variables?.SKILL_CLIENT_ID === (change as { primaryClientId?: string }).primaryClientId));
+        });
+    }
 
     it("verifies tokens of the primary stack's pool and client", () => {
         const env = run.one(FUNCTION).inputs.environment.variables;

@@ -71,13 +71,19 @@ describe("verified tokens kept in the container", function () {
         assert.deepEqual(await verify(token), { ok: false, error: "EXPIRED_AUTHORIZATION_CREDENTIAL", reason: "the token has expired" });
     });
 
-    it("accepts a token without an expiry on every use (aws-jwt-verify does), keeping no NaN expiry for it", async () => {
+    it("refuses a signed token without a string sub or any exp (Cognito sets both), every time, keeping none", async () => {
         const verify = verifier();
-        const claims = accessTokenClaims("no-exp-user");
-        delete claims.exp;
-        const token = signToken(key, claims);
-        for (let i = 0; i < 3; i++) {
-            assert.deepEqual(await verify(token), { ok: true, userId: "no-exp-user" }, `use ${i + 1}`);
+        for (const [change, reason] of [
+            [(claims: Record<string, unknown>) => delete claims.exp, "the token has no expiry (no numeric exp)"],
+            [(claims: Record<string, unknown>) => delete claims.sub, "the token names no user (no sub)"],
+            [(claims: Record<string, unknown>) => (claims.sub = ""), "the token names no user (no sub)"],
+        ] as const) {
+            const claims: Record<string, unknown> = accessTokenClaims("odd-user");
+            change(claims);
+            const token = signToken(key, claims);
+            for (let i = 0; i < 2; i++) {
+                assert.deepEqual(await verify(token), { ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason }, `${reason}, use ${i + 1}`);
+            }
         }
     });
 });

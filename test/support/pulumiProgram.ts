@@ -72,6 +72,11 @@ export const PRIMARY_OUTPUTS = {
     region: "us-east-1",
 };
 
+/** The primary stack's pool as Cognito has it: its Alexa client and its companion client. */
+export const PRIMARY_POOLS: Record<string, Record<string, string>> = {
+    "us-east-1_AbCdEf123": { "4example5client6id7alexa89": "alexa", "5companion6client7id8abcdef": "companion" },
+};
+
 function fakeState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
     const arnFor = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
     switch (type) {
@@ -128,6 +133,8 @@ export interface RunOptions {
     secretKeys?: string[];
     /** Collects the data source look-ups (invokes) the program made, with their arguments. */
     invokes?: { token: string; inputs: Record<string, any> }[];
+    /** The user pools Cognito has, with their app clients' names by id (default PRIMARY_POOLS). */
+    primaryPools?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -174,6 +181,23 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
                 const accountId = options.accountId ?? ACCOUNT_ID;
                 return { accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLE" };
+            }
+            if (args.token === "aws:cognito/getUserPool:getUserPool" || args.token === "aws:cognito/getUserPoolClient:getUserPoolClient") {
+                // The primary's pool and its two clients, as Cognito in the pool's region has them.
+                options.invokes?.push({ token: args.token, inputs: args.inputs });
+                const pools = options.primaryPools ?? PRIMARY_POOLS;
+                const pool = pools[String(args.inputs.userPoolId)];
+                if (!pool) {
+                    throw new Error(`reading Cognito User Pool (${args.inputs.userPoolId}): couldn't find resource`);
+                }
+                if (args.token === "aws:cognito/getUserPool:getUserPool") {
+                    return { id: args.inputs.userPoolId, userPoolId: args.inputs.userPoolId, name: "account-linking-users", arn: `arn:aws:cognito-idp:${String(args.inputs.userPoolId).split("_")[0]}:${ACCOUNT_ID}:userpool/${args.inputs.userPoolId}` };
+                }
+                const name = pool[String(args.inputs.clientId)];
+                if (!name) {
+                    throw new Error(`reading Cognito User Pool Client (${args.inputs.clientId}): couldn't find resource`);
+                }
+                return { id: args.inputs.clientId, clientId: args.inputs.clientId, userPoolId: args.inputs.userPoolId, name, clientSecret: "not-for-secondaries" };
             }
             if (args.token === "aws:dynamodb/getTable:getTable") {
                 // A table that exists in the account: a grants table a stack kept carries its tag.
