@@ -197,7 +197,7 @@ export class SkillAccountLinkingProvider implements pulumi.dynamic.ResourceProvi
     }
 
     async create(inputs: SkillAccountLinkingInputs): Promise<pulumi.dynamic.CreateResult<SkillAccountLinkingOutputs>> {
-        const session = smapiSession(inputs.skillId, inputs.credentials, inputs, timingOf(this.timing));
+        const session = smapiSession(inputs.skillId, inputs.credentials, inputs, timingOf(this.timing), [inputs.clientSecret]);
         await writeAccountLinking(session, withClientSecret(inputs.accountLinking, inputs.clientSecret));
         return { id: `${inputs.skillId}/accountLinking`, outs: { ...inputs, drift: [] } };
     }
@@ -214,7 +214,7 @@ export class SkillAccountLinkingProvider implements pulumi.dynamic.ResourceProvi
     }
 
     async update(_id: string, _olds: SkillAccountLinkingOutputs, news: SkillAccountLinkingInputs): Promise<pulumi.dynamic.UpdateResult<SkillAccountLinkingOutputs>> {
-        const session = smapiSession(news.skillId, news.credentials, news, timingOf(this.timing));
+        const session = smapiSession(news.skillId, news.credentials, news, timingOf(this.timing), [news.clientSecret]);
         await writeAccountLinking(session, withClientSecret(news.accountLinking, news.clientSecret));
         return { outs: { ...news, drift: [] } };
     }

@@ -82,10 +82,13 @@ async function bodyOf(response: Response): Promise<unknown> {
 /**
  * One session for one provider call: asks LWA for an access token on first use, sends each request
  * with it, retries throttling and server errors with growing waits within the time budget, and
- * turns any other failure into an error that says what to do, with every secret removed.
+ * turns any other failure into an error that says what to do, with every secret removed: the SMAPI
+ * credentials, the access token, and `alsoSecret` (what the call sends, e.g. the Cognito client
+ * secret of an account-linking request, which an answer may quote back).
  */
-export function smapiSession(skillId: string, credentials: SmapiCredentials, endpoints: SmapiEndpoints, timing: SmapiTiming = defaultTiming()): SmapiSession {
-    const secrets = [credentials.clientSecret, credentials.refreshToken];
+export function smapiSession(skillId: string, credentials: SmapiCredentials, endpoints: SmapiEndpoints, timing: SmapiTiming = defaultTiming(),
+    alsoSecret: readonly string[] = []): SmapiSession {
+    const secrets = [credentials.clientSecret, credentials.refreshToken, ...alsoSecret];
     let accessToken: string | undefined;
 
     const fail = (failure: HttpFailure): AmazonApiError => {
@@ -182,17 +185,41 @@ export async function readManifest(session: SmapiSession): Promise<ManifestRead>
     return { envelope: answer.body, eTag: answer.headers.get("etag") ?? undefined };
 }
 
-/** Polls the manifest's update status until it is SUCCEEDED (resolves) or FAILED (throws Amazon's errors). */
-export async function waitForManifestUpdate(session: SmapiSession, timing: SmapiTiming = defaultTiming()): Promise<void> {
+/** Status polls running that must show the same outcome before it counts as this update's, when nothing else tells. */
+const SETTLE_POLLS = 3;
+
+const unquoted = (eTag: string) => eTag.replace(/^(W\/)?"(.*)"$/, "$2");
+
+/**
+ * Polls the manifest's update status until this update is SUCCEEDED (resolves) or FAILED (throws
+ * Amazon's errors). Right after a PUT the status may still show the previous update's outcome, so
+ * an outcome counts as this update's only after an IN_PROGRESS, or (a success) with a manifest
+ * version other than `writtenOver`, the ETag the PUT was made against (the status's eTag is "an
+ * opaque identifier for last successfully updated resource": SMAPI's model, ManifestStatus), or
+ * when the same outcome shows SETTLE_POLLS times running (SMAPI was done before the first poll).
+ */
+export async function waitForManifestUpdate(session: SmapiSession, timing: SmapiTiming = defaultTiming(), writtenOver?: string): Promise<void> {
     const started = Date.now();
+    let seenInProgress = false;
+    let sameOutcome = 0;
+    let lastOutcome = "";
     for (;;) {
         const answer = await session.request("GET", `${skillPath(session.skillId, "status")}?resource=manifest`, "read the manifest update's status");
-        const last = (answer.body as { manifest?: { lastUpdateRequest?: { status?: unknown; errors?: unknown } } } | undefined)?.manifest?.lastUpdateRequest;
-        if (last?.status === "SUCCEEDED") {
-            return;
-        }
-        if (last?.status === "FAILED") {
-            throw new Error(manifestUpdateFailed(session.skillId, last.errors));
+        const manifest = (answer.body as { manifest?: { lastUpdateRequest?: { status?: unknown; errors?: unknown }; eTag?: unknown } } | undefined)?.manifest;
+        const last = manifest?.lastUpdateRequest;
+        if (last?.status === "IN_PROGRESS") {
+            seenInProgress = true;
+        } else if (last?.status === "SUCCEEDED" || last?.status === "FAILED") {
+            const outcome = `${last.status} ${String(manifest?.eTag)}`;
+            sameOutcome = outcome === lastOutcome ? sameOutcome + 1 : 1;
+            lastOutcome = outcome;
+            const newVersion = writtenOver !== undefined && typeof manifest?.eTag === "string" && unquoted(manifest.eTag) !== unquoted(writtenOver);
+            if (seenInProgress || (last.status === "SUCCEEDED" && newVersion) || sameOutcome >= SETTLE_POLLS) {
+                if (last.status === "SUCCEEDED") {
+                    return;
+                }
+                throw new Error(manifestUpdateFailed(session.skillId, last.errors));
+            }
         }
         if (Date.now() - started + timing.pollIntervalMs > timing.pollBudgetMs) {
             throw new Error(`SMAPI was still applying the manifest of ${session.skillId} after ${Math.round(timing.pollBudgetMs / 1000)} s (status ${String(last?.status)}): ` +
@@ -220,7 +247,7 @@ async function changeManifest(session: SmapiSession, change: (envelope: unknown)
             accept: [202, 409, 412],
         });
         if (answer.status === 202) {
-            await waitForManifestUpdate(session, timing);
+            await waitForManifestUpdate(session, timing, eTag);
             return true;
         }
         if (answer.status === 409) {

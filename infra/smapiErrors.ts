@@ -54,14 +54,18 @@ interface AmazonErrorEntry {
     validationDetails?: { originalInstance?: { propertyPath?: unknown } };
 }
 
-/** One line per error entry: "<field>: <Amazon's message>" (the field when Amazon names one). */
+/**
+ * One line per error entry: "<field>: <Amazon's message> (<code>)" (the field when Amazon names
+ * one). An entry without a message is told by its code and field only, never printed whole: its
+ * other parts may quote what was sent (a client secret).
+ */
 export function errorLines(entries: unknown): string[] {
     if (!Array.isArray(entries)) {
         return [];
     }
     return entries.map((entry: AmazonErrorEntry) => {
         const field = entry?.validationDetails?.originalInstance?.propertyPath;
-        const message = typeof entry?.message === "string" ? entry.message : JSON.stringify(entry);
+        const message = typeof entry?.message === "string" ? entry.message : "(Amazon gave no message)";
         const code = typeof entry?.code === "string" ? ` (${entry.code})` : "";
         return typeof field === "string" ? `${field}: ${message}${code}` : `${message}${code}`;
     });

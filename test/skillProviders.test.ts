@@ -166,6 +166,16 @@ describe("the SMAPI dynamic providers, against a local SMAPI and LWA", () => {
             assert.match(error.message, new RegExp(`no skill ${other.replace(/\./g, "\\.")} \\(HTTP 404\\).*alexaSkillId.*vendor`));
         });
 
+        it("never quotes the Cognito client secret that a refusal of the account linking (400) echoes, at create or update", async () => {
+            const secret = LINKING.accountLinkingRequest.clientSecret as string;
+            for (const call of [() => linking.create(linkingInputs()), () => linking.update("id", linkingInputs() as never, linkingInputs({ clientSecret: secret }))]) {
+                smapi.fault({ method: "PUT", path: /\/accountLinkingClient$/, status: 400, body: { message: `clientSecret ${secret} is not accepted`, violations: [{ code: "X", value: secret }] } });
+                const error = await failureOf(call());
+                noSecretIn(error.message);
+                assert.match(error.message, /clientSecret \[secret\] is not accepted/);
+            }
+        });
+
         it("shows SMAPI's message and violations verbatim with the field when it refuses the account linking (400)", async () => {
             const error = await failureOf(linking.create(linkingInputs({ accountLinking: { ...shownPart(LINKING), authorizationUrl: "http://not-https.example.com/authorize" } })));
             assert.match(error.message, /SMAPI refused to update the account linking .*HTTP 400.*Request is not valid\./s);

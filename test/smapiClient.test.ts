@@ -182,6 +182,52 @@ describe("the SMAPI client, request by request", () => {
         assert.equal(message, `SMAPI refused to read the skill manifest of ${SKILL_ID} (HTTP 400). Amazon says: bad [secret] [secret] [secret]`);
     });
 
+    it("removes what the call sent as a secret (the Cognito client secret of an account-linking request) from a failure that quotes it, and never prints an entry whole", async () => {
+        const secret = STACK_LINKING_REQUEST.accountLinkingRequest.clientSecret as string;
+        const one = smapiSession(SKILL_ID, STAND_IN_CREDENTIALS, smapi.endpoints, TIMING, [secret]);
+        smapi.fault({ method: "PUT", path: /\/accountLinkingClient$/, status: 400, body: {
+            message: `Request is not valid: clientSecret ${secret} is refused.`,
+            violations: [
+                { code: "INVALID_DATA_TYPE", message: `value ${secret} is not allowed`, validationDetails: { originalInstance: { propertyPath: "$.accountLinkingRequest.clientSecret" } } },
+                // An entry without a message: told by its code and field, not printed whole (its value quotes the secret).
+                { code: "UNEXPECTED_PROPERTY", validationDetails: { originalInstance: { propertyPath: "$.accountLinkingRequest.extra", value: secret } } },
+                { value: { clientSecret: secret } },
+            ],
+        } });
+        const message = await failureOf(writeAccountLinking(one, STACK_LINKING_REQUEST));
+        assert.ok(!message.includes(secret), message);
+        assert.equal(message, `SMAPI refused to update the account linking of ${SKILL_ID} (HTTP 400). Amazon says: Request is not valid: clientSecret [secret] is refused.\n` +
+            "    - $.accountLinkingRequest.clientSecret: value [secret] is not allowed (INVALID_DATA_TYPE)\n" +
+            "    - $.accountLinkingRequest.extra: (Amazon gave no message) (UNEXPECTED_PROPERTY)\n" +
+            "    - (Amazon gave no message)");
+    });
+
+    it("takes a status that still shows the previous update's outcome for no answer about this one: a FAILED update after a SUCCEEDED one fails", async () => {
+        for (const staleStatusPolls of [1, 2]) {
+            await smapi.stop();
+            smapi = await startSmapiStandIn({ staleStatusPolls });
+            smapi.addSkill(SKILL_ID, manifest());
+            smapi.invocable = new Set(); // this update FAILS: the function may not be invoked
+            const message = await failureOf(applyEndpoint(session(), WANTED, TIMING));
+            assert.match(message, new RegExp(`^SMAPI accepted the manifest of ${SKILL_ID} but its update FAILED:`), `${staleStatusPolls} stale polls`);
+            assert.equal(smapi.requests.filter((r) => r.path.includes("/status?")).length, staleStatusPolls + 2, "polled past the stale answers");
+        }
+    });
+
+    it("counts a success as this update's after its IN_PROGRESS, or by a new manifest version, or after three polls alike", async () => {
+        await smapi.stop();
+        smapi = await startSmapiStandIn({ staleStatusPolls: 1, pollsBeforeDone: 0 });
+        smapi.addSkill(SKILL_ID, manifest());
+        assert.equal(await applyEndpoint(session(), WANTED, TIMING), true);
+        // The stale answer (the old version), then this update's SUCCEEDED with a new eTag: two polls.
+        assert.equal(smapi.requests.filter((r) => r.path.includes("/status?")).length, 2);
+        // A status without any eTag: the same SUCCEEDED three times running is taken as this update's.
+        smapi.fault({ method: "GET", path: /\/status$/, status: 200, body: { manifest: { lastUpdateRequest: { status: "SUCCEEDED" } } }, times: 3 });
+        const before = smapi.requests.filter((r) => r.path.includes("/status?")).length;
+        await waitForManifestUpdate(session(), TIMING, "1");
+        assert.equal(smapi.requests.filter((r) => r.path.includes("/status?")).length - before, 3);
+    });
+
     it("refuses a credentials answer without both messaging credentials", async () => {
         for (const body of [{}, { skillMessagingCredentials: { clientId: "amzn1.application-oa2-client.x" } }, { skillMessagingCredentials: { clientSecret: "s" } }]) {
             smapi.fault({ method: "GET", path: /\/credentials$/, status: 200, body });

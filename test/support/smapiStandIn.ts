@@ -23,7 +23,11 @@
 //   IN_PROGRESS | SUCCEEDED | FAILED, errors: [StandardizedError]}, eTag}}: the update is applied
 //   asynchronously; it FAILS when an endpoint is a function Alexa may not invoke (no Lambda
 //   permission for the skill), with the field in validationDetails.originalInstance.propertyPath
-//   (skill-operations.html, "Get skill status"; error-codes.html for the error object).
+//   (skill-operations.html, "Get skill status"; error-codes.html for the error object). With
+//   `staleStatusPolls`, the first polls after a PUT still show the previous update's outcome and
+//   eTag, before SMAPI shows this one IN_PROGRESS: what a status read right after the PUT may see
+//   (the eTag is "an opaque identifier for last successfully updated resource": SMAPI's model,
+//   ManifestStatus).
 // - GET and PUT /v1/skills/{skillId}/stages/{stage}/accountLinkingClient: GET 200
 //   {accountLinkingResponse: {...}} without the client secret; PUT with {accountLinkingRequest}
 //   204 (developer.amazon.com/docs/alexa/smapi/account-linking-operations.html; field rules in
@@ -43,7 +47,7 @@ export interface StandInSkill {
     accountLinking?: Record<string, unknown>;
     messagingCredentials?: { clientId: string; clientSecret: string };
     /** The update SMAPI is still applying, with the polls left before it finishes. */
-    pending?: { manifest: any; pollsLeft: number };
+    pending?: { manifest: any; pollsLeft: number; stale: number; before: { lastUpdateRequest: unknown; eTag: string } };
     lastUpdate?: { status: "IN_PROGRESS" | "SUCCEEDED" | "FAILED"; errors?: unknown[] };
 }
 
@@ -73,6 +77,8 @@ export interface StandInOptions {
     scopes?: string[];
     /** Status polls that answer IN_PROGRESS before an update finishes (default 1). */
     pollsBeforeDone?: number;
+    /** Status polls right after a PUT that still show the previous update's outcome (default 0). */
+    staleStatusPolls?: number;
 }
 
 export const STAND_IN_CREDENTIALS = {
@@ -109,6 +115,7 @@ export class SmapiStandIn {
             ...STAND_IN_CREDENTIALS,
             scopes: ["alexa::ask:skills:readwrite", "alexa::ask:models:readwrite"],
             pollsBeforeDone: 1,
+            staleStatusPolls: 0,
             ...options,
         };
     }
@@ -269,13 +276,18 @@ export class SmapiStandIn {
                 body: { message: "Request is not valid.", violations: [{ code: "MISSING_REQUIRED_PROPERTY", message: "Object instance at property path \"$.manifest\" is missing.", validationDetails: { originalInstance: { propertyPath: "$.manifest", type: "BODY" } } }] },
             };
         }
-        skill.pending = { manifest: parsed, pollsLeft: this.options.pollsBeforeDone };
+        const before = { lastUpdateRequest: skill.lastUpdate ?? { status: "SUCCEEDED" }, eTag: String(skill.eTag) };
+        skill.pending = { manifest: parsed, pollsLeft: this.options.pollsBeforeDone, stale: this.options.staleStatusPolls, before };
         skill.lastUpdate = { status: "IN_PROGRESS" };
         return { status: 202, headers: { location: `/v1/skills/${skillId}/status?resource=manifest` } };
     }
 
     private status(skill: StandInSkill) {
         const pending = skill.pending;
+        if (pending && pending.stale > 0) {
+            pending.stale -= 1;
+            return { status: 200, body: { manifest: pending.before } };
+        }
         if (pending) {
             if (pending.pollsLeft > 0) {
                 pending.pollsLeft -= 1;
