@@ -19,6 +19,7 @@ import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
 import { operatorField, userReference, writeLogLine } from "./log";
 import { lwaCredentials } from "./secret";
+import { createTokenSeal } from "./tokenSeal";
 import { requiredVariable } from "./environment";
 
 /** The part of Lambda's SQS event this consumer reads. */
@@ -162,6 +163,8 @@ export function createChangeReportConsumer(deps: ConsumerDependencies): ChangeRe
 /** The environment variables the stack sets on the consumer. */
 const CONSUMER_ENVIRONMENT = {
     grantsTable: "EVENTS_GRANTS_TABLE",
+    /** The KMS key the grants' tokens are sealed with (handler/tokenSeal.ts). */
+    grantsKey: "EVENTS_GRANTS_KEY",
     alexaClientId: "EVENTS_ALEXA_CLIENT_ID",
     alexaSecretParameter: "EVENTS_ALEXA_SECRET_PARAMETER",
     deadLetterQueueUrl: "EVENTS_DEAD_LETTER_QUEUE_URL",
@@ -205,7 +208,10 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
     let sqs: AwsJsonCall | undefined;
     const lamps = createLampStore({ tableName: required(env, CONSUMER_ENVIRONMENT.lampTable) });
     const deliver = createEventSender({
-        grants: createGrantStore({ tableName: required(env, CONSUMER_ENVIRONMENT.grantsTable) }),
+        grants: createGrantStore({
+            tableName: required(env, CONSUMER_ENVIRONMENT.grantsTable),
+            seal: createTokenSeal({ keyId: required(env, CONSUMER_ENVIRONMENT.grantsKey) }),
+        }),
         stillCurrent: async (userId, report) => stillCurrent(report, await lamps.read(userId)),
         lwa: createLwaClient({
             tokenUrl: env[CONSUMER_ENVIRONMENT.lwaTokenUrl] || undefined,

@@ -2,8 +2,14 @@
 // per user (partition key `userId`, the Cognito token's `sub`), in the grants table of the region
 // whose function received the grant. A grant is written whole in one PutItem, so a failed
 // AcceptGrant leaves either the previous grant or none, never half of one.
+// The tokens are stored sealed (handler/tokenSeal.ts: KMS, bound to the user), with a SHA-256 of
+// the refresh token beside them for the conditions of later writes; the table holds no token in
+// the clear. A grant stored in the clear by an earlier version is still read, and sealed in place
+// the first time it is.
+import { createHash } from "crypto";
 import { createDynamoDb, DynamoDbCall } from "./awsJson";
 import { LwaTokens } from "./lwa";
+import { TokenSeal } from "./tokenSeal";
 
 /** `clientId`: the Alexa Client Id LWA issued the tokens to, when known. */
 export interface Grant extends LwaTokens {
@@ -28,49 +34,89 @@ export interface GrantStore {
 
 export interface GrantStoreSettings {
     tableName: string;
+    seal: TokenSeal;
     dynamoDb?: DynamoDbCall;
 }
 
 type Item = Record<string, { S?: string; N?: string }>;
 
-function toGrant(item: Item | undefined): Grant | undefined {
-    const text = (name: string) => item?.[name]?.S;
-    const number = (name: string) => Number(item?.[name]?.N);
-    const accessToken = text("accessToken");
-    const refreshToken = text("refreshToken");
-    const region = text("region");
-    if (!accessToken || !refreshToken || !region) {
-        return undefined;
-    }
-    const clientId = text("clientId");
-    return {
-        accessToken, refreshToken, region,
-        accessTokenExpiresAt: number("accessTokenExpiresAt") || 0,
-        grantedAt: number("grantedAt") || 0,
-        // Grants stored before the client was recorded have none.
-        ...(clientId ? { clientId } : {}),
-    };
+/** What conditions compare: a refresh token's SHA-256, never the token. */
+export function refreshTokenHash(refreshToken: string): string {
+    return createHash("sha256").update(refreshToken).digest("base64url");
 }
 
 export function createGrantStore(settings: GrantStoreSettings): GrantStore {
-    const { tableName } = settings;
+    const { tableName, seal } = settings;
     let dynamoDb = settings.dynamoDb;
     // Alexa waits 8 s for AcceptGrant's answer and LWA takes part of that: two short tries here.
     const dynamo = () => (dynamoDb ??= createDynamoDb({ region: process.env.AWS_REGION ?? "us-east-1", maxAttempts: 2, attemptTimeoutMs: 1000 }));
     const key = (userId: string): Item => ({ userId: { S: userId } });
 
+    /** The sealed form of a grant's two tokens, and the hash later writes are conditioned on. */
+    async function sealed(userId: string, tokens: { accessToken: string; refreshToken: string }): Promise<Item> {
+        const text = JSON.stringify({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken });
+        return { tokens: { S: await seal.seal(userId, text) }, refreshTokenHash: { S: refreshTokenHash(tokens.refreshToken) } };
+    }
+
+    /** The tokens an item holds: opened, or (an earlier version's item) in the clear; undefined if none. */
+    async function tokensOf(userId: string, item: Item): Promise<{ accessToken: string; refreshToken: string; clear: boolean } | undefined> {
+        if (item.tokens?.S) {
+            const opened = JSON.parse(await seal.open(userId, item.tokens.S)) as { accessToken?: unknown; refreshToken?: unknown };
+            return typeof opened.accessToken === "string" && typeof opened.refreshToken === "string" && opened.accessToken && opened.refreshToken
+                ? { accessToken: opened.accessToken, refreshToken: opened.refreshToken, clear: false }
+                : undefined;
+        }
+        const accessToken = item.accessToken?.S;
+        const refreshToken = item.refreshToken?.S;
+        return accessToken && refreshToken ? { accessToken, refreshToken, clear: true } : undefined;
+    }
+
+    /** Seals an item stored in the clear, if it still holds what was read (a failure leaves it for the next read). */
+    async function sealInPlace(userId: string, tokens: { accessToken: string; refreshToken: string }): Promise<void> {
+        try {
+            const values = await sealed(userId, tokens);
+            await dynamo()("UpdateItem", {
+                TableName: tableName,
+                Key: key(userId),
+                UpdateExpression: "SET tokens = :tokens, refreshTokenHash = :hash REMOVE accessToken, refreshToken",
+                ConditionExpression: "refreshToken = :clear",
+                ExpressionAttributeValues: { ":tokens": values.tokens, ":hash": values.refreshTokenHash, ":clear": { S: tokens.refreshToken } },
+            });
+        } catch {
+            // Read as it is this time; the next read seals it.
+        }
+    }
+
     return {
         async get(userId) {
             const out = await dynamo()<{ Item?: Item }>("GetItem", { TableName: tableName, Key: key(userId), ConsistentRead: true });
-            return toGrant(out.Item);
+            const item = out.Item;
+            const region = item?.region?.S;
+            const tokens = item && region ? await tokensOf(userId, item) : undefined;
+            if (!item || !region || !tokens) {
+                return undefined;
+            }
+            if (tokens.clear) {
+                await sealInPlace(userId, tokens);
+            }
+            const number = (name: string) => Number(item[name]?.N);
+            const clientId = item.clientId?.S;
+            return {
+                accessToken: tokens.accessToken,
+                refreshToken: tokens.refreshToken,
+                region,
+                accessTokenExpiresAt: number("accessTokenExpiresAt") || 0,
+                grantedAt: number("grantedAt") || 0,
+                // Grants stored before the client was recorded have none.
+                ...(clientId ? { clientId } : {}),
+            };
         },
         async put(userId, grant) {
             await dynamo()("PutItem", {
                 TableName: tableName,
                 Item: {
                     ...key(userId),
-                    accessToken: { S: grant.accessToken },
-                    refreshToken: { S: grant.refreshToken },
+                    ...(await sealed(userId, grant)),
                     accessTokenExpiresAt: { N: String(grant.accessTokenExpiresAt) },
                     region: { S: grant.region },
                     grantedAt: { N: String(grant.grantedAt) },
@@ -79,17 +125,18 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
             });
         },
         async updateTokens(userId, previousRefreshToken, tokens) {
+            const values = await sealed(userId, tokens);
             try {
                 await dynamo()("UpdateItem", {
                     TableName: tableName,
                     Key: key(userId),
-                    UpdateExpression: "SET accessToken = :access, refreshToken = :refresh, accessTokenExpiresAt = :expires" + (tokens.clientId ? ", clientId = :client" : ""),
-                    ConditionExpression: "refreshToken = :previous",
+                    UpdateExpression: "SET tokens = :tokens, refreshTokenHash = :hash, accessTokenExpiresAt = :expires" + (tokens.clientId ? ", clientId = :client" : ""),
+                    ConditionExpression: "refreshTokenHash = :previous",
                     ExpressionAttributeValues: {
-                        ":access": { S: tokens.accessToken },
-                        ":refresh": { S: tokens.refreshToken },
+                        ":tokens": values.tokens,
+                        ":hash": values.refreshTokenHash,
                         ":expires": { N: String(tokens.accessTokenExpiresAt) },
-                        ":previous": { S: previousRefreshToken },
+                        ":previous": { S: refreshTokenHash(previousRefreshToken) },
                         ...(tokens.clientId ? { ":client": { S: tokens.clientId } } : {}),
                     },
                 });
@@ -105,9 +152,10 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                 await dynamo()("DeleteItem", {
                     TableName: tableName,
                     Key: key(userId),
-                    // attribute_not_exists: a grant deleted meanwhile is as good as forgotten.
-                    ConditionExpression: "attribute_not_exists(userId) OR refreshToken = :dead",
-                    ExpressionAttributeValues: { ":dead": { S: deadRefreshToken } },
+                    // attribute_not_exists: a grant deleted meanwhile is as good as forgotten; the
+                    // last clause: an earlier version's item, not sealed yet (the dead token is no secret).
+                    ConditionExpression: "attribute_not_exists(userId) OR refreshTokenHash = :dead OR refreshToken = :deadClear",
+                    ExpressionAttributeValues: { ":dead": { S: refreshTokenHash(deadRefreshToken) }, ":deadClear": { S: deadRefreshToken } },
                 });
                 return true;
             } catch (err) {

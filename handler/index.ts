@@ -8,6 +8,7 @@ import { lwaCredentials } from "./secret";
 import { logToStdout } from "./log";
 import { createSkillHandler, SkillHandler } from "./skill";
 import { createAccessTokenVerifier } from "./token";
+import { createTokenSeal } from "./tokenSeal";
 import { handedOverJwks, requiredVariable } from "./environment";
 
 export { createSkillHandler } from "./skill";
@@ -19,9 +20,10 @@ const ENVIRONMENT = {
     clientId: "SKILL_CLIENT_ID",
     tableName: "SKILL_LAMP_TABLE",
     jwks: "SKILL_POOL_JWKS",
-    /** Set only with events on: the skill's Alexa Client Id, the grants table, the secret's parameter. */
+    /** Set only with events on: the skill's Alexa Client Id, the grants table and its key, the secret's parameter. */
     alexaClientId: "SKILL_ALEXA_CLIENT_ID",
     grantsTable: "SKILL_GRANTS_TABLE",
+    grantsKey: "SKILL_GRANTS_KEY",
     alexaSecretParameter: "SKILL_ALEXA_SECRET_PARAMETER",
     /** Unset in AWS (LWA's own address); tests point it at their stand-in. */
     lwaTokenUrl: "SKILL_LWA_TOKEN_URL",
@@ -43,7 +45,10 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
                   tokenUrl: env[ENVIRONMENT.lwaTokenUrl] || undefined,
                   credentials: lwaCredentials(alexaClientId, required(env, ENVIRONMENT.alexaSecretParameter)),
               }),
-              grants: createGrantStore({ tableName: required(env, ENVIRONMENT.grantsTable) }),
+              grants: createGrantStore({
+                  tableName: required(env, ENVIRONMENT.grantsTable),
+                  seal: createTokenSeal({ keyId: required(env, ENVIRONMENT.grantsKey) }),
+              }),
               region: required(env, "AWS_REGION"),
           })
         : undefined;

@@ -1,9 +1,11 @@
-// The skill's Alexa Client Secret, kept in SSM Parameter Store as a SecureString and read only when
-// LWA is asked (AcceptGrant, and a token refresh about once an hour per user), then kept for the
-// container's life. Why not the function's environment: anyone allowed
-// lambda:GetFunctionConfiguration (read-only consoles often are) reads environment variables in
-// plain text; the parameter is readable only by the roles granted ssm:GetParameter on it. Why not
-// Secrets Manager: the same protection at a monthly price per secret, and the same one request.
+// The skill's Alexa Client Secret, kept in SSM Parameter Store as a SecureString under the stack's
+// own KMS key (infra/alexaGrants.ts), and read only when LWA is asked (AcceptGrant, and a token
+// refresh about once an hour per user), then kept for the container's life. Why not the function's
+// environment: anyone allowed lambda:GetFunctionConfiguration (read-only consoles often are) reads
+// environment variables in plain text. Reading the parameter takes ssm:GetParameter on it and
+// kms:Decrypt on the key, which the stack gives to the functions that talk to LWA and to nobody
+// else (read-only policies grant ssm:Get* but not kms:Decrypt). Why not Secrets Manager: the same
+// protection at a monthly price per secret, and the same one request.
 // The cost: one GetParameter (~20-40 ms in-region) on the first LWA call of a container, never on
 // a directive's path. Protocol: AWS JSON 1.1, X-Amz-Target AmazonSSM.GetParameter
 // (docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html).

@@ -1,13 +1,24 @@
 // What the skill keeps to send Alexa events: each user's LWA tokens (the grants table, written by
-// AcceptGrant) and the skill's Alexa Client Secret (an SSM SecureString, read by the functions
-// that talk to LWA). See handler/secret.ts for why the secret is a parameter and not an
-// environment variable.
+// AcceptGrant, the tokens sealed: handler/tokenSeal.ts) and the skill's Alexa Client Secret (an SSM
+// SecureString, read by the functions that talk to LWA), both under a KMS key of the stack's own.
+// See handler/secret.ts for why the secret is a parameter and not an environment variable.
+//
+// Why a key of its own, at about $1 a month for each region stack with events: under the AWS
+// managed key aws/ssm, "the AWS managed key for Parameter Store (aws/ssm) grants Decrypt permission
+// to all IAM principals in the AWS account" (Systems Manager User Guide, ps-restrict-decryption),
+// and table items are read as they are: any role that may read DynamoDB or SSM (the managed
+// ReadOnlyAccess, AmazonDynamoDBReadOnlyAccess, AmazonSSMReadOnlyAccess among them) would read every
+// user's refresh token and the secret, and could send events as the skill. With this key, reading
+// either also needs kms:Decrypt on it, which none of those policies grants; the stack grants it to
+// the two functions that talk to LWA.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config";
 
 /** The tag that marks a grants table, so that alexaGrantsTable can only name one. */
 export const GRANTS_TABLE_TAG = { key: "smartlamp:purpose", value: "alexa-grants" } as const;
+/** The tag on a grants table that names the key its tokens are sealed with. */
+export const GRANTS_KEY_TAG = "smartlamp:grants-key";
 
 export interface AlexaGrantsArgs {
     /** The skill's Alexa Client Secret, a Pulumi secret. */
@@ -22,6 +33,8 @@ export interface AlexaGrantsArgs {
 export class AlexaGrants extends pulumi.ComponentResource {
     readonly tableName: pulumi.Output<string>;
     readonly tableArn: pulumi.Output<string>;
+    /** The key the tokens and the secret are encrypted with: the functions that use them need kms:Decrypt on it. */
+    readonly keyArn: pulumi.Output<string>;
     readonly secretParameter: aws.ssm.Parameter;
 
     constructor(name: string, args: AlexaGrantsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -31,19 +44,44 @@ export class AlexaGrants extends pulumi.ComponentResource {
             // Read at preview and up alike: a name that is no table of this account and region
             // stops the program with AWS's ResourceNotFoundException before anything changes. A
             // table without the grants tag (the lamp table, say, whose key is also userId) is
-            // refused: AcceptGrant would write over its items.
+            // refused: AcceptGrant would write over its items. Its tokens stay under the key it
+            // names, which this stack keeps using.
             const name = args.existingTableName;
             const kept = aws.dynamodb.getTableOutput({ name }, { parent: this }).apply((table) => {
-                if (table.tags?.[GRANTS_TABLE_TAG.key] !== GRANTS_TABLE_TAG.value) {
+                const keyArn = table.tags?.[GRANTS_KEY_TAG];
+                if (table.tags?.[GRANTS_TABLE_TAG.key] !== GRANTS_TABLE_TAG.value || !keyArn) {
                     throw new ConfigError([`alexaGrantsTable is ${JSON.stringify(name)}: that table is not a grants table of this project ` +
-                        `(it lacks the tag ${GRANTS_TABLE_TAG.key}=${GRANTS_TABLE_TAG.value}); name the table of the alexaGrantsTableName output this stack had with events on. ` +
+                        `(it lacks the tags ${GRANTS_TABLE_TAG.key}=${GRANTS_TABLE_TAG.value} and ${GRANTS_KEY_TAG}); name the table of the alexaGrantsTableName output this stack had with events on. ` +
                         "Fix: pulumi config set alexaGrantsTable <table name>"]);
                 }
-                return table;
+                return { ...table, keyArn };
             });
             this.tableName = kept.name;
             this.tableArn = kept.arn;
+            this.keyArn = kept.keyArn;
         } else {
+            // The key outlives the stack's use of it like the table whose tokens it seals: deleted,
+            // it would leave a kept table's grants unreadable for good. KMS waits 30 days before it
+            // deletes a key in any case (a deletion can be cancelled meanwhile).
+            const key = new aws.kms.Key(`${name}-key`, {
+                description: "Seals the Alexa event grants (LWA tokens) and the skill's Alexa Client Secret of this stack",
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                // AWS's default key policy: the account's administrators, through IAM. Only the
+                // functions that talk to LWA are given kms:Decrypt on it (infra/skillEndpoint.ts,
+                // infra/changeReportDelivery.ts); read-only policies grant it to nobody.
+                policy: aws.getCallerIdentityOutput({}, { parent: this }).accountId.apply((account) => JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{
+                        Sid: "AdministratorsThroughIam",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:aws:iam::${account}:root` },
+                        Action: "kms:*",
+                        Resource: "*",
+                    }],
+                })),
+            }, { parent: this, retainOnDelete: true });
+            this.keyArn = key.arn;
             // Every user's permission to send events: only the user's re-enabling the skill makes one
             // again (Alexa sends AcceptGrant only then). So the table outlives the stack's use of it:
             // `retainOnDelete` leaves it in AWS, grants and all, when events are switched off or the
@@ -60,21 +98,23 @@ export class AlexaGrants extends pulumi.ComponentResource {
                 attributes: [{ name: "userId", type: "S" }],
                 pointInTimeRecovery: { enabled: true },
                 deletionProtectionEnabled: true,
-                tags: { [GRANTS_TABLE_TAG.key]: GRANTS_TABLE_TAG.value },
+                tags: { [GRANTS_TABLE_TAG.key]: GRANTS_TABLE_TAG.value, [GRANTS_KEY_TAG]: key.arn },
             }, { parent: this, retainOnDelete: true, ignoreChanges: ["name", "hashKey", "rangeKey", "attributes", "localSecondaryIndexes"] });
             this.tableName = table.name;
             this.tableArn = table.arn;
         }
 
-        // SecureString under the account's AWS managed key (alias/aws/ssm): reading it needs only
-        // ssm:GetParameter on this parameter (Systems Manager User Guide, "Restricting access to
-        // Parameter Store parameters using IAM policies"). The value stays a Pulumi secret in state.
+        // A SecureString under the stack's key: reading it needs ssm:GetParameter on the parameter
+        // and kms:Decrypt on the key (ps-restrict-decryption). The value stays a Pulumi secret in
+        // state. (Pulumi reads it back decrypted after writing it: the deploying identity needs
+        // kms:Decrypt too, which an administrator has through the key's policy.)
         this.secretParameter = new aws.ssm.Parameter(`${name}-client-secret`, {
             type: "SecureString",
+            keyId: this.keyArn,
             value: pulumi.secret(args.clientSecret),
             description: "The Alexa skill's Alexa Client Secret (Login with Amazon), for AcceptGrant and token refreshes",
         }, { parent: this });
 
-        this.registerOutputs({ tableName: this.tableName, secretParameterName: this.secretParameter.name });
+        this.registerOutputs({ tableName: this.tableName, keyArn: this.keyArn, secretParameterName: this.secretParameter.name });
     }
 }

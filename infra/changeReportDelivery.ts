@@ -152,14 +152,16 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
         // events into the dead-letter queue.
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
-            policy: pulumi.all([this.logGroup.arn, args.grants.tableArn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn, args.lampTable.arn])
-                .apply(([logGroupArn, grantsArn, secretArn, queueArn, deadLetterArn, lampArn]) => JSON.stringify({
+            policy: pulumi.all([this.logGroup.arn, args.grants.tableArn, args.grants.secretParameter.arn, this.queue.arn, this.deadLetterQueue.arn, args.lampTable.arn, args.grants.keyArn])
+                .apply(([logGroupArn, grantsArn, secretArn, queueArn, deadLetterArn, lampArn, keyArn]) => JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
                         { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
                         { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: grantsArn },
                         { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: lampArn },
                         { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn },
+                        // Open and seal grants' tokens; open the secret's parameter.
+                        { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: keyArn },
                         { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: queueArn },
                         { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: deadLetterArn },
                     ],
@@ -174,6 +176,7 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             environment: {
                 variables: {
                     [CONSUMER_ENVIRONMENT.grantsTable]: args.grants.tableName,
+                    [CONSUMER_ENVIRONMENT.grantsKey]: args.grants.keyArn,
                     [CONSUMER_ENVIRONMENT.lampTable]: args.lampTable.name,
                     [CONSUMER_ENVIRONMENT.alexaClientId]: args.clientId,
                     [CONSUMER_ENVIRONMENT.alexaSecretParameter]: args.grants.secretParameter.name,

@@ -59,12 +59,13 @@ export class SkillEndpoint extends pulumi.ComponentResource {
         ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(name, this, args.logRetentionDays));
 
         // Only what the handler does: write its log lines, read and update lamp items; with events
-        // on, also write a user's grant (AcceptGrant) and read the client secret's parameter.
+        // on, also write a user's grant (AcceptGrant, its tokens sealed with the grants' key) and
+        // read the client secret's parameter.
         const events = args.events;
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: this.role.id,
-            policy: pulumi.all([this.logGroup.arn, this.table.arn, events?.grants.tableArn, events?.grants.secretParameter.arn])
-                .apply(([logGroupArn, tableArn, grantsArn, secretArn]) =>
+            policy: pulumi.all([this.logGroup.arn, this.table.arn, events?.grants.tableArn, events?.grants.secretParameter.arn, events?.grants.keyArn])
+                .apply(([logGroupArn, tableArn, grantsArn, secretArn, keyArn]) =>
                     JSON.stringify({
                         Version: "2012-10-17",
                         Statement: [
@@ -72,6 +73,8 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                             { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: tableArn },
                             ...(grantsArn ? [{ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: grantsArn }] : []),
                             ...(secretArn ? [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn }] : []),
+                            // Seal a new grant's tokens; open the secret's parameter.
+                            ...(keyArn ? [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: keyArn }] : []),
                         ],
                     })),
         }, { parent: this });
@@ -92,6 +95,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
                         ? {
                               [ENVIRONMENT.alexaClientId]: events.clientId,
                               [ENVIRONMENT.grantsTable]: events.grants.tableName,
+                              [ENVIRONMENT.grantsKey]: events.grants.keyArn,
                               [ENVIRONMENT.alexaSecretParameter]: events.grants.secretParameter.name,
                           }
                         : {}),

@@ -14,6 +14,7 @@ import { directives } from "./support/directives";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 
 const SECRET_PARAMETER = "/smartlamp/dev/alexa-client-secret";
 
@@ -22,6 +23,7 @@ const pick = (line: { outcome: string; cause: string; reason: string }) => [line
 describe("AcceptGrant with Alexa events on", () => {
     let lwa: LwaEndpoint;
     let ssm: SsmEndpoint;
+    let kms: KmsEndpoint;
     let skill: SkillHarness;
     let grants: GrantStore;
     let restoreEnvironment: () => void;
@@ -45,6 +47,7 @@ describe("AcceptGrant with Alexa events on", () => {
     before(async () => {
         lwa = await startLwaEndpoint();
         ssm = await startSsmEndpoint({ [SECRET_PARAMETER]: LWA_CLIENT_SECRET });
+        kms = await startKmsEndpoint();
         // The secret's reader as the function builds it, with SSM's client pointed at the stand-in.
         restoreEnvironment = setEnvironment({
             AWS_ENDPOINT_URL_SSM: ssm.endpoint,
@@ -55,7 +58,7 @@ describe("AcceptGrant with Alexa events on", () => {
             dependencies: async (dynamo) => {
                 const tableName = "grants-" + randomUUID();
                 await dynamo.createLampTable(tableName); // the same key schema: userId
-                grants = createGrantStore({ tableName, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
+                grants = createGrantStore({ tableName, seal: kms.seal(kms.createKey()), dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
                 return {
                     acceptGrant: createGrantAcceptor({
                         lwa: createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: lwaCredentials(LWA_CLIENT_ID, SECRET_PARAMETER), attemptTimeoutMs: 1500 }),
@@ -69,7 +72,7 @@ describe("AcceptGrant with Alexa events on", () => {
     });
     after(async () => {
         restoreEnvironment();
-        await Promise.all([skill.stop(), lwa.stop(), ssm.stop()]);
+        await Promise.all([skill.stop(), lwa.stop(), ssm.stop(), kms.stop()]);
     });
     afterEach(async () => {
         lwa.setMode("up");

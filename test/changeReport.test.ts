@@ -14,6 +14,7 @@ import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 
 const OFF: LampState = { powerState: "OFF", brightness: 100 };
 const ON: LampState = { powerState: "ON", brightness: 100 };
@@ -58,6 +59,7 @@ describe("ChangeReport delivery through the queue", function () {
     let lwa: LwaEndpoint;
     let gateway: AlexaGateway;
     let sqs: LocalSqs;
+    let kms: KmsEndpoint;
     let queue: LocalQueue;
     let dlq: LocalQueue;
     let grants: GrantStore;
@@ -116,17 +118,18 @@ describe("ChangeReport delivery through the queue", function () {
         lwa = await startLwaEndpoint();
         gateway = await startAlexaGateway(lwa);
         sqs = await startLocalSqs();
+        kms = await startKmsEndpoint();
         const tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName); // the same key schema: userId
         await dynamo.createLampTable("delivery-lamps");
         const dynamoDb = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 });
-        grants = createGrantStore({ tableName, dynamoDb });
+        grants = createGrantStore({ tableName, seal: kms.seal(kms.createKey()), dynamoDb });
         lamps = createLampStore({ tableName: "delivery-lamps", dynamoDb });
         lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), attemptTimeoutMs: 5000 });
         lwaRefreshes = () => lwa.requests.refresh_token ?? 0;
     });
     after(async () => {
-        await Promise.all([dynamo.stop(), lwa.stop(), gateway.stop(), sqs.stop()]);
+        await Promise.all([dynamo.stop(), lwa.stop(), gateway.stop(), sqs.stop(), kms.stop()]);
     });
     beforeEach(() => {
         // A fresh container (its token cache), queue and dead-letter queue for every test.

@@ -18,6 +18,7 @@ import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 import { LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
 import { setEnvironment } from "./support/lambdaEnvironment";
 import { capturingStdout } from "./support/stdout";
@@ -35,6 +36,8 @@ describe("the ChangeReport consumer, batch by batch", function () {
     let gateway: AlexaGateway;
     let sqs: LocalSqs;
     let ssm: SsmEndpoint;
+    let kms: KmsEndpoint;
+    let grantsKey: string;
     let dlq: LocalQueue;
     let grants: GrantStore;
     let lamps: LampStore;
@@ -79,15 +82,17 @@ describe("the ChangeReport consumer, batch by batch", function () {
         gateway = await startAlexaGateway(lwa);
         sqs = await startLocalSqs();
         ssm = await startSsmEndpoint({ [SECRET_PARAMETER]: LWA_CLIENT_SECRET });
+        kms = await startKmsEndpoint();
+        grantsKey = kms.createKey();
         await dynamo.createLampTable(GRANTS_TABLE);
         await dynamo.createLampTable(LAMP_TABLE);
         const dynamoDb = createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS });
-        grants = createGrantStore({ tableName: GRANTS_TABLE, dynamoDb });
+        grants = createGrantStore({ tableName: GRANTS_TABLE, seal: kms.seal(grantsKey), dynamoDb });
         lamps = createLampStore({ tableName: LAMP_TABLE, dynamoDb });
         lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
     });
     after(async () => {
-        await Promise.all([dynamo.stop(), lwa.stop(), gateway.stop(), sqs.stop(), ssm.stop()]);
+        await Promise.all([dynamo.stop(), lwa.stop(), gateway.stop(), sqs.stop(), ssm.stop(), kms.stop()]);
     });
     beforeEach(() => {
         logs = [];
@@ -313,6 +318,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
         let restoreEnvironment: () => void;
         const ENV = () => ({
             EVENTS_GRANTS_TABLE: GRANTS_TABLE,
+            EVENTS_GRANTS_KEY: grantsKey,
             EVENTS_ALEXA_CLIENT_ID: LWA_CLIENT_ID,
             EVENTS_ALEXA_SECRET_PARAMETER: SECRET_PARAMETER,
             EVENTS_DEAD_LETTER_QUEUE_URL: dlq.url,
@@ -327,6 +333,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
                 AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
                 AWS_ENDPOINT_URL_SQS: sqs.endpoint,
                 AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+                AWS_ENDPOINT_URL_KMS: kms.endpoint,
                 AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
                 AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
             });

@@ -18,6 +18,7 @@ import { LOCAL_CREDENTIALS } from "./support/dynalite";
 import { HostedLogin, startHostedLogin } from "./support/hostedLogin";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
 import { accessTokenClaims, jwksOf, signToken, USER_POOL_ID } from "./support/tokens";
 
@@ -38,6 +39,7 @@ describe("the companion app", function () {
     let mapping: ReturnType<typeof eventSourceMapping>;
     let handler: (event: HttpApiEvent) => Promise<HttpApiResponse>;
 
+    let kms: KmsEndpoint;
     const users = [{ email: "ada@example.com", password: "Correct-Horse-9!", sub: randomUUID() }];
 
     /** A user of the pool who linked the lamp with Alexa (their grant is stored). */
@@ -65,15 +67,16 @@ describe("the companion app", function () {
         lwa = await startLwaEndpoint();
         gateway = await startAlexaGateway(lwa);
         sqs = await startLocalSqs();
+        kms = await startKmsEndpoint();
         const grantsTable = "grants-" + randomUUID();
         await skill.dynamo.createLampTable(grantsTable); // the same key schema: userId
-        grants = createGrantStore({ tableName: grantsTable, dynamoDb: createDynamoDb({ endpoint: skill.dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
+        grants = createGrantStore({ tableName: grantsTable, seal: kms.seal(kms.createKey()), dynamoDb: createDynamoDb({ endpoint: skill.dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
         // The API's URL is the page's, and the login's callback: serve first, then build the handler.
         api = await serveLocally((event) => handler(event));
         login = await startHostedLogin({ key: skill.key, clientId: COMPANION_CLIENT_ID, callbackUrls: [api.url], users });
     });
     after(async () => {
-        await Promise.all([skill.stop(), lwa.stop(), gateway.stop(), sqs.stop(), login.stop(), api.stop()]);
+        await Promise.all([skill.stop(), lwa.stop(), gateway.stop(), sqs.stop(), kms.stop(), login.stop(), api.stop()]);
     });
     beforeEach(() => {
         queue = sqs.createFifoQueue(`changes-${randomUUID()}.fifo`);

@@ -12,6 +12,7 @@ import { createGrantStore, Grant, GrantStore } from "../handler/grantStore";
 import { createLwaClient, LwaClient } from "../handler/lwa";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
 
 const report = (sub: string) => changeReport(sub, { powerState: "OFF", brightness: 100 }, { powerState: "ON", brightness: 100 }, "APP_INTERACTION", new Date())!;
@@ -19,6 +20,7 @@ const report = (sub: string) => changeReport(sub, { powerState: "OFF", brightnes
 describe("delivering one ChangeReport to the event gateway", function () {
     this.timeout(20000);
     let dynamo: LocalDynamo;
+    let kms: KmsEndpoint;
     let lwa: LwaEndpoint;
     let gateway: AlexaGateway;
     let grants: GrantStore;
@@ -58,15 +60,16 @@ describe("delivering one ChangeReport to the event gateway", function () {
 
     before(async () => {
         dynamo = await startDynalite();
+        kms = await startKmsEndpoint();
         lwa = await startLwaEndpoint();
         gateway = await startAlexaGateway(lwa);
         const tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName);
-        grants = createGrantStore({ tableName, dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 1 }) });
+        grants = createGrantStore({ tableName, seal: kms.seal(kms.createKey()), dynamoDb: createDynamoDb({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 1 }) });
         lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }), attemptTimeoutMs: 2000 });
     });
     after(async () => {
-        await Promise.all([dynamo.stop(), lwa.stop(), gateway.stop()]);
+        await Promise.all([dynamo.stop(), kms.stop(), lwa.stop(), gateway.stop()]);
     });
     beforeEach(() => {
         waits = [];

@@ -11,6 +11,7 @@ import { POOL_KEY, PRIMARY_CONFIG, ProgramRun, runProgram } from "./support/pulu
 import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
 import { LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 import { changeReport } from "../handler/changeReport";
 import { messageGroupOf } from "../handler/eventQueue";
 import { createLwaClient } from "../handler/lwa";
@@ -27,6 +28,7 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
     let ssm: SsmEndpoint;
     let gateway: AlexaGateway;
     let sqs: LocalSqs;
+    let kms: KmsEndpoint;
     const archives: MaterialisedArchive[] = [];
 
     /** The function `name` as the stack would upload it, and its deployed environment. */
@@ -47,6 +49,7 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
             AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
             AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
             AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+            AWS_ENDPOINT_URL_KMS: kms.endpoint,
             SKILL_LWA_TOKEN_URL: lwa.tokenUrl,
             EVENTS_LWA_TOKEN_URL: lwa.tokenUrl,
             EVENTS_GATEWAY_URL: gateway.url,
@@ -64,9 +67,11 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         ssm = await startSsmEndpoint({ [env.SKILL_ALEXA_SECRET_PARAMETER]: LWA_CLIENT_SECRET });
         gateway = await startAlexaGateway(lwa);
         sqs = await startLocalSqs();
+        kms = await startKmsEndpoint();
+        kms.createKey(env.SKILL_GRANTS_KEY); // the key the stack made for the grants
     });
     after(async () => {
-        await Promise.all([dynamo.stop(), lwa.stop(), ssm.stop(), gateway.stop(), sqs.stop()]);
+        await Promise.all([dynamo.stop(), lwa.stop(), ssm.stop(), gateway.stop(), sqs.stop(), kms.stop()]);
         for (const archive of archives) {
             fs.rmSync(archive.dir, { recursive: true, force: true });
         }
@@ -85,7 +90,7 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         assert.equal(responses[0].event.header.name, "AcceptGrant.Response", stdout);
         assert.equal(responses[1].event.payload.endpoints[0].endpointId, lampEndpointId(sub));
         assert.equal(responses[1].event.payload.endpoints[0].capabilities[1].properties.proactivelyReported, true);
-        const grant = await createGrantStore({ tableName: environment.SKILL_GRANTS_TABLE, dynamoDb: dynamo.dynamoDb }).get(sub);
+        const grant = await createGrantStore({ tableName: environment.SKILL_GRANTS_TABLE, seal: kms.seal(environment.SKILL_GRANTS_KEY), dynamoDb: dynamo.dynamoDb }).get(sub);
         assert.ok(grant && lwa.accessTokenValid(grant.accessToken));
         assert.equal(grant.region, "us-east-1");
         assert.equal(ssm.reads, 1);
@@ -101,7 +106,7 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         assert.deepEqual([...text.matchAll(/\bexports\.(\w+)/g)].map((m) => m[1]), ["handler"]);
         // Two users who linked, each lamp on: alice's token is good; bob's has expired and LWA is
         // down, so his event must wait, and his next one with it; alice's goes out now.
-        const store = createGrantStore({ tableName: environment.EVENTS_GRANTS_TABLE, dynamoDb: dynamo.dynamoDb });
+        const store = createGrantStore({ tableName: environment.EVENTS_GRANTS_TABLE, seal: kms.seal(environment.EVENTS_GRANTS_KEY), dynamoDb: dynamo.dynamoDb });
         const lamps = createLampStore({ tableName: environment.EVENTS_LAMP_TABLE, dynamoDb: dynamo.dynamoDb });
         const lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
         const [alice, bob] = ["archive-alice", "archive-bob"];

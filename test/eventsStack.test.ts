@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { loadConfig } from "../infra/config";
+import { ConfigError, loadConfig } from "../infra/config";
 import { archiveEntries } from "./support/lambdaArchive";
 import { planDeletes } from "./support/pulumiDeployment";
 import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
@@ -31,8 +31,9 @@ describe("a stack with Alexa events on", () => {
             attributes: [{ name: "userId", type: "S" }],
             pointInTimeRecovery: { enabled: true },
             deletionProtectionEnabled: true,
-            // What alexaGrantsTable checks before it takes a table for a grants table.
-            tags: { "smartlamp:purpose": "alexa-grants" },
+            // What alexaGrantsTable checks before it takes a table for a grants table, and the key
+            // its tokens are sealed with.
+            tags: { "smartlamp:purpose": "alexa-grants", "smartlamp:grants-key": "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
         });
         // retainOnDelete, not protect: switching events off must not fail the `up` (see below);
         // and a change that would replace the table (a new, empty one) is not applied.
@@ -67,7 +68,28 @@ describe("a stack with Alexa events on", () => {
         assert.deepEqual(policy.Statement.slice(2), [
             { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
             { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
+            { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
         ]);
+    });
+
+    it("seals the grants and the secret under a key of the stack's own, whose policy leaves decrypting to IAM (AWS's default), and keeps it when events leave", () => {
+        const key = run.one("aws:kms/key:Key");
+        assert.deepEqual({ ...key.inputs, policy: JSON.parse(key.inputs.policy) }, {
+            description: "Seals the Alexa event grants (LWA tokens) and the skill's Alexa Client Secret of this stack",
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: {
+                Version: "2012-10-17",
+                Statement: [{ Sid: "AdministratorsThroughIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" }],
+            },
+        });
+        assert.deepEqual([key.retainOnDelete, key.protect], [true, false]);
+        assert.equal(run.one(PARAMETER).inputs.keyId, "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e");
+        const env = run.all(FUNCTION).map((f) => f.inputs.environment?.variables ?? {});
+        assert.deepEqual(env.map((e) => e.SKILL_GRANTS_KEY ?? e.EVENTS_GRANTS_KEY).filter(Boolean), Array(2).fill("arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e"));
+        // Only the two functions that talk to LWA may use it.
+        const mayUse = run.all(ROLE_POLICY).filter((p) => JSON.parse(p.inputs.policy).Statement.some((st: { Action: string[] }) => st.Action.some((a) => a.startsWith("kms:"))));
+        assert.deepEqual(mayUse.map((p) => p.name).sort(), ["change-reports-policy", "smartlamp-policy"]);
     });
 });
 
@@ -202,6 +224,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
                 { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
                 { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl" },
                 { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
+                { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
                 { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo" },
                 { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo" },
             ],
@@ -209,6 +232,7 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
         assert.deepEqual(consumer.inputs.environment.variables, {
             EVENTS_GRANTS_TABLE: "alexa-grants-table-tbl",
+            EVENTS_GRANTS_KEY: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e",
             EVENTS_LAMP_TABLE: "smartlamp-lamps-tbl",
             EVENTS_ALEXA_CLIENT_ID: ALEXA_CLIENT_ID,
             EVENTS_ALEXA_SECRET_PARAMETER: "/alexa-grants-client-secret",
@@ -317,7 +341,7 @@ describe("switching Alexa events off and on again", () => {
         const off = await runProgram(PRIMARY_CONFIG, "dev");
         const plan = planDeletes(on.resources, off.resources);
         assert.deepEqual(plan.refusals, [], "the engine would refuse the up");
-        assert.deepEqual(plan.deletes.filter((d) => d.retained).map((d) => d.name).sort(), ["alexa-grants-table", "change-reports-dead-letters", "change-reports-queue"]);
+        assert.deepEqual(plan.deletes.filter((d) => d.retained).map((d) => d.name).sort(), ["alexa-grants-key", "alexa-grants-table", "change-reports-dead-letters", "change-reports-queue"]);
         // Deleted for good: the secret's parameter, the consumer and its wiring, the alarms.
         assert.ok(plan.deletes.some((d) => d.type === PARAMETER && !d.retained));
         assert.ok(plan.deletes.some((d) => d.name === "change-reports-consumer" && !d.retained));
@@ -326,13 +350,16 @@ describe("switching Alexa events off and on again", () => {
         assert.match(planDeletes(protectedBefore, off.resources).refusals[0], /alexa-grants-table" cannot be deleted\nbecause it is protected/);
     });
 
-    it("uses a kept grants table, named in alexaGrantsTable, instead of making an empty one: its grants serve again", async () => {
+    it("uses a kept grants table, named in alexaGrantsTable, and the key its tag names, instead of making empty ones: its grants serve again", async () => {
         const invokes: { token: string; inputs: Record<string, any> }[] = [];
         const kept = "alexa-grants-table-1a2b3c4";
         const run = await runProgram({ ...EVENTS_CONFIG, alexaGrantsTable: kept }, "dev", { secretKeys: ["alexaClientSecret"], invokes });
         // Looked up at preview and up: a name that is no table stops the program there.
         assert.deepEqual(invokes, [{ token: "aws:dynamodb/getTable:getTable", inputs: { name: kept } }]);
         assert.equal(run.all(TABLE).filter((t) => t.name.startsWith("alexa-grants")).length, 0, "a new grants table was made");
+        assert.equal(run.all("aws:kms/key:Key").length, 0, "a new key was made");
+        const keptKey = "arn:aws:kms:us-east-1:123456789012:key/kept-1a2b";
+        assert.equal(run.one(PARAMETER).inputs.keyId, keptKey);
         const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${kept}`;
         const skillPolicy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "smartlamp-policy")!.inputs.policy);
         assert.deepEqual(skillPolicy.Statement[2], { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: arn });
@@ -340,7 +367,17 @@ describe("switching Alexa events off and on again", () => {
         assert.equal(consumerPolicy.Statement[1].Resource, arn);
         const functions = run.all(FUNCTION);
         assert.equal(functions.find((f) => f.name === "smartlamp-function")!.inputs.environment.variables.SKILL_GRANTS_TABLE, kept);
+        assert.equal(functions.find((f) => f.name === "smartlamp-function")!.inputs.environment.variables.SKILL_GRANTS_KEY, keptKey);
         assert.equal(functions.find((f) => f.name === "change-reports-consumer")!.inputs.environment.variables.EVENTS_GRANTS_TABLE, kept);
         assert.equal(run.outputs.alexaGrantsTableName, kept);
+    });
+
+    it("refuses, at up, a table that is not a grants table of this project (the lamp table, say), which AcceptGrant would write over", async () => {
+        const failure = await runProgram({ ...EVENTS_CONFIG, alexaGrantsTable: "smartlamp-lamps-tbl" }, "dev", { secretKeys: ["alexaClientSecret"] }).then(() => undefined, (err: unknown) => err);
+        assert.ok(failure instanceof ProgramFailed, String(failure));
+        assert.deepEqual((failure.cause as ConfigError).problems, [
+            "alexaGrantsTable is \"smartlamp-lamps-tbl\": that table is not a grants table of this project (it lacks the tags smartlamp:purpose=alexa-grants and smartlamp:grants-key); " +
+                "name the table of the alexaGrantsTableName output this stack had with events on. Fix: pulumi config set alexaGrantsTable <table name>",
+        ]);
     });
 });

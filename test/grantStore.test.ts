@@ -1,20 +1,27 @@
-// The grants table (one item per user: the LWA tokens of AcceptGrant) on dynalite: what an item
-// holds, how a partial or edited one reads, and the conditional update that never brings back a
+// The grants table (one item per user: the LWA tokens of AcceptGrant) on dynalite, its tokens sealed
+// under a key of the KMS stand-in: what an item holds (no token in the clear), how a partial,
+// edited, moved or earlier version's item reads, and the conditional writes that never bring back a
 // deleted or replaced grant. AcceptGrant and the event sender build on it.
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { createGrantAcceptor } from "../handler/acceptGrant";
-import { createGrantStore, Grant, GrantStore } from "../handler/grantStore";
+import { createTokenSeal, KMS_PROTOCOL } from "../handler/tokenSeal";
+import { createAwsJsonClient, DYNAMODB_PROTOCOL } from "../handler/awsJson";
+import { READ_ONLY_CREDENTIALS } from "./support/sigv4";
+import { createGrantStore, Grant, GrantStore, refreshTokenHash } from "../handler/grantStore";
 import { createLwaClient } from "../handler/lwa";
 import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
 import { setEnvironment } from "./support/lambdaEnvironment";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 
 type Item = Record<string, { S?: string; N?: string }>;
 
 describe("the grants table", function () {
     this.timeout(20000);
     let dynamo: LocalDynamo;
+    let kms: KmsEndpoint;
+    let keyArn: string;
     let store: GrantStore;
     let tableName: string;
 
@@ -31,27 +38,80 @@ describe("the grants table", function () {
 
     before(async () => {
         dynamo = await startDynalite();
+        kms = await startKmsEndpoint();
+        keyArn = kms.createKey();
         tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName);
-        store = createGrantStore({ tableName, dynamoDb: dynamo.dynamoDb });
+        store = createGrantStore({ tableName, seal: kms.seal(keyArn), dynamoDb: dynamo.dynamoDb });
     });
-    after(() => dynamo.stop());
+    after(() => Promise.all([dynamo.stop(), kms.stop()]));
     afterEach(() => dynamo.setMode("up"));
 
-    it("writes a grant as one item of typed attributes and reads it back whole", async () => {
+    it("writes a grant as one item whose tokens are sealed under the key, no token in the clear, and reads it back whole", async () => {
+        const userId = randomUUID();
+        const written = grant({ clientId: LWA_CLIENT_ID });
+        await store.put(userId, written);
+        const item = (await rawItem(userId))!;
+        assert.deepEqual(Object.keys(item).sort(), ["accessTokenExpiresAt", "clientId", "grantedAt", "refreshTokenHash", "region", "tokens", "userId"]);
+        assert.deepEqual([item.accessTokenExpiresAt, item.region, item.grantedAt, item.clientId, item.refreshTokenHash],
+            [{ N: "1800000003600" }, { S: "eu-west-1" }, { N: "1800000000000" }, { S: LWA_CLIENT_ID }, { S: refreshTokenHash(written.refreshToken) }]);
+        const raw = JSON.stringify(item);
+        assert.ok(!raw.includes(written.accessToken) && !raw.includes(written.refreshToken) && !raw.includes("Atz"), "a token in the clear");
+        assert.deepEqual(await store.get(userId), written);
+        assert.equal(await store.get(randomUUID()), undefined);
+    });
+
+    it("cannot open a sealed value moved to another user's item (the seal names its user), nor one sealed under another key", async () => {
+        const [victim, attacker] = [randomUUID(), randomUUID()];
+        await store.put(victim, grant());
+        await store.put(attacker, grant());
+        await putRaw(attacker, { ...(await rawItem(victim))!, userId: { S: attacker } });
+        await assert.rejects(store.get(attacker), { name: "InvalidCiphertextException" });
+        const elsewhere = createGrantStore({ tableName, seal: kms.seal(kms.createKey()), dynamoDb: dynamo.dynamoDb });
+        await elsewhere.put(attacker, grant());
+        assert.ok(await store.get(attacker), "a ciphertext names its own key: Decrypt finds it");
+        kms.disableKey(keyArn);
+        try {
+            await assert.rejects(store.get(victim), { name: "DisabledException" });
+        } finally {
+            kms.enableKey(keyArn);
+        }
+    });
+
+    it("gives a principal that may read the table but not decrypt under the key (a read-only role) ciphertext only", async () => {
         const userId = randomUUID();
         const written = grant();
         await store.put(userId, written);
-        assert.deepEqual(await rawItem(userId), {
-            userId: { S: userId },
-            accessToken: { S: written.accessToken },
-            refreshToken: { S: written.refreshToken },
-            accessTokenExpiresAt: { N: "1800000003600" },
-            region: { S: "eu-west-1" },
-            grantedAt: { N: "1800000000000" },
-        });
-        assert.deepEqual(await store.get(userId), written);
-        assert.equal(await store.get(randomUUID()), undefined);
+        kms.denyDecrypt(READ_ONLY_CREDENTIALS.accessKeyId);
+        const readOnly = (service: typeof KMS_PROTOCOL | undefined) => createAwsJsonClient(service ?? DYNAMODB_PROTOCOL,
+            { endpoint: service ? kms.endpoint : dynamo.endpoint, region: "us-east-1", credentials: () => READ_ONLY_CREDENTIALS, maxAttempts: 1 });
+        const item = await readOnly(undefined)<{ Item: Item }>("GetItem", { TableName: tableName, Key: { userId: { S: userId } } });
+        assert.ok(!JSON.stringify(item).includes(written.refreshToken) && !JSON.stringify(item).includes(written.accessToken));
+        const asReadOnly = createGrantStore({ tableName, seal: createTokenSeal({ keyId: keyArn, kms: readOnly(KMS_PROTOCOL) }), dynamoDb: readOnly(undefined) as never });
+        await assert.rejects(asReadOnly.get(userId), { name: "AccessDeniedException" });
+    });
+
+    it("reads a grant an earlier version stored in the clear, and seals it in place at that read", async () => {
+        const userId = randomUUID();
+        const { accessToken, refreshToken } = grant();
+        await putRaw(userId, { accessToken: { S: accessToken }, refreshToken: { S: refreshToken }, region: { S: "us-east-1" }, accessTokenExpiresAt: { N: "5" }, grantedAt: { N: "4" } });
+        assert.deepEqual(await store.get(userId), { accessToken, refreshToken, region: "us-east-1", accessTokenExpiresAt: 5, grantedAt: 4 });
+        const item = (await rawItem(userId))!;
+        assert.ok(!JSON.stringify(item).includes(refreshToken), "still in the clear after its read");
+        assert.ok(item.tokens?.S);
+        assert.deepEqual(await store.get(userId), { accessToken, refreshToken, region: "us-east-1", accessTokenExpiresAt: 5, grantedAt: 4 });
+        // KMS down at that read: the grant reads all the same, and is sealed at a later read.
+        const other = randomUUID();
+        await putRaw(other, { accessToken: { S: accessToken }, refreshToken: { S: refreshToken }, region: { S: "us-east-1" } });
+        await kms.outage.takeDown();
+        try {
+            assert.equal((await store.get(other))!.refreshToken, refreshToken);
+        } finally {
+            await kms.outage.bringUp();
+        }
+        assert.equal((await rawItem(other))!.refreshToken?.S, refreshToken);
+        await store.get(other);
+        assert.equal((await rawItem(other))!.refreshToken, undefined);
     });
 
     it("reads an item without a token or a region as no grant, and unreadable times as 0 (expired, so refreshed first)", async () => {
@@ -66,6 +126,10 @@ describe("the grants table", function () {
         const userId = randomUUID();
         await putRaw(userId, { accessToken: { S: accessToken }, refreshToken: { S: refreshToken }, region: { S: region }, accessTokenExpiresAt: { S: "soon" } });
         assert.deepEqual(await store.get(userId), { accessToken, refreshToken, region, accessTokenExpiresAt: 0, grantedAt: 0 });
+        // A sealed value that opens to anything but the two tokens is no grant either.
+        const odd = randomUUID();
+        await putRaw(odd, { tokens: { S: await kms.seal(keyArn).seal(odd, JSON.stringify({ accessToken: "", refreshToken: "Atzr|x" })) }, region: { S: region } });
+        assert.equal(await store.get(odd), undefined);
     });
 
     it("keeps refreshed tokens, and the grant's region and time", async () => {
@@ -119,15 +183,21 @@ describe("the grants table", function () {
         assert.deepEqual(request, {
             TableName: tableName,
             Key: { userId: { S: userId } },
-            ConditionExpression: "attribute_not_exists(userId) OR refreshToken = :dead",
-            ExpressionAttributeValues: { ":dead": { S: renewed.refreshToken } },
+            ConditionExpression: "attribute_not_exists(userId) OR refreshTokenHash = :dead OR refreshToken = :deadClear",
+            ExpressionAttributeValues: { ":dead": { S: refreshTokenHash(renewed.refreshToken) }, ":deadClear": { S: renewed.refreshToken } },
         });
+        // An earlier version's item, in the clear: forgotten by its refresh token.
+        const clear = randomUUID();
+        await putRaw(clear, { accessToken: { S: "Atza|a" }, refreshToken: { S: "Atzr|dead" }, region: { S: "us-east-1" } });
+        assert.equal(await store.forget(clear, "Atzr|other"), false);
+        assert.equal(await store.forget(clear, "Atzr|dead"), true);
+        assert.equal(await rawItem(clear), undefined);
     });
 
     it("asks DynamoDB for a consistent read (a grant just written or deleted reads as such)", async () => {
         // dynalite is always consistent; the request is what can be checked here.
         const seen: unknown[] = [];
-        const recording = createGrantStore({ tableName, dynamoDb: async (operation, input) => {
+        const recording = createGrantStore({ tableName, seal: kms.seal(keyArn), dynamoDb: async (operation, input) => {
             seen.push([operation, input]);
             return dynamo.dynamoDb(operation, input);
         } });
@@ -141,6 +211,7 @@ describe("the grants table", function () {
             restoreEnvironment = setEnvironment({
                 AWS_REGION: undefined,
                 AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+                AWS_ENDPOINT_URL_KMS: kms.endpoint,
                 AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
                 AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
             });
@@ -148,7 +219,7 @@ describe("the grants table", function () {
         after(() => restoreEnvironment());
 
         it("tries a throttled request twice and no more (AcceptGrant has Alexa's 8 s for everything)", async () => {
-            const deployed = createGrantStore({ tableName });
+            const deployed = createGrantStore({ tableName, seal: createTokenSeal({ keyId: keyArn }) });
             const userId = randomUUID();
             await deployed.put(userId, grant());
             const before = dynamo.tries.get("GetItem") ?? 0;
@@ -165,6 +236,7 @@ describe("accepting a grant", function () {
     this.timeout(20000);
     let dynamo: LocalDynamo;
     let lwa: LwaEndpoint;
+    let kms: KmsEndpoint;
     let store: GrantStore;
     const T = 1_800_000_000_000;
 
@@ -180,11 +252,12 @@ describe("accepting a grant", function () {
     before(async () => {
         dynamo = await startDynalite();
         lwa = await startLwaEndpoint();
+        kms = await startKmsEndpoint();
         const tableName = "grants-" + randomUUID();
         await dynamo.createLampTable(tableName);
-        store = createGrantStore({ tableName, dynamoDb: dynamo.dynamoDb });
+        store = createGrantStore({ tableName, seal: kms.seal(kms.createKey()), dynamoDb: dynamo.dynamoDb });
     });
-    after(() => Promise.all([dynamo.stop(), lwa.stop()]));
+    after(() => Promise.all([dynamo.stop(), lwa.stop(), kms.stop()]));
     afterEach(async () => {
         lwa.setMode("up");
         await dynamo.setMode("up");
@@ -210,6 +283,17 @@ describe("accepting a grant", function () {
         const userId = randomUUID();
         await acceptor()(userId, lwa.issueCode(), 5100);
         assert.ok(await store.get(userId));
+    });
+
+    it("stores nothing, and says which, when the tokens cannot be sealed (KMS down) after LWA said yes", async () => {
+        const userId = randomUUID();
+        await kms.outage.takeDown();
+        try {
+            await assert.rejects(acceptor()(userId, lwa.issueCode()), (err: Error) => err.message === "could not store the grant (Error)");
+        } finally {
+            await kms.outage.bringUp();
+        }
+        assert.equal(await store.get(userId), undefined);
     });
 
     it("stores nothing and says only the error's type when the store fails after LWA said yes", async () => {

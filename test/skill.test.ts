@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { directives, errorType, property } from "./support/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
@@ -439,9 +440,13 @@ describe("the function's entry, built from the environment the stack sets", func
     const key = newSigningKey();
     let restoreEnvironment: () => void;
     const ENV = () => ({ SKILL_USER_POOL_ID: USER_POOL_ID, SKILL_CLIENT_ID: CLIENT_ID, SKILL_LAMP_TABLE: "entry-lamps", SKILL_POOL_JWKS: JSON.stringify(jwksOf(key)) });
-    const EVENTS_ENV = () => ({ ...ENV(), SKILL_ALEXA_CLIENT_ID: LWA_CLIENT_ID, SKILL_GRANTS_TABLE: "entry-grants", SKILL_ALEXA_SECRET_PARAMETER: "/grants-secret", AWS_REGION: "us-east-1" });
+    const EVENTS_ENV = () => ({ ...ENV(), SKILL_ALEXA_CLIENT_ID: LWA_CLIENT_ID, SKILL_GRANTS_TABLE: "entry-grants", SKILL_GRANTS_KEY: grantsKey, SKILL_ALEXA_SECRET_PARAMETER: "/grants-secret", AWS_REGION: "us-east-1" });
+    let kms: KmsEndpoint;
+    let grantsKey: string;
 
     before(async () => {
+        kms = await startKmsEndpoint();
+        grantsKey = kms.createKey();
         dynamo = await startDynalite();
         await dynamo.createLampTable("entry-lamps");
         await dynamo.createLampTable("entry-grants"); // the same key schema: userId
@@ -455,7 +460,7 @@ describe("the function's entry, built from the environment the stack sets", func
     });
     after(async () => {
         restoreEnvironment();
-        await dynamo.stop();
+        await Promise.all([dynamo.stop(), kms.stop()]);
     });
 
     it("verifies tokens with the handed-over JWKS, keeps lamps in the named table and logs one line per directive", async () => {
@@ -482,8 +487,8 @@ describe("the function's entry, built from the environment the stack sets", func
         for (const name of ["SKILL_USER_POOL_ID", "SKILL_CLIENT_ID", "SKILL_LAMP_TABLE"]) {
             assert.throws(() => createHandlerFromEnvironment({ ...ENV(), [name]: "" }), new RegExp(`${name}; redeploy the stack`), name);
         }
-        // With events on, the grants table, the secret's parameter and Lambda's region too.
-        for (const name of ["SKILL_GRANTS_TABLE", "SKILL_ALEXA_SECRET_PARAMETER", "AWS_REGION"]) {
+        // With events on, the grants table and its key, the secret's parameter and Lambda's region too.
+        for (const name of ["SKILL_GRANTS_TABLE", "SKILL_GRANTS_KEY", "SKILL_ALEXA_SECRET_PARAMETER", "AWS_REGION"]) {
             assert.throws(() => createHandlerFromEnvironment({ ...EVENTS_ENV(), [name]: "" }), new RegExp(`^Error: The skill function needs the environment variable ${name}; redeploy the stack to set it\\.$`), name);
         }
     });
@@ -499,7 +504,7 @@ describe("the function's entry, built from the environment the stack sets", func
     it("with events on, accepts a grant: the code exchanged with the secret from Parameter Store, the grant stored with the function's region", async () => {
         const lwa = await startLwaEndpoint();
         const ssm = await startSsmEndpoint({ "/grants-secret": LWA_CLIENT_SECRET });
-        const restoreSsm = setEnvironment({ AWS_ENDPOINT_URL_SSM: ssm.endpoint });
+        const restoreSsm = setEnvironment({ AWS_ENDPOINT_URL_SSM: ssm.endpoint, AWS_ENDPOINT_URL_KMS: kms.endpoint });
         try {
             const handle = createHandlerFromEnvironment({ ...EVENTS_ENV(), AWS_REGION: "eu-west-1", SKILL_LWA_TOKEN_URL: lwa.tokenUrl });
             const sub = "entry-grant-user";
@@ -509,7 +514,7 @@ describe("the function's entry, built from the environment the stack sets", func
             assert.equal(response.event.header.name, "AcceptGrant.Response", JSON.stringify(response));
             assert.equal(lwa.requests.authorization_code, 1);
             assert.equal(ssm.reads, 1);
-            const grant = await createGrantStore({ tableName: "entry-grants", dynamoDb: dynamo.dynamoDb }).get(sub);
+            const grant = await createGrantStore({ tableName: "entry-grants", seal: kms.seal(grantsKey), dynamoDb: dynamo.dynamoDb }).get(sub);
             assert.ok(grant && lwa.accessTokenValid(grant.accessToken), "no grant stored");
             assert.equal(grant.region, "eu-west-1");
             assert.equal(JSON.parse(fd1[0]).outcome, "AcceptGrant.Response");
@@ -529,7 +534,7 @@ describe("the function's entry, built from the environment the stack sets", func
             responses.push(await handle(directives.discover(token)));
         });
         assert.equal(responses[0].event.header.name, "AcceptGrant.Response");
-        assert.equal(await createGrantStore({ tableName: "entry-grants", dynamoDb: dynamo.dynamoDb }).get(sub), undefined);
+        assert.equal(await createGrantStore({ tableName: "entry-grants", seal: kms.seal(grantsKey), dynamoDb: dynamo.dynamoDb }).get(sub), undefined);
         const properties = responses[1].event.payload.endpoints[0].capabilities.filter((c: any) => c.properties).map((c: any) => c.properties.proactivelyReported);
         assert.deepEqual(properties, [false, false, false]);
     });

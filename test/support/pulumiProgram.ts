@@ -107,6 +107,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, regi
             return { id: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, state: { ...inputs, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${inputs.name}`, arn: arnFor("sqs", inputs.name) } };
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return { id: name, state: { ...inputs, name, arn: arnFor("cloudwatch", `alarm:${name}`) } };
+        case "aws:kms/key:Key":
+            return { id: `${name}-0f3b6c2e`, state: { ...inputs, keyId: `${name}-0f3b6c2e`, arn: arnFor("kms", `key/${name}-0f3b6c2e`) } };
         case "aws:sns/topic:Topic":
             return { id: arnFor("sns", `${name}-1a2b3c`), state: { ...inputs, name: `${name}-1a2b3c`, arn: arnFor("sns", `${name}-1a2b3c`) } };
         case "aws:ssm/parameter:Parameter":
@@ -202,7 +204,9 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             if (args.token === "aws:dynamodb/getTable:getTable") {
                 // A table that exists in the account: a grants table a stack kept carries its tag.
                 options.invokes?.push({ token: args.token, inputs: args.inputs });
-                const tags = String(args.inputs.name).startsWith("alexa-grants-table") ? { "smartlamp:purpose": "alexa-grants" } : {};
+                const tags = String(args.inputs.name).startsWith("alexa-grants-table")
+                    ? { "smartlamp:purpose": "alexa-grants", "smartlamp:grants-key": `arn:aws:kms:${region}:${ACCOUNT_ID}:key/kept-1a2b` }
+                    : {};
                 return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}`, tags };
             }
             throw new Error(`no mock for the call ${args.token}`);

@@ -16,7 +16,11 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
 /** The example credentials of AWS's Signature V4 documentation, for tests that sign as a user would. */
 export const EXAMPLE_CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
 
+/** A principal that may read (DynamoDB's, SSM's read-only policies) but has no kms:Decrypt: the KMS stand-in refuses it. */
+export const READ_ONLY_CREDENTIALS = { accessKeyId: "AKIDREADONLY", secretAccessKey: "read-only-secret-key" };
+
 const KNOWN_SECRETS: Record<string, string> = {
+    [READ_ONLY_CREDENTIALS.accessKeyId]: READ_ONLY_CREDENTIALS.secretAccessKey,
     [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey,
     [EXAMPLE_CREDENTIALS.accessKeyId]: EXAMPLE_CREDENTIALS.secretAccessKey,
 };
