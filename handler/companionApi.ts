@@ -169,7 +169,8 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
         entry.status = response.statusCode;
         entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
         deps.log(entry);
-        return response;
+        // Every answer, page, JSON, error or empty: a browser takes it as the type it says.
+        return { ...response, headers: { ...response.headers, "x-content-type-options": "nosniff" } };
     };
 }
 

@@ -1,7 +1,10 @@
 // The companion page: one HTML document with its script, served by the companion API at "/". It
 // signs the user in through the pool's hosted login (authorization code with PKCE, the public
 // "companion" client: no secret in a page), then reads and switches the lamp through the API with
-// the access token as bearer. The token lives in sessionStorage: gone when the tab closes.
+// the access token as bearer. The token lives in sessionStorage: gone when the tab closes. Sign-out
+// also ends the hosted login's own session (its cookie would sign the next person at this computer
+// in as the last one): the page goes through Cognito's /logout, which clears it and comes back to
+// the page, one of the client's sign-out URLs (Cognito Developer Guide, logout-endpoint.html).
 // Cognito endpoints: docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html
 // and token-endpoint.html (PKCE: code_challenge_method S256, code_verifier at the token endpoint).
 
@@ -105,7 +108,12 @@ async function render() {
 }
 
 $("sign-in").addEventListener("click", () => signIn().catch((e) => showError(String(e))));
-$("sign-out").addEventListener("click", () => { sessionStorage.removeItem("accessToken"); render(); });
+$("sign-out").addEventListener("click", () => {
+  sessionStorage.clear();
+  const url = new URL(CONFIG.authBaseUrl + "/logout");
+  url.search = new URLSearchParams({ client_id: CONFIG.clientId, logout_uri: CONFIG.redirectUri }).toString();
+  location.assign(url.toString());
+});
 $("toggle").addEventListener("click", async () => { const lamp = await api("POST", { powerState: $("toggle").dataset.next }); if (lamp) show(lamp); });
 $("set-level").addEventListener("click", async () => { const lamp = await api("POST", { brightness: Number($("level").value) }); if (lamp) show(lamp); });
 

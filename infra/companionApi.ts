@@ -23,13 +23,22 @@ export interface CompanionApiArgs {
     poolJwks: pulumi.Input<string>;
     /** With Alexa events on: the queue each change's ChangeReport goes to. */
     changeReportQueue?: aws.sqs.Queue;
-    /** Callback URLs of the client; empty: the page's own URL and http://localhost:8080/ for development. */
+    /** Callback (and sign-out) URLs of the client; empty: the page's own URL. */
     callbackUrls: string[];
     logRetentionDays?: number;
 }
 
-/** Where a page served by `npx serve`-like tools runs during development. */
-export const LOCAL_DEVELOPMENT_URL = "http://localhost:8080/";
+/** One JSON line per request; no header, no token, no body. */
+export const ACCESS_LOG_FORMAT = {
+    requestId: "$context.requestId",
+    time: "$context.requestTime",
+    ip: "$context.identity.sourceIp",
+    method: "$context.httpMethod",
+    path: "$context.path",
+    status: "$context.status",
+    latencyMs: "$context.responseLatency",
+    integrationError: "$context.integrationErrorMessage",
+};
 
 export class CompanionApi extends pulumi.ComponentResource {
     readonly api: aws.apigatewayv2.Api;
@@ -63,7 +72,11 @@ export class CompanionApi extends pulumi.ComponentResource {
             allowedOauthFlows: ["code"],
             allowedOauthFlowsUserPoolClient: true,
             allowedOauthScopes: ["openid"],
-            callbackUrls: args.callbackUrls.length > 0 ? args.callbackUrls : [this.pageUrl, LOCAL_DEVELOPMENT_URL],
+            // A localhost page only when configured: a production client that takes one lets any
+            // program on a user's machine receive their sign-in code.
+            callbackUrls: args.callbackUrls.length > 0 ? args.callbackUrls : [this.pageUrl],
+            // Where Cognito's /logout may send the browser back to: the page's sign-out ends there.
+            logoutUrls: args.callbackUrls.length > 0 ? args.callbackUrls : [this.pageUrl],
             supportedIdentityProviders: ["COGNITO"],
             accessTokenValidity: 60,
             idTokenValidity: 60,
@@ -129,12 +142,17 @@ export class CompanionApi extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
+        // Who asked what, and what the API answered, before the function (or instead of it: a
+        // throttled request never reaches it). For HTTP APIs, a log group's ARN and a format
+        // (API Gateway Developer Guide, http-api-logging.html); it must name $context.requestId.
+        const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { retentionInDays: args.logRetentionDays ?? 30 }, { parent: this });
         new aws.apigatewayv2.Stage(`${name}-stage`, {
             apiId: this.api.id,
             name: "$default",
             autoDeploy: true,
             // A ceiling for the whole API: a flood of requests costs at most this many invocations.
             defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 },
+            accessLogSettings: { destinationArn: accessLogs.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) },
         }, { parent: this });
 
         // API Gateway may invoke the function, only from this API.

@@ -269,5 +269,70 @@ describe("the companion app", function () {
             assert.equal(property(state, "Alexa.BrightnessController", "brightness"), 40);
             console.log(`      (browser run: Chromium ${browserVersion}, ${login.issued.codes} sign-in code, ${received.length} ChangeReports delivered)`);
         });
+
+        /** A browser on the page, signed in as Ada through the hosted login; `run` gets the page. */
+        async function signedIn(run: (page: import("playwright-core").Page) => Promise<void>) {
+            const [ada] = users;
+            const { context, close } = await launchChromium();
+            try {
+                const page = await context.newPage();
+                await page.goto(api.url);
+                await page.click("#sign-in");
+                await page.waitForSelector("form[name=cognitoSignInForm]");
+                await page.fill("#signInFormUsername", ada.email);
+                await page.fill("#signInFormPassword", ada.password);
+                await page.click("input[name=signInSubmitButton]");
+                await page.waitForSelector("#signed-in:not([hidden])");
+                await run(page);
+            } finally {
+                await close();
+            }
+        }
+
+        it("refuses a returning code whose state is not the one it sent, without asking for a token", async () => {
+            const { context, close } = await launchChromium();
+            try {
+                const page = await context.newPage();
+                await page.goto(api.url);
+                // The page's own request: its state is kept in sessionStorage, then a forged answer arrives.
+                await page.evaluate(`sessionStorage.setItem("pkce", ${JSON.stringify(JSON.stringify({ verifier: "v".repeat(43), state: "the-state-it-sent" }))})`);
+                const before = login.issued.tokenRequests;
+                await page.goto(`${api.url}?code=forged-code&state=another-state`);
+                await page.waitForSelector("#error:text('did not match')");
+                assert.equal(login.issued.tokenRequests, before, "the forged code was sent for a token");
+                assert.equal(await page.evaluate(`sessionStorage.getItem("accessToken")`), null);
+                assert.ok(await page.isVisible("#sign-in"), "no way to sign in again");
+                assert.equal(new URL(page.url()).search, "", "the forged code stays in the address bar");
+            } finally {
+                await close();
+            }
+        });
+
+        it("signs out through the hosted login's /logout: no token left in the browser, and the next sign-in asks for the password again", async () => {
+            await signedIn(async (page) => {
+                const before = login.issued.logouts;
+                await page.click("#sign-out");
+                await page.waitForURL(api.url);
+                await page.waitForSelector("#signed-out:not([hidden])");
+                assert.equal(login.issued.logouts - before, 1);
+                assert.equal(await page.evaluate(`JSON.stringify(sessionStorage)`), "{}", "something is left in sessionStorage");
+                assert.equal(await page.evaluate(`JSON.stringify(localStorage)`), "{}");
+                // The hosted login's session is gone: the next person at this computer sees the form.
+                await page.click("#sign-in");
+                await page.waitForSelector("form[name=cognitoSignInForm]");
+            });
+        });
+
+        it("offers sign-in again, with a message, when the API refuses the token (expired or revoked): never a dead page", async () => {
+            await signedIn(async (page) => {
+                // The token stops being accepted (here: its signature no longer holds).
+                await page.evaluate(`sessionStorage.setItem("accessToken", sessionStorage.getItem("accessToken").slice(0, -4) + "AAAA")`);
+                await page.click("#toggle");
+                await page.waitForSelector("#signed-out:not([hidden])");
+                assert.match(await page.textContent("#error") ?? "", /sign-in has expired; please sign in again/);
+                assert.equal(await page.evaluate(`sessionStorage.getItem("accessToken")`), null);
+                assert.ok(await page.isVisible("#sign-in"));
+            });
+        });
     });
 });

@@ -19,7 +19,8 @@ import { accessTokenClaims, jwksOf, newSigningKey, signToken, USER_POOL_ID } fro
 const CLIENT_ID = "7companion8client9id0abcdef";
 const AUTH_BASE = "https://smartlamp-0123.auth.us-east-1.amazoncognito.com";
 const PAGE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/";
-const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+// Every answer says nosniff: a browser takes it as the type it says.
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff" };
 const USAGE = 'Send {"powerState":"ON"} or {"powerState":"OFF"} to switch the lamp, or {"brightness":<0 to 100>} to dim it.';
 
 /** An HTTP API (2.0) event as API Gateway builds it. */
@@ -241,6 +242,7 @@ describe("the companion API's answers", function () {
                 "cache-control": "no-store",
                 "content-security-policy": `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self' ${AUTH_BASE}; form-action ${AUTH_BASE}; frame-ancestors 'none'; base-uri 'none'`,
                 "referrer-policy": "no-referrer",
+                "x-content-type-options": "nosniff",
             });
             assert.ok(page.body.includes(`<script nonce="${n}">`) && page.body.includes(`<style nonce="${n}">`));
             assert.ok(page.body.includes(CLIENT_ID) && page.body.includes("abc123.execute-api.us-east-1.amazonaws.com"));
@@ -266,7 +268,7 @@ describe("the companion API's answers", function () {
     });
 
     it("answers the browser's favicon request with an empty, cacheable 204", async () => {
-        assert.deepEqual(await handle(request("GET", "/favicon.ico")), { statusCode: 204, headers: { "cache-control": "max-age=86400" }, body: "" });
+        assert.deepEqual(await handle(request("GET", "/favicon.ico")), { statusCode: 204, headers: { "cache-control": "max-age=86400", "x-content-type-options": "nosniff" }, body: "" });
     });
 
     it("answers 404 with what the API has for any other path or method, logging at most 64 characters of the path", async () => {

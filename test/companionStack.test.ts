@@ -13,7 +13,7 @@ describe("a stack with the companion app", () => {
         run = await runProgram({ ...PRIMARY_CONFIG, companionApp: "true", alexaClientId: ALEXA_CLIENT_ID, alexaClientSecret: ALEXA_CLIENT_SECRET, alarmEmail: "ops@example.com" }, "dev", { secretKeys: ["alexaClientSecret"] });
     });
 
-    it("adds a public companion client on the pool: code grant only, no secret, the page and localhost as callbacks, hour-long tokens, a revocable 30-day refresh token", () => {
+    it("adds a public companion client on the pool: code grant only, no secret, the page alone as callback and sign-out URL (no localhost), hour-long tokens, a revocable 30-day refresh token", () => {
         const companion = run.all(CLIENT).find((c) => c.inputs.name === "companion")!;
         assert.deepEqual(companion.inputs, {
             name: "companion",
@@ -22,7 +22,8 @@ describe("a stack with the companion app", () => {
             allowedOauthFlows: ["code"],
             allowedOauthFlowsUserPoolClient: true,
             allowedOauthScopes: ["openid"],
-            callbackUrls: [`${API}/`, "http://localhost:8080/"],
+            callbackUrls: [`${API}/`],
+            logoutUrls: [`${API}/`],
             supportedIdentityProviders: ["COGNITO"],
             accessTokenValidity: 60,
             idTokenValidity: 60,
@@ -57,12 +58,24 @@ describe("a stack with the companion app", () => {
             ["companion-route-get-api-lamp", { apiId: "a1b2c3d4e5", routeKey: "GET /api/lamp", target }],
             ["companion-route-post-api-lamp", { apiId: "a1b2c3d4e5", routeKey: "POST /api/lamp", target }],
         ]);
-        // The default stage serves the API at its own address, deployed on every change, with a ceiling.
-        assert.deepEqual(run.one("aws:apigatewayv2/stage:Stage").inputs, {
+        // The default stage serves the API at its own address, deployed on every change, with a
+        // ceiling, and logs every request to a log group of its own, kept 30 days.
+        const accessLogs = run.all("aws:cloudwatch/logGroup:LogGroup").find((g) => g.name === "companion-access-logs")!;
+        assert.deepEqual(accessLogs.inputs, { retentionInDays: 30 });
+        const stage = run.one("aws:apigatewayv2/stage:Stage").inputs;
+        assert.deepEqual({ ...stage, accessLogSettings: { ...stage.accessLogSettings, format: JSON.parse(stage.accessLogSettings.format) } }, {
             apiId: "a1b2c3d4e5",
             name: "$default",
             autoDeploy: true,
             defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 },
+            accessLogSettings: {
+                destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/companion-access-logs",
+                // What the API Gateway access log requires ($context.requestId), and nothing of the request's headers or body.
+                format: {
+                    requestId: "$context.requestId", time: "$context.requestTime", ip: "$context.identity.sourceIp", method: "$context.httpMethod",
+                    path: "$context.path", status: "$context.status", latencyMs: "$context.responseLatency", integrationError: "$context.integrationErrorMessage",
+                },
+            },
         });
         assert.deepEqual(run.all("aws:lambda/permission:Permission").find((p) => p.name === "companion-api-trigger")!.inputs, {
             action: "lambda:InvokeFunction",

@@ -10,6 +10,12 @@
 //   the page always sends one.
 // - GET/POST /login (login-endpoint.html): the sign-in form; a wrong password shows the form again
 //   with "Incorrect username or password."; a right one redirects to redirect_uri?code=…&state=…
+//   and keeps the browser signed in with a session cookie ("cognito"), so that the next
+//   /oauth2/authorize of that browser gets a code at once, without the form (the hosted UI's
+//   single sign-on: logout-endpoint.html says sign-out "clears the session cookie")
+// - GET /logout (logout-endpoint.html): with client_id and a logout_uri that is one of the client's
+//   sign-out URLs, clears the session cookie and redirects to logout_uri; any other logout_uri goes
+//   to /error, never to it
 // - POST /oauth2/token (token-endpoint.html): grant_type=authorization_code with client_id, code,
 //   redirect_uri and code_verifier answers 200 {id_token, access_token, refresh_token, expires_in
 //   3600, token_type "Bearer"}; a used or unknown code, another redirect_uri or a verifier whose
@@ -24,13 +30,15 @@ export interface HostedLoginSetup {
     key: SigningKey;
     clientId: string;
     callbackUrls: string[];
+    /** The client's sign-out URLs (default: its callback URLs). */
+    logoutUrls?: string[];
     users: { email: string; password: string; sub: string }[];
 }
 
 export interface HostedLogin {
     base: string;
-    /** Codes issued and tokens issued, to check the flow. */
-    issued: { codes: number; tokens: number };
+    /** Codes issued, tokens issued, token requests received (answered or not) and sign-outs, to check the flow. */
+    issued: { codes: number; tokens: number; tokenRequests: number; logouts: number };
     stop(): Promise<void>;
 }
 
@@ -44,7 +52,17 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 export async function startHostedLogin(setup: HostedLoginSetup): Promise<HostedLogin> {
     const codes = new Map<string, { sub: string; redirectUri: string; challenge: string }>();
-    const issued = { codes: 0, tokens: 0 };
+    const issued = { codes: 0, tokens: 0, tokenRequests: 0, logouts: 0 };
+    /** Signed-in browsers: session id -> the user's sub. */
+    const sessions = new Map<string, string>();
+    const sessionOf = (req: import("http").IncomingMessage) => /(?:^|;\s*)cognito=([^;]+)/.exec(String(req.headers.cookie ?? ""))?.[1];
+    /** A code for `sub`, and the redirect that hands it to the client. */
+    const codeFor = (sub: string, params: URLSearchParams) => {
+        const code = randomBytes(16).toString("hex");
+        codes.set(code, { sub, redirectUri: params.get("redirect_uri")!, challenge: params.get("code_challenge")! });
+        issued.codes++;
+        return `${params.get("redirect_uri")}?code=${code}&state=${encodeURIComponent(params.get("state") ?? "")}`;
+    };
 
     const loginForm = (params: URLSearchParams, error = "") => `<!doctype html><html><body>
 <form name="cognitoSignInForm" method="post" action="/login?${escapeHtml(params.toString())}">
@@ -70,7 +88,16 @@ ${error ? `<p id="loginErrorMessage">${escapeHtml(error)}</p>` : ""}
             if (params.get("response_type") !== "code" || params.get("code_challenge_method") !== "S256" || !params.get("code_challenge")) {
                 return void redirect("/error?error=invalid_request&error_description=code_challenge+required");
             }
-            return void redirect(`/login?${params.toString()}`);
+            const signedIn = sessions.get(sessionOf(req) ?? "");
+            return void redirect(signedIn !== undefined ? codeFor(signedIn, params) : `/login?${params.toString()}`);
+        }
+        if (url.pathname === "/logout" && req.method === "GET") {
+            if (params.get("client_id") !== setup.clientId || !(setup.logoutUrls ?? setup.callbackUrls).includes(params.get("logout_uri") ?? "")) {
+                return void redirect("/error?error=invalid_request&error_description=logout_uri+not+allowed");
+            }
+            sessions.delete(sessionOf(req) ?? "");
+            issued.logouts++;
+            return void res.writeHead(302, { location: params.get("logout_uri")!, "set-cookie": "cognito=; Path=/; Max-Age=0; HttpOnly" }).end();
         }
         if (url.pathname === "/login" && req.method === "GET") {
             return void html(loginForm(params));
@@ -81,15 +108,15 @@ ${error ? `<p id="loginErrorMessage">${escapeHtml(error)}</p>` : ""}
             if (!user) {
                 return void html(loginForm(params, "Incorrect username or password."));
             }
-            const code = randomBytes(16).toString("hex");
-            codes.set(code, { sub: user.sub, redirectUri: params.get("redirect_uri")!, challenge: params.get("code_challenge")! });
-            issued.codes++;
-            return void redirect(`${params.get("redirect_uri")}?code=${code}&state=${encodeURIComponent(params.get("state") ?? "")}`);
+            const session = randomBytes(16).toString("hex");
+            sessions.set(session, user.sub);
+            return void res.writeHead(302, { location: codeFor(user.sub, params), "set-cookie": `cognito=${session}; Path=/; HttpOnly; SameSite=Lax` }).end();
         }
         if (url.pathname === "/oauth2/token" && req.method === "OPTIONS") {
             return void res.writeHead(204, { "access-control-allow-origin": "*", "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type" }).end();
         }
         if (url.pathname === "/oauth2/token" && req.method === "POST") {
+            issued.tokenRequests++;
             const form = new URLSearchParams(body);
             if (form.get("client_id") !== setup.clientId) {
                 return void json(400, { error: "invalid_client" });
