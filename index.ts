@@ -30,6 +30,8 @@ const linking = config.primaryPool
           email: config.email,
           domainPrefix: config.domainPrefix,
           customDomain: config.customDomain,
+          selfSignUp: config.selfSignUp,
+          wafWebAclArn: config.wafWebAclArn,
           region: config.region,
       });
 const pool = linking ?? primaryPoolReference(config.primaryPool!, config.region);

@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CustomDomain, EmailSender, FeaturePlan, MfaSetting, RESERVED_PREFIX_WORDS } from "./config";
 import { poolJwksUrl } from "./poolJwks";
+import { associateWebAcl } from "./poolWebAcl";
 
 export interface AccountLinkingArgs {
     alexaRedirectUrls: string[];
@@ -21,6 +22,10 @@ export interface AccountLinkingArgs {
     /** Undefined: derived from the account, region and stack. */
     domainPrefix?: string;
     customDomain?: CustomDomain;
+    /** False: invite-only, accounts are made by an administrator. */
+    selfSignUp: boolean;
+    /** A regional AWS WAF web ACL to put in front of the pool; undefined: none. */
+    wafWebAclArn?: string;
     region: string;
 }
 
@@ -81,7 +86,10 @@ export class AccountLinking extends pulumi.ComponentResource implements PoolRefe
             usernameAttributes: ["email"],
             usernameConfiguration: { caseSensitive: false },
             autoVerifiedAttributes: ["email"],
-            adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+            // Invite-only takes the sign-up link off the hosted login page and refuses SignUp calls
+            // (Cognito API reference, AdminCreateUserConfigType: AllowAdminCreateUserOnly); an
+            // administrator's AdminCreateUser sends the new user a temporary password instead.
+            adminCreateUserConfig: { allowAdminCreateUserOnly: !args.selfSignUp },
             accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
             passwordPolicy: {
                 minimumLength: 12,
@@ -148,6 +156,10 @@ export class AccountLinking extends pulumi.ComponentResource implements PoolRefe
             // change deliberate (README, "Changing the login domain"); Cognito allows one domain
             // of a kind per pool, so the old one must go before the new one is made.
         }, { parent: this, protect: true, deleteBeforeReplace: true });
+
+        if (args.wafWebAclArn !== undefined) {
+            associateWebAcl(`${name}-web-acl`, this.userPool.arn, args.wafWebAclArn, this);
+        }
 
         this.domainHost = args.customDomain
             ? this.domain.domain

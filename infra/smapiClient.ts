@@ -270,6 +270,28 @@ export function removeEndpoint(session: SmapiSession, owned: ManagedEndpoint, ti
 }
 
 /** The skill's account linking as SMAPI shows it (never with the client secret), or undefined when none is set. */
+/** What a certified skill's users get: the live stage's manifest and account linking. */
+export interface LiveStage {
+    envelope: unknown;
+    /** Undefined: the live skill has no account linking. */
+    accountLinking?: Record<string, unknown>;
+}
+
+/**
+ * The live stage, read only (SMAPI serves GET on stages/live like stages/development; it changes
+ * only when a certified version is published), or undefined when the skill has none: 404, a skill
+ * never certified and published.
+ */
+export async function readLiveStage(session: SmapiSession): Promise<LiveStage | undefined> {
+    const manifest = await session.request("GET", skillPath(session.skillId, "stages/live/manifest"), "read the live skill's manifest", { accept: [200, 404] });
+    if (manifest.status === 404) {
+        return undefined;
+    }
+    const linking = await session.request("GET", skillPath(session.skillId, "stages/live/accountLinkingClient"), "read the live skill's account linking", { accept: [200, 404] });
+    const body = linking.body as { accountLinkingResponse?: Record<string, unknown> } | undefined;
+    return { envelope: manifest.body, accountLinking: linking.status === 404 ? undefined : body?.accountLinkingResponse ?? (body as Record<string, unknown> | undefined) };
+}
+
 export async function readAccountLinking(session: SmapiSession): Promise<Record<string, unknown> | undefined> {
     const answer = await session.request("GET", skillPath(session.skillId, `stages/${STAGE}/accountLinkingClient`), "read the account linking", { accept: [200, 404] });
     if (answer.status === 404) {

@@ -18,13 +18,15 @@
 //   public keys (Cognito developer guide, "Verifying a JSON Web Token").
 //
 // With the three smapi* values in the stack's config, it also reads the skill itself through SMAPI
-// (the same client as the stack's dynamic provider: infra/smapiClient.ts) and compares its live
-// account linking and Smart Home endpoints with the stacks' outputs. What SMAPI answers, and where
-// Amazon documents it, is listed in test/support/smapiStandIn.ts.
+// (the same client as the stack's dynamic provider: infra/smapiClient.ts) and compares its account
+// linking and Smart Home endpoints with the stacks' outputs: the development stage, which `pulumi
+// up` writes, and, once the skill is certified and published, the live stage, which only a new
+// certification changes. What SMAPI answers, and where Amazon documents it, is listed in
+// test/support/smapiStandIn.ts.
 import type { AccountLinkingRequest } from "../infra/accountLinkingRequest";
 import { alexaRegionCode, managedValues } from "../infra/skillManifest";
 import { linkingDifferences, shownPart } from "../infra/skillLinking";
-import { defaultTiming, readAccountLinking, readManifest, SmapiCredentials, SmapiEndpoints, smapiSession, SmapiTiming } from "../infra/smapiClient";
+import { defaultTiming, LiveStage, readAccountLinking, readLiveStage, readManifest, SmapiCredentials, SmapiEndpoints, SmapiSession, smapiSession, SmapiTiming } from "../infra/smapiClient";
 import { endpointsOfPool, RegionEndpoint } from "./alexaValues";
 import { listStacks, readStackConfig, readStackOutputs, stackArgument, StackOutputs } from "./stackOutputs";
 
@@ -208,10 +210,9 @@ export async function checkSkillThroughSmapi(outputs: StackOutputs, options: Sma
             results.push({ name: linkingName, ok: false, detail: "the skill has no account linking: run `npx pulumi up` on the primary stack (with the smapi* values set), or apply it by hand (README, Deploy)." });
         } else {
             const fields = linkingDifferences(live, shownPart(wanted));
-            const request = wanted.accountLinkingRequest as unknown as Record<string, unknown>;
             results.push(fields.length === 0
                 ? { name: linkingName, ok: true, detail: "every field SMAPI shows matches (the client secret is not readable through SMAPI; the token check tests it)" }
-                : { name: linkingName, ok: false, detail: fields.map((f) => `${f}: the skill has ${show(live[f])}, the stack ${show(request[f])}`).join("; ") +
+                : { name: linkingName, ok: false, detail: differences(fields, live, wanted) +
                     ". Someone changed it in the console: run `npx pulumi up --refresh` on the primary stack to set it again (a plain `up` compares with its last state only)." });
         }
     } catch (err) {
@@ -220,23 +221,79 @@ export async function checkSkillThroughSmapi(outputs: StackOutputs, options: Sma
 
     try {
         const { envelope } = await readManifest(session);
-        for (const endpoint of options.stackEndpoints) {
-            const region = alexaRegionCode(endpoint.region);
-            const live = managedValues(envelope, region);
-            const name = `the skill's ${region} endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
-            results.push(live.regionUri === endpoint.arn
-                ? { name, ok: true, detail: endpoint.arn }
-                : { name, ok: false, detail: `the manifest has ${live.regionUri ?? "no endpoint"} for ${region}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\` (or paste ${endpoint.arn} into the console).` });
-            if (endpoint.region === PRIMARY_REGION) {
-                const defaultName = `the skill's default endpoint (read through SMAPI) is stack ${endpoint.stack}'s function`;
-                results.push(live.defaultUri === endpoint.arn
-                    ? { name: defaultName, ok: true, detail: endpoint.arn }
-                    : { name: defaultName, ok: false, detail: `the manifest has ${live.defaultUri ?? "no default endpoint"}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\`.` });
-            }
-        }
+        results.push(...endpointChecks(envelope, options.stackEndpoints, "the skill's", " (read through SMAPI)", (endpoint, live) =>
+            `the manifest has ${live ?? "no endpoint"} for ${alexaRegionCode(endpoint.region)}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\` (or paste ${endpoint.arn} into the console).`,
+        (endpoint, live) => `the manifest has ${live ?? "no default endpoint"}: run \`npx pulumi up --refresh --stack ${endpoint.stack}\`.`));
     } catch (err) {
         results.push({ name: "the skill manifest can be read through SMAPI", ok: false, detail: err instanceof Error ? err.message : String(err) });
     }
+
+    results.push(...await liveStageChecks(session, wanted, options));
+    return results;
+}
+
+/** Each field that differs, with the skill's value and the stack's (the secret is never among them). */
+function differences(fields: string[], live: Record<string, unknown>, wanted: AccountLinkingRequest): string {
+    const request = wanted.accountLinkingRequest as unknown as Record<string, unknown>;
+    return fields.map((f) => `${f}: the skill has ${show(live[f])}, the stack ${show(request[f])}`).join("; ");
+}
+
+/** Each stack's region endpoint in `envelope`, and the primary's default endpoint, as checks. */
+function endpointChecks(
+    envelope: unknown,
+    stackEndpoints: RegionEndpoint[],
+    whose: string,
+    how: string,
+    regionFix: (endpoint: RegionEndpoint, live: string | undefined) => string,
+    defaultFix: (endpoint: RegionEndpoint, live: string | undefined) => string,
+): CheckResult[] {
+    const results: CheckResult[] = [];
+    for (const endpoint of stackEndpoints) {
+        const region = alexaRegionCode(endpoint.region);
+        const live = managedValues(envelope, region);
+        const name = `${whose} ${region} endpoint${how} is stack ${endpoint.stack}'s function`;
+        results.push(live.regionUri === endpoint.arn ? { name, ok: true, detail: endpoint.arn } : { name, ok: false, detail: regionFix(endpoint, live.regionUri) });
+        if (endpoint.region === PRIMARY_REGION) {
+            const defaultName = `${whose} default endpoint${how} is stack ${endpoint.stack}'s function`;
+            results.push(live.defaultUri === endpoint.arn ? { name: defaultName, ok: true, detail: endpoint.arn } : { name: defaultName, ok: false, detail: defaultFix(endpoint, live.defaultUri) });
+        }
+    }
+    return results;
+}
+
+/**
+ * What a certified skill's users get. SMAPI writes only the development stage (what `pulumi up`
+ * sets); the live stage changes only when a version passes certification and is published. So a
+ * function replaced or a stack destroyed after certification leaves live users' directives going
+ * to the old function, and a changed pool or domain leaves them linking through the old one.
+ */
+async function liveStageChecks(session: SmapiSession, wanted: AccountLinkingRequest | undefined, options: SmapiCheckOptions): Promise<CheckResult[]> {
+    let live: LiveStage | undefined;
+    try {
+        live = await readLiveStage(session);
+    } catch (err) {
+        return [{ name: "the live skill can be read through SMAPI", ok: false, detail: err instanceof Error ? err.message : String(err) }];
+    }
+    if (live === undefined) {
+        return [{ name: "the live skill (read through SMAPI)", ok: true,
+            detail: "the skill has no live stage (it was never certified and published): its users are its developers and beta testers, on the development stage that `pulumi up` sets" }];
+    }
+    const advice = (what: string) => `Live users get ${what} until a version with the stack's values is certified and published. ` +
+        `Keep what they use running meanwhile (do not destroy or replace it), and submit the development version for certification ` +
+        `(developer console, Certification; or \`ask smapi submit-skill-for-certification --skill-id ${options.skillId}\`).`;
+    const results: CheckResult[] = [];
+    const linkingName = "the live skill's account linking is the stack's";
+    if (wanted?.accountLinkingRequest && live.accountLinking === undefined) {
+        results.push({ name: linkingName, ok: false, detail: `the live skill has no account linking. ${advice("no way to link")}` });
+    } else if (wanted?.accountLinkingRequest && live.accountLinking !== undefined) {
+        const fields = linkingDifferences(live.accountLinking, shownPart(wanted));
+        results.push(fields.length === 0
+            ? { name: linkingName, ok: true, detail: "every field SMAPI shows matches" }
+            : { name: linkingName, ok: false, detail: `${differences(fields, live.accountLinking, wanted)}. ${advice("the live skill's settings when they link")}` });
+    }
+    results.push(...endpointChecks(live.envelope, options.stackEndpoints, "the live skill's", "", (endpoint, uri) =>
+        `the live skill sends ${alexaRegionCode(endpoint.region)} users' directives to ${uri ?? "no endpoint"}, not to ${endpoint.arn}. ${advice("that function")}`,
+    (endpoint, uri) => `the live skill's default endpoint is ${uri ?? "not set"}, not ${endpoint.arn}. ${advice("that function")}`));
     return results;
 }
 

@@ -34,13 +34,14 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         }
     }
 
-    it("passes when the live account linking and every region's endpoint match the stacks", async () => {
+    it("passes when the skill's account linking and every region's endpoint match the stacks (a skill never published)", async () => {
         const results = await checkSkillThroughSmapi(OUTPUTS, options);
         assert.deepEqual(results.map((r) => [r.ok, r.name]), [
             [true, "the skill's account linking (read through SMAPI) is the stack's"],
             [true, "the skill's NA endpoint (read through SMAPI) is stack dev's function"],
             [true, "the skill's default endpoint (read through SMAPI) is stack dev's function"],
             [true, "the skill's EU endpoint (read through SMAPI) is stack dev-eu's function"],
+            [true, "the live skill (read through SMAPI)"],
         ]);
         assert.equal(smapi.writes().length, 0, "the check writes nothing");
         printedWithoutSecrets(formatResults(results));
@@ -76,7 +77,7 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
     it("reports an account linking SMAPI cannot give as a failed check, and goes on to the endpoints", async () => {
         smapi.fault({ method: "GET", path: /\/accountLinkingClient$/, status: 403, body: { message: "not allowed" } });
         const results = await checkSkillThroughSmapi(OUTPUTS, options);
-        assert.deepEqual(results.map((r) => r.ok), [false, true, true, true]);
+        assert.deepEqual(results.map((r) => r.ok), [false, true, true, true, true]);
         assert.match(results[0].detail, /^SMAPI does not allow this profile to read the account linking of /);
     });
 
@@ -111,6 +112,7 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         const results = await checkSkillThroughSmapi(OUTPUTS, options);
         assert.deepEqual(results.map((r) => r.detail), [
             "every field SMAPI shows matches (the client secret is not readable through SMAPI; the token check tests it)", NA, NA, EU,
+            "the skill has no live stage (it was never certified and published): its users are its developers and beta testers, on the development stage that `pulumi up` sets",
         ]);
     });
 
@@ -132,7 +134,67 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
         assert.deepEqual(results.map((r) => [r.ok, r.name]), [
             [true, "the skill's account linking (read through SMAPI) is the stack's"],
             [false, "the skill manifest can be read through SMAPI"],
+            [false, "the live skill can be read through SMAPI"],
         ]);
         assert.match(results[1].detail, /^SMAPI failed to read the skill manifest \(HTTP 500\) until the retry time ran out/);
+        assert.match(results[2].detail, /^SMAPI failed to read the live skill's manifest \(HTTP 500\) until the retry time ran out/);
+    });
+
+    describe("a certified skill's live stage", () => {
+        const ADVICE = "until a version with the stack's values is certified and published. Keep what they use running meanwhile (do not destroy or replace it), " +
+            `and submit the development version for certification (developer console, Certification; or \`ask smapi submit-skill-for-certification --skill-id ${SKILL_ID}\`).`;
+        const liveResults = async () => (await checkSkillThroughSmapi(OUTPUTS, options)).filter((r) => r.name.startsWith("the live skill"));
+
+        it("passes when the published version has the stacks' endpoints and account linking, and writes nothing", async () => {
+            smapi.publish(SKILL_ID);
+            assert.deepEqual((await liveResults()).map((r) => [r.ok, r.name, r.detail]), [
+                [true, "the live skill's account linking is the stack's", "every field SMAPI shows matches"],
+                [true, "the live skill's NA endpoint is stack dev's function", NA],
+                [true, "the live skill's default endpoint is stack dev's function", NA],
+                [true, "the live skill's EU endpoint is stack dev-eu's function", EU],
+            ]);
+            assert.equal(smapi.writes().length, 0);
+        });
+
+        it("fails when a function was replaced after certification: the development stage has the new one, live users still the old", async () => {
+            const old = "arn:aws:lambda:eu-west-1:123456789012:function:smartlamp-function-eu-old";
+            smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.regions.EU.endpoint.uri = old;
+            smapi.publish(SKILL_ID);
+            smapi.manifestOf(SKILL_ID).manifest.apis.smartHome.regions.EU.endpoint.uri = EU; // what `pulumi up` then wrote
+            const results = await checkSkillThroughSmapi(OUTPUTS, options);
+            assert.ok(results.filter((r) => !r.name.startsWith("the live skill")).every((r) => r.ok), "the development stage is the stack's");
+            assert.deepEqual(results.filter((r) => !r.ok).map((r) => [r.name, r.detail]), [
+                ["the live skill's EU endpoint is stack dev-eu's function", `the live skill sends EU users' directives to ${old}, not to ${EU}. Live users get that function ${ADVICE}`],
+            ]);
+        });
+
+        it("fails the default endpoint and a region the live skill lacks, saying so", async () => {
+            smapi.publish(SKILL_ID);
+            const live = smapi.skills.get(SKILL_ID)!.live!;
+            delete live.manifest.manifest.apis.smartHome.regions.EU;
+            live.manifest.manifest.apis.smartHome.endpoint.uri = "arn:aws:lambda:us-east-1:123456789012:function:first";
+            assert.deepEqual((await liveResults()).filter((r) => !r.ok).map((r) => r.detail), [
+                `the live skill's default endpoint is arn:aws:lambda:us-east-1:123456789012:function:first, not ${NA}. Live users get that function ${ADVICE}`,
+                `the live skill sends EU users' directives to no endpoint, not to ${EU}. Live users get that function ${ADVICE}`,
+            ]);
+        });
+
+        it("names each account-linking field the live skill has otherwise (an earlier login domain), with both values", async () => {
+            const oldDomain = "https://smartlamp-old.auth.us-east-1.amazoncognito.com/oauth2/authorize";
+            smapi.publish(SKILL_ID);
+            smapi.skills.get(SKILL_ID)!.live!.accountLinking!.authorizationUrl = oldDomain;
+            const [linking] = await liveResults();
+            assert.deepEqual([linking.ok, linking.name], [false, "the live skill's account linking is the stack's"]);
+            assert.equal(linking.detail, `authorizationUrl: the skill has ${JSON.stringify(oldDomain)}, the stack ${JSON.stringify(REQUEST.accountLinkingRequest.authorizationUrl)}. ` +
+                `Live users get the live skill's settings when they link ${ADVICE}`);
+            printedWithoutSecrets(linking.detail);
+        });
+
+        it("fails when the live skill has no account linking", async () => {
+            smapi.publish(SKILL_ID);
+            smapi.skills.get(SKILL_ID)!.live!.accountLinking = undefined;
+            const [linking] = await liveResults();
+            assert.deepEqual([linking.ok, linking.detail], [false, `the live skill has no account linking. Live users get no way to link ${ADVICE}`]);
+        });
     });
 });

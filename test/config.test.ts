@@ -9,6 +9,7 @@ const VALID: RawConfig = { alexaSkillId: SKILL_ID, alexaVendorId: VENDOR_ID };
 const SECONDARY: RawConfig = { alexaSkillId: SKILL_ID, primaryUserPoolId: "us-east-1_AbCdEf123", primaryClientId: "4example5client6id7alexa89" };
 const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 const SES_DOMAIN = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
+const WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/login-guard/0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90";
 
 /** `raw` as the engine hands it to the program: Pulumi.yaml's defaults filled in, keys without the project prefix. */
 function fromEngine(raw: RawConfig): RawConfig {
@@ -197,6 +198,8 @@ describe("stack configuration", () => {
         assert.equal(config.domainPrefix, undefined);
         assert.equal(config.customDomain, undefined);
         assert.equal(config.primaryPool, undefined);
+        assert.equal(config.selfSignUp, true);
+        assert.equal(config.wafWebAclArn, undefined);
         assert.ok(Object.isFrozen(config));
     });
 
@@ -244,6 +247,8 @@ describe("stack configuration", () => {
             featurePlan: "PLUS",
             domainPrefix: "lamp-login",
             emailFrom: "no-reply@example.com",
+            selfSignUp: "false",
+            wafWebAclArn: WEB_ACL,
         })) {
             const problem = assertOneProblem({ ...SECONDARY, [key]: value }, key, undefined, "eu-west-1");
             assert.match(problem, /only the primary stack uses it.*Fix: pulumi config rm /, problem);
@@ -335,6 +340,32 @@ describe("stack configuration", () => {
         const apSes = SES_DOMAIN.replace("us-east-1", "ap-south-1");
         assert.match(assertOneProblem({ ...VALID, emailSourceArn: apSes }, "emailSourceArn", apSes), /us-east-1 or us-west-2 or eu-west-1/);
         assert.match(assertOneProblem({ ...VALID, emailFrom: "no-reply@example.com" }, "emailSourceArn"), /emailFrom needs an SES identity/);
+    });
+
+    it("turns self sign-up off with selfSignUp false (invite-only)", () => {
+        assert.equal(parse({ ...VALID, selfSignUp: "false" }).selfSignUp, false);
+        assert.equal(parse({ ...VALID, selfSignUp: "true" }).selfSignUp, true);
+    });
+
+    it("takes a regional web ACL of the stack's region for wafWebAclArn, and says why any other is refused", () => {
+        assert.equal(parse({ ...VALID, wafWebAclArn: WEB_ACL }).wafWebAclArn, WEB_ACL);
+        const inEurope = WEB_ACL.replace("us-east-1", "eu-west-1");
+        assert.equal(parseIn({ ...VALID, wafWebAclArn: inEurope }, "eu-west-1").wafWebAclArn, inEurope);
+        assert.match(assertOneProblem({ ...VALID, wafWebAclArn: inEurope }, "wafWebAclArn", inEurope),
+            /a user pool takes a web ACL of its own region only, us-east-1; make one there \(scope REGIONAL\)\. Fix: pulumi config set wafWebAclArn arn:aws:wafv2:us-east-1:<account>:regional\/webacl\/<name>\/<id>$/);
+        const cloudFront = WEB_ACL.replace("regional/", "global/");
+        assert.match(assertOneProblem({ ...VALID, wafWebAclArn: cloudFront }, "wafWebAclArn", cloudFront), /that web ACL is for CloudFront \(scope CLOUDFRONT\)/);
+        for (const wrong of [
+            "login-guard",
+            WEB_ACL.replace("wafv2", "waf-regional"),
+            WEB_ACL.replace("webacl", "ipset"),
+            WEB_ACL + "x",
+            "x" + WEB_ACL,
+            WEB_ACL.replace("login-guard", "login guard"),
+            WEB_ACL.replace(":123456789012:", ":12345678901:"),
+        ]) {
+            assert.match(assertOneProblem({ ...VALID, wafWebAclArn: wrong }, "wafWebAclArn", wrong), /it must be the ARN of an AWS WAF \(WAFv2\) web ACL/, wrong);
+        }
     });
 
     it("makes a stack secondary with the primary's pool and client IDs, given together and well-formed", () => {

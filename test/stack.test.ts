@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { ConfigError } from "../infra/config";
 import { archiveEntries } from "./support/lambdaArchive";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID } from "./support/pulumiProgram";
+import { ACCOUNT_ID, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID, webAclArn, WEB_ACLS } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -11,6 +11,7 @@ const FUNCTION = "aws:lambda/function:Function";
 const PERMISSION = "aws:lambda/permission:Permission";
 const TABLE = "aws:dynamodb/table:Table";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation";
 
 const REDIRECTS = [
     "https://pitangui.amazon.com/api/skill/link/M2AAAAAAAAAAAA",
@@ -24,7 +25,7 @@ describe("the primary stack", () => {
         run = await runProgram({ ...PRIMARY_CONFIG });
     });
 
-    it("keeps the user pool: email usernames, self sign-up, deletion protection and protect", () => {
+    it("keeps the user pool: email usernames, self sign-up by default, deletion protection and protect", () => {
         const pool = run.one(POOL);
         assert.deepEqual(pool.inputs.usernameAttributes, ["email"]);
         assert.deepEqual(pool.inputs.usernameConfiguration, { caseSensitive: false });
@@ -285,6 +286,50 @@ describe("stack settings from config", () => {
         assert.equal(run.outputs.customDomainTarget, "d111111abcdef8.cloudfront.net");
         assert.equal(run.outputs.customDomainHostedZoneId, "Z2FDTNDATAQYW2");
     });
+});
+
+describe("sign-up and the web ACL", () => {
+    it("lets anyone sign up by default, and only an administrator make accounts with selfSignUp false", async () => {
+        const open = (await runProgram({ ...PRIMARY_CONFIG })).one(POOL).inputs;
+        assert.equal(open.adminCreateUserConfig.allowAdminCreateUserOnly, false);
+        const inviteOnly = (await runProgram({ ...PRIMARY_CONFIG, selfSignUp: "false" })).one(POOL).inputs;
+        assert.equal(inviteOnly.adminCreateUserConfig.allowAdminCreateUserOnly, true);
+    });
+
+    it("associates no web ACL unless one is configured", async () => {
+        const invokes: { token: string; inputs: Record<string, any> }[] = [];
+        const run = await runProgram({ ...PRIMARY_CONFIG }, "dev", { invokes });
+        assert.deepEqual(run.all(WEB_ACL_ASSOCIATION), []);
+        assert.deepEqual(invokes.filter((i) => i.token.startsWith("aws:wafv2")), []);
+    });
+
+    it("associates the configured web ACL with the user pool, after finding it in the account and region, replacing it by deleting first", async () => {
+        const arn = webAclArn("login-guard");
+        const invokes: { token: string; inputs: Record<string, any> }[] = [];
+        const run = await runProgram({ ...PRIMARY_CONFIG, wafWebAclArn: arn }, "dev", { invokes });
+        const association = run.one(WEB_ACL_ASSOCIATION);
+        assert.equal(association.inputs.resourceArn, `arn:aws:cognito-idp:us-east-1:${ACCOUNT_ID}:userpool/us-east-1_AbCdEf123`);
+        assert.equal(association.inputs.webAclArn, arn);
+        assert.equal(association.deleteBeforeReplace, true, "a new association made first would be removed by the old one's delete");
+        assert.deepEqual(invokes.filter((i) => i.token.startsWith("aws:wafv2")).map((i) => i.inputs), [{ name: "login-guard", scope: "REGIONAL" }]);
+    });
+
+    for (const [what, arn, problem] of [
+        ["a web ACL the account does not have", webAclArn("no-such-acl", "us-east-1", WEB_ACLS["login-guard"]),
+            `AWS WAF has no regional web ACL named "no-such-acl" that this account can see in this region`],
+        ["a web ACL made again under the same name (a new id)", webAclArn("login-guard", "us-east-1", "11111111-2222-4333-8444-555555555555"),
+            `the regional web ACL named "login-guard" here is ${webAclArn("login-guard")}, another one (made again since?). Fix: pulumi config set wafWebAclArn ${webAclArn("login-guard")}`],
+    ] as const) {
+        it(`refuses ${what} at preview and up, before anything is associated`, async () => {
+            const failure = await runProgram({ ...PRIMARY_CONFIG, wafWebAclArn: arn }).then(() => undefined, (err: unknown) => err);
+            assert.ok(failure instanceof ProgramFailed, String(failure));
+            assert.ok(failure.cause instanceof ConfigError, String(failure.cause));
+            assert.equal(failure.cause.problems.length, 1);
+            assert.ok(failure.cause.problems[0].startsWith(`wafWebAclArn is ${JSON.stringify(arn)}: `), failure.cause.problems[0]);
+            assert.ok(failure.cause.problems[0].includes(problem), failure.cause.problems[0]);
+            assert.match(failure.cause.problems[0], /Fix: pulumi config set wafWebAclArn /);
+        });
+    }
 });
 
 describe("a secondary region stack", () => {

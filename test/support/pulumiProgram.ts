@@ -77,6 +77,16 @@ export const PRIMARY_POOLS: Record<string, Record<string, string>> = {
     "us-east-1_AbCdEf123": { "4example5client6id7alexa89": "alexa", "5companion6client7id8abcdef": "companion" },
 };
 
+/** The regional AWS WAF web ACLs the deploying account has, in every region, by name. */
+export const WEB_ACLS: Record<string, string> = {
+    "login-guard": "0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90",
+};
+
+/** The ARN AWS gives the regional web ACL `name` of WEB_ACLS in `region`. */
+export function webAclArn(name: string, region = "us-east-1", id = WEB_ACLS[name]): string {
+    return `arn:aws:wafv2:${region}:${ACCOUNT_ID}:regional/webacl/${name}/${id}`;
+}
+
 function fakeState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
     const arnFor = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
     switch (type) {
@@ -137,6 +147,8 @@ export interface RunOptions {
     invokes?: { token: string; inputs: Record<string, any> }[];
     /** The user pools Cognito has, with their app clients' names by id (default PRIMARY_POOLS). */
     primaryPools?: Record<string, Record<string, string>>;
+    /** The regional web ACLs the account has, ids by name (default WEB_ACLS). */
+    webAcls?: Record<string, string>;
 }
 
 /**
@@ -209,6 +221,15 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                     : {};
                 return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}`, tags };
             }
+            if (args.token === "aws:wafv2/getWebAcl:getWebAcl") {
+                // A regional web ACL of the account, looked up by name in the stack's region.
+                options.invokes?.push({ token: args.token, inputs: args.inputs });
+                const id = (options.webAcls ?? WEB_ACLS)[String(args.inputs.name)];
+                if (args.inputs.scope !== "REGIONAL" || id === undefined) {
+                    throw new Error(`WAFv2 WebACL (${args.inputs.name}) not found`);
+                }
+                return { id, name: args.inputs.name, arn: webAclArn(String(args.inputs.name), region, id), scope: args.inputs.scope, description: "", region };
+            }
             throw new Error(`no mock for the call ${args.token}`);
         },
     }, PROJECT, stack, false);
@@ -258,6 +279,13 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     let program: Record<string, unknown>;
     const exported: Record<string, pulumi.Output<unknown>> = {};
     const outputs: Record<string, unknown> = {};
+    // A resource whose inputs fail (a check inside an Output) is never registered: the SDK re-raises
+    // the failure as an unhandled rejection (@pulumi/pulumi runtime/resource.js, runAsyncResourceOp),
+    // and the language host fails the program on one (cmd/run/run.js, uncaughtHandler on
+    // "unhandledRejection"), so `pulumi up` stops. Collected here to fail the run the same way.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
     try {
         try {
             program = require("../../index");
@@ -278,8 +306,14 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
         }
         // Internal to Pulumi's SDK, typed there as such: waits until every registration has been sent.
         await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+        // Node reports a rejection left unhandled once the microtasks of its turn have run.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (unhandled.length > 0) {
+            throw new ProgramFailed(unhandled[0], resources);
+        }
     } finally {
         globalThis.fetch = realFetch;
+        process.off("unhandledRejection", onUnhandled);
     }
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);

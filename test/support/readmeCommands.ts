@@ -18,6 +18,9 @@ const PLACEHOLDERS: Record<string, string> = {
     "<account>": "123456789012",
     "<certificate id>": "0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90",
     "<new prefix>": "smartlamp-login-2",
+    // A regional AWS WAF web ACL (its ARN ends in /webacl/<name>/<id>).
+    "<name>": "login-guard",
+    "<id>": "0f3b6c2e-7d14-4c8e-9a55-2b7e8f1d3c90",
     // A Login with Amazon security profile and the refresh token `ask util generate-lwa-tokens` prints.
     "<Client ID>": "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef",
     "<Client Secret>": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2",

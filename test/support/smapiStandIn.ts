@@ -32,6 +32,12 @@
 //   {accountLinkingResponse: {...}} without the client secret; PUT with {accountLinkingRequest}
 //   204 (developer.amazon.com/docs/alexa/smapi/account-linking-operations.html; field rules in
 //   account-linking-schemas.html, checked here by infra/accountLinkingRequest.ts's own checker).
+// - The live stage: GET /v1/skills/{skillId}/stages/live/manifest and .../accountLinkingClient
+//   answer as the development stage's do, with what the last certified and published version has;
+//   a skill never published has no live stage: 404 RESOURCE_NOT_FOUND (skill-operations.html, "Get
+//   manifest": stage is development or live; account-linking-operations.html: the same stages).
+//   `publish` copies the development stage there, as certification and publishing do. Not
+//   modeled: SMAPI's answer to a write to the live stage (the project never writes it).
 // - GET /v1/skills/{skillId}/credentials: 200 {skillMessagingCredentials: {clientId, clientSecret}}
 //   (SMAPI's getSkillCredentialsV1, "Get the client credentials for the skill").
 // - 429 Too Many Requests (StandardizedError) on any operation, injected with `fault` (the
@@ -46,6 +52,8 @@ export interface StandInSkill {
     eTag: number;
     accountLinking?: Record<string, unknown>;
     messagingCredentials?: { clientId: string; clientSecret: string };
+    /** What the last certified and published version has; undefined: never published. */
+    live?: { manifest: any; accountLinking?: Record<string, unknown> };
     /** The update SMAPI is still applying, with the polls left before it finishes. */
     pending?: { manifest: any; pollsLeft: number; stale: number; before: { lastUpdateRequest: unknown; eTag: string } };
     lastUpdate?: { status: "IN_PROGRESS" | "SUCCEEDED" | "FAILED"; errors?: unknown[] };
@@ -123,6 +131,12 @@ export class SmapiStandIn {
     /** The URLs the provider takes in place of Amazon's. */
     get endpoints() {
         return { smapiBase: this.base, lwaTokenUrl: `${this.base}/auth/o2/token` };
+    }
+
+    /** Certification and publishing: the development stage becomes what live users get. */
+    publish(skillId: string): void {
+        const skill = this.skills.get(skillId)!;
+        skill.live = JSON.parse(JSON.stringify({ manifest: skill.manifest, accountLinking: skill.accountLinking }));
     }
 
     addSkill(skillId: string, manifest: any, extra: Partial<StandInSkill> = {}): void {
@@ -205,6 +219,9 @@ export class SmapiStandIn {
         }
         const skillId = decodeURIComponent(match[1]);
         const resource = match[4] ?? match[2];
+        if (match[3] === "live") {
+            return this.liveStage(skill, resource, method);
+        }
 
         if (resource === "manifest" && method === "GET") {
             return { status: 200, body: skill.manifest, headers: { etag: String(skill.eTag) } };
@@ -241,6 +258,22 @@ export class SmapiStandIn {
                 : { status: 404, body: { code: "RESOURCE_NOT_FOUND", message: "The skill has no messaging credentials (no permissions in its manifest)." } };
         }
         return { status: 405, body: { message: `${method} is not supported here.` } };
+    }
+
+    private liveStage(skill: StandInSkill, resource: string, method: string) {
+        if (method !== "GET") {
+            return { status: 405, body: { message: `${method} on the live stage is not modeled here.` } };
+        }
+        const shown = resource === "manifest" ? skill.live?.manifest : skill.live?.accountLinking;
+        if (shown === undefined) {
+            return { status: 404, body: { code: "RESOURCE_NOT_FOUND", message: "The resource being requested is not found." } };
+        }
+        if (resource === "manifest") {
+            return { status: 200, body: shown };
+        }
+        const linking = { ...shown };
+        delete linking.clientSecret;
+        return { status: 200, body: { accountLinkingResponse: linking } };
     }
 
     private token(form: URLSearchParams) {
