@@ -33,8 +33,17 @@ export class GrantNotStored extends Error {
     }
 }
 
-/** The store needs this much of the budget for its write; with less left, nothing is written. */
-const STORE_RESERVE_MS = 1200;
+/**
+ * Each try's limit for the store's two calls, sealing the tokens (KMS Encrypt) and writing them
+ * (DynamoDB PutItem), two tries each: both are in the function's region and answer in tens of
+ * milliseconds.
+ */
+const STORE_ATTEMPT_MS = 600;
+/**
+ * The store needs this much of the budget: two calls of two tries each, with the client's jitter
+ * between tries (handler/awsJson.ts, at most 25 ms). With less left, LWA is not asked.
+ */
+const STORE_RESERVE_MS = 2 * (2 * STORE_ATTEMPT_MS + 25) + 50;
 
 export function createGrantAcceptor(settings: GrantAcceptorSettings): AcceptGrant {
     const now = settings.now ?? Date.now;
@@ -50,3 +59,6 @@ export function createGrantAcceptor(settings: GrantAcceptorSettings): AcceptGran
         }
     };
 }
+
+// Exported here rather than at its declaration (see handler/lamp.ts).
+export { STORE_ATTEMPT_MS };

@@ -38,7 +38,7 @@ export class AwsJsonError extends Error {
     }
 }
 
-export type DynamoDbCall = <T = Record<string, unknown>>(operation: "GetItem" | "UpdateItem" | "PutItem" | "DeleteItem", input: object) => Promise<T>;
+export type DynamoDbCall = <T = Record<string, unknown>>(operation: "GetItem" | "UpdateItem" | "PutItem" | "DeleteItem" | "Scan", input: object) => Promise<T>;
 
 /** Any AWS JSON-protocol service: `operation` is the part of X-Amz-Target after the prefix. */
 export type AwsJsonCall = <T = Record<string, unknown>>(operation: string, input: object) => Promise<T>;

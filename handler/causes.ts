@@ -184,10 +184,16 @@ const AWS_CONFIGURATION_ERRORS = [
     "EmptyParameter",
     "QueueDoesNotExist",
     "NotFoundException",
-    "DisabledException",
-    "KMSInvalidStateException",
     "InvalidKeyUsageException",
 ];
+
+/** KMS refusing because of the key's state: disabled, or scheduled for deletion (KMS API reference, Decrypt errors). */
+const KEY_STATE_ERRORS = ["DisabledException", "KMSInvalidStateException"];
+const KEY_STATE_FIX = "the stack's KMS key (the grants table's smartlamp:grants-key tag names it) is disabled or scheduled for deletion: " +
+    "run aws kms cancel-key-deletion --key-id <key> (if scheduled) and aws kms enable-key --key-id <key>, before any pulumi up; " +
+    "a pulumi up --refresh meanwhile would make a new key, and the grants sealed under this one could no longer be opened";
+/** What was answered, or opened, but cannot be read: a KMS answer without its field, a sealed value that is not JSON. */
+const UNREADABLE = ["InvalidResponse", "SyntaxError"];
 
 /**
  * A failed call to an AWS service (DynamoDB, SQS, SSM, KMS) through handler/awsJson.ts: its error
@@ -197,8 +203,17 @@ const AWS_CONFIGURATION_ERRORS = [
 export function classifyAwsFailure(err: unknown): Classified {
     const name = err instanceof Error ? err.name : typeof err;
     const status = typeof (err as { status?: unknown })?.status === "number" ? (err as { status: number }).status : 0;
+    if (KEY_STATE_ERRORS.includes(name)) {
+        // Not `pulumi up --refresh`: the AWS provider takes a key pending deletion for deleted
+        // (terraform-provider-aws internal/service/kms/key.go, findKeyByID), and the up would make
+        // a new key; the grants sealed under this one would then stay unopened, and go with it.
+        return { cause: "configuration", code: name, fix: KEY_STATE_FIX };
+    }
     if (AWS_CONFIGURATION_ERRORS.includes(name) || status === 403) {
         return { cause: "configuration", code: name, fix: "the function's role or the stack's resources are not as deployed: run pulumi up again (pulumi up --refresh if something was changed by hand)" };
+    }
+    if (UNREADABLE.includes(name)) {
+        return { cause: "ourBug", code: name, fix: "an answer of AWS, or a value stored sealed, could not be read: report it with the log line" };
     }
     if (status === 0 || status >= 500 || RETRYABLE.includes(name)) {
         return { cause: "transient", code: name };
@@ -208,4 +223,4 @@ export function classifyAwsFailure(err: unknown): Classified {
 }
 
 // Exported here rather than at their declarations (see handler/lamp.ts).
-export { GATEWAY_CODES, LWA_CODES, AWS_CONFIGURATION_ERRORS };
+export { GATEWAY_CODES, LWA_CODES, AWS_CONFIGURATION_ERRORS, KEY_STATE_ERRORS, UNREADABLE };

@@ -14,7 +14,8 @@ import { ChangeReport, stillCurrent } from "./changeReport";
 import { AwsJsonCall, createAwsJsonClient } from "./awsJson";
 import { createEventSender, DeliverChangeReport } from "./eventGateway";
 import { messageGroupOf, QueuedChangeReport, SQS_PROTOCOL } from "./eventQueue";
-import { createGrantStore } from "./grantStore";
+import { classifyAwsFailure } from "./causes";
+import { createGrantStore, GrantStore } from "./grantStore";
 import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
 import { operatorField, userReference, writeLogLine } from "./log";
@@ -38,7 +39,7 @@ export interface SqsBatchResponse {
 export interface ConsumerLog {
     messageId?: string;
     user?: string;
-    /** accepted, superseded, dropped, forgotten, poison, wait, held, deferred, tokensNotStored. */
+    /** accepted, superseded, dropped, forgotten, poison, wait, held, deferred, tokensNotStored; sealed, unsealed. */
     outcome: string;
     /** Whose problem it was, when the event did not go out (handler/causes.ts). */
     cause?: string;
@@ -202,16 +203,54 @@ export function deadLetterTo(queueUrl: string, sqs: () => AwsJsonCall): (record:
     };
 }
 
-export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.env): ChangeReportConsumer {
+/**
+ * What `pulumi up` sends the consumer once (an aws.lambda.Invocation: infra/changeReportDelivery.ts)
+ * instead of a batch: seal the grants an earlier version stored in the clear.
+ */
+const SEAL_STORED_GRANTS = { smartlamp: "seal-stored-grants" } as const;
+
+function isSealRequest(event: unknown): boolean {
+    return (event as { smartlamp?: unknown } | undefined)?.smartlamp === SEAL_STORED_GRANTS.smartlamp;
+}
+
+/**
+ * Seals every grant stored in the clear before the function's time runs out. Fails (and so fails
+ * the `up` that asked) when one cannot be sealed, or when some are left: the error says what to
+ * do, and every grant stays as it was, readable.
+ */
+export async function sealStoredGrants(grants: GrantStore, deadline: number, log: (entry: ConsumerLog) => void): Promise<{ sealed: number }> {
+    let result: { sealed: number; done: boolean };
+    try {
+        result = await grants.sealStoredInTheClear(deadline);
+    } catch (err) {
+        const answer = classifyAwsFailure(err);
+        log({ outcome: "unsealed", cause: answer.cause, reason: `a grant stored in the clear could not be sealed (${answer.code})`, fix: answer.fix });
+        throw new Error(`The grants an earlier version stored in the clear could not all be sealed: ${answer.code} (${answer.cause})` +
+            `${answer.fix ? `; ${answer.fix}` : ""}. Every grant is kept as it was; run pulumi up again once it is fixed.`);
+    }
+    log({ outcome: result.done ? "sealed" : "unsealed", reason: `${result.sealed} grant(s) stored in the clear sealed${result.done ? ", none left" : ", more left"}` });
+    if (!result.done) {
+        throw new Error(`${result.sealed} grant(s) stored in the clear were sealed, and more are left than one run could seal: run pulumi up again to go on.`);
+    }
+    return { sealed: result.sealed };
+}
+
+export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.env): (event: SqsEvent | typeof SEAL_STORED_GRANTS, context?: LambdaContext) => Promise<SqsBatchResponse | { sealed: number }> {
     const gatewayOverride = env[CONSUMER_ENVIRONMENT.gatewayUrl];
     const deadLetterQueueUrl = required(env, CONSUMER_ENVIRONMENT.deadLetterQueueUrl);
     let sqs: AwsJsonCall | undefined;
     const lamps = createLampStore({ tableName: required(env, CONSUMER_ENVIRONMENT.lampTable) });
+    const log = (entry: ConsumerLog) => writeLogLine({ level: consumerLogLevel(entry), kind: "ChangeReport", ...entry, ...operatorField(entry.cause) });
+    const grants = createGrantStore({
+        tableName: required(env, CONSUMER_ENVIRONMENT.grantsTable),
+        seal: createTokenSeal({ keyId: required(env, CONSUMER_ENVIRONMENT.grantsKey) }),
+        onUnsealed: (err) => {
+            const answer = classifyAwsFailure(err);
+            log({ outcome: "unsealed", cause: answer.cause, reason: `a grant read in the clear could not be sealed in place (${answer.code}); it was read all the same`, fix: answer.fix });
+        },
+    });
     const deliver = createEventSender({
-        grants: createGrantStore({
-            tableName: required(env, CONSUMER_ENVIRONMENT.grantsTable),
-            seal: createTokenSeal({ keyId: required(env, CONSUMER_ENVIRONMENT.grantsKey) }),
-        }),
+        grants,
         stillCurrent: async (userId, report) => stillCurrent(report, await lamps.read(userId)),
         lwa: createLwaClient({
             tokenUrl: env[CONSUMER_ENVIRONMENT.lwaTokenUrl] || undefined,
@@ -219,12 +258,15 @@ export function createConsumerFromEnvironment(env: NodeJS.ProcessEnv = process.e
         }),
         gatewayUrl: gatewayOverride ? () => gatewayOverride : undefined,
     });
-    return createChangeReportConsumer({
+    const consume = createChangeReportConsumer({
         deliver,
         deadLetter: deadLetterTo(deadLetterQueueUrl, () => (sqs ??= createAwsJsonClient(SQS_PROTOCOL, { region: env.AWS_REGION ?? "us-east-1" }))),
-        log: (entry) => writeLogLine({ level: consumerLogLevel(entry), kind: "ChangeReport", ...entry, ...operatorField(entry.cause) }),
+        log,
     });
+    return async (event, context) => isSealRequest(event)
+        ? sealStoredGrants(grants, Date.now() + (context?.getRemainingTimeInMillis() ?? 60_000) - ANSWER_MARGIN_MS, log)
+        : consume(event as SqsEvent, context);
 }
 
 // Exported here rather than at their declarations (see handler/lamp.ts).
-export { CONSUMER_ENVIRONMENT, DELIVERY_RESERVE_MS };
+export { CONSUMER_ENVIRONMENT, DELIVERY_RESERVE_MS, ANSWER_MARGIN_MS, SEAL_STORED_GRANTS };

@@ -39,6 +39,8 @@ export interface CompanionLog {
     reason?: string;
     /** Whose problem a failure of an outside service was (handler/causes.ts). */
     cause?: string;
+    /** A change whose ChangeReport could not be queued: Alexa shows the old state until it asks. */
+    reportLost?: true;
     durationMs: number;
 }
 
@@ -118,6 +120,7 @@ export function createCompanionHandler(deps: CompanionDependencies): CompanionHa
                     const answer = classifyAwsFailure(err);
                     entry.reason = `the ChangeReport was not queued (${answer.code})`;
                     entry.cause = answer.cause;
+                    entry.reportLost = true;
                 }
             }
             return { statusCode: 200, headers: JSON_HEADERS, body: JSON.stringify(after) };
@@ -208,7 +211,8 @@ export function createCompanionFromEnvironment(env: NodeJS.ProcessEnv = process.
             clientId: required(env, COMPANION_ENVIRONMENT.clientId),
             redirectUri: required(env, COMPANION_ENVIRONMENT.pageUrl),
         },
-        log: (entry) => writeLogLine({ level: companionLogLevel(entry), ...entry, ...operatorField(entry.cause) }),
+        // A report lost, whatever the cause, is the operator's to hear of (its alarm counts it).
+        log: (entry) => writeLogLine({ level: companionLogLevel(entry), ...entry, ...operatorField(entry.cause, entry.reportLost === true) }),
     });
 }
 

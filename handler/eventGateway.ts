@@ -144,7 +144,7 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
      * it proves the grant dead only when asked by the client the grant was made with (recorded
      * since this version), or, for an older grant, by credentials LWA has given tokens to already.
      */
-    async function forgetIfDead(userId: string, stored: Grant, err: LwaError): Promise<Delivery> {
+    async function forgetIfDead(userId: string, stored: Grant, err: LwaError, inTable: string): Promise<Delivery> {
         const refused = `LWA refused the grant's refresh token (${err.answer.code})`;
         if (stored.clientId !== undefined && stored.clientId !== err.clientId) {
             return {
@@ -164,7 +164,7 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             };
         }
         tokens.delete(userId);
-        if (await settings.grants.forget(userId, stored.refreshToken)) {
+        if (await settings.grants.forget(userId, inTable)) {
             return { outcome: "forgotten", reason: `${refused}: the grant was forgotten` };
         }
         return { outcome: "wait", cause: "transient", reason: `${refused}, but a new grant was stored meanwhile: it is kept, and the event waits to go out with it` };
@@ -180,19 +180,23 @@ export function createEventSender(settings: EventSenderSettings): DeliverChangeR
             tokens.delete(userId);
             return { outcome: "dropped", reason: "the user has no grant (it was removed meanwhile)" };
         }
-        if (stored.accessToken !== failedAccessToken && stored.accessTokenExpiresAt - EXPIRY_MARGIN_MS > now()) {
-            keep(userId, { grant: stored });
-            return { grant: stored, issuedNow: false };
+        // Tokens LWA renewed over the stored ones that could not be stored are the newer: LWA may
+        // have rotated the refresh token, and the stored one be dead already.
+        const kept = tokens.get(userId);
+        const current = kept?.unstoredOver !== undefined && kept.unstoredOver === stored.refreshToken ? kept.grant : stored;
+        if (current.accessToken !== failedAccessToken && current.accessTokenExpiresAt - EXPIRY_MARGIN_MS > now()) {
+            keep(userId, current === stored ? { grant: stored } : kept!);
+            return { grant: current, issuedNow: false };
         }
         let renewed: Grant;
         try {
-            renewed = { ...stored, ...(await settings.lwa.refresh(stored.refreshToken, deadline)) };
+            renewed = { ...current, ...(await settings.lwa.refresh(current.refreshToken, deadline)) };
         } catch (err) {
             if (!(err instanceof LwaError)) {
                 throw err;
             }
             if (err.answer.cause === "linkGone") {
-                return forgetIfDead(userId, stored, err);
+                return forgetIfDead(userId, current, err, stored.refreshToken);
             }
             return waitFor(err.answer, `the token could not be refreshed: ${err.message}`);
         }

@@ -4,8 +4,9 @@
 // AcceptGrant leaves either the previous grant or none, never half of one.
 // The tokens are stored sealed (handler/tokenSeal.ts: KMS, bound to the user), with a SHA-256 of
 // the refresh token beside them for the conditions of later writes; the table holds no token in
-// the clear. A grant stored in the clear by an earlier version is still read, and sealed in place
-// the first time it is.
+// the clear. Grants an earlier version stored in the clear are sealed at the `pulumi up` that
+// brings this version (sealStoredInTheClear, run by the consumer: infra/changeReportDelivery.ts);
+// one still in the clear is read all the same, and sealed in place at that read.
 import { createHash } from "crypto";
 import { createDynamoDb, DynamoDbCall } from "./awsJson";
 import { LwaTokens } from "./lwa";
@@ -30,12 +31,22 @@ export interface GrantStore {
      * was already gone).
      */
     forget(userId: string, deadRefreshToken: string): Promise<boolean>;
+    /**
+     * Seals every grant an earlier version stored in the clear, page by page, until `deadline`
+     * (milliseconds since the epoch). Fails on the first grant it cannot seal, leaving it as it
+     * was. `done`: none is left.
+     */
+    sealStoredInTheClear(deadline: number): Promise<{ sealed: number; done: boolean }>;
 }
 
 export interface GrantStoreSettings {
     tableName: string;
     seal: TokenSeal;
     dynamoDb?: DynamoDbCall;
+    /** Each try's limit, of two (default 1000 ms; AcceptGrant's store takes less: handler/acceptGrant.ts). */
+    attemptTimeoutMs?: number;
+    /** Told when a grant read in the clear could not be sealed in place (it is read all the same). */
+    onUnsealed?: (err: unknown) => void;
 }
 
 type Item = Record<string, { S?: string; N?: string }>;
@@ -49,7 +60,7 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
     const { tableName, seal } = settings;
     let dynamoDb = settings.dynamoDb;
     // Alexa waits 8 s for AcceptGrant's answer and LWA takes part of that: two short tries here.
-    const dynamo = () => (dynamoDb ??= createDynamoDb({ region: process.env.AWS_REGION ?? "us-east-1", maxAttempts: 2, attemptTimeoutMs: 1000 }));
+    const dynamo = () => (dynamoDb ??= createDynamoDb({ region: process.env.AWS_REGION ?? "us-east-1", maxAttempts: 2, attemptTimeoutMs: settings.attemptTimeoutMs ?? 1000 }));
     const key = (userId: string): Item => ({ userId: { S: userId } });
 
     /** The sealed form of a grant's two tokens, and the hash later writes are conditioned on. */
@@ -71,10 +82,13 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
         return accessToken && refreshToken ? { accessToken, refreshToken, clear: true } : undefined;
     }
 
-    /** Seals an item stored in the clear, if it still holds what was read (a failure leaves it for the next read). */
-    async function sealInPlace(userId: string, tokens: { accessToken: string; refreshToken: string }): Promise<void> {
+    /**
+     * Seals an item stored in the clear, if it still holds what was read (an item changed
+     * meanwhile was written sealed). False when it had changed.
+     */
+    async function sealClear(userId: string, tokens: { accessToken: string; refreshToken: string }): Promise<boolean> {
+        const values = await sealed(userId, tokens);
         try {
-            const values = await sealed(userId, tokens);
             await dynamo()("UpdateItem", {
                 TableName: tableName,
                 Key: key(userId),
@@ -82,8 +96,21 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                 ConditionExpression: "refreshToken = :clear",
                 ExpressionAttributeValues: { ":tokens": values.tokens, ":hash": values.refreshTokenHash, ":clear": { S: tokens.refreshToken } },
             });
-        } catch {
-            // Read as it is this time; the next read seals it.
+            return true;
+        } catch (err) {
+            if (err instanceof Error && err.name === "ConditionalCheckFailedException") {
+                return false;
+            }
+            throw err;
+        }
+    }
+
+    /** As sealClear, at a read: a failure leaves the item for the next read, and is told. */
+    async function sealInPlace(userId: string, tokens: { accessToken: string; refreshToken: string }): Promise<void> {
+        try {
+            await sealClear(userId, tokens);
+        } catch (err) {
+            settings.onUnsealed?.(err);
         }
     }
 
@@ -130,13 +157,17 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                 await dynamo()("UpdateItem", {
                     TableName: tableName,
                     Key: key(userId),
-                    UpdateExpression: "SET tokens = :tokens, refreshTokenHash = :hash, accessTokenExpiresAt = :expires" + (tokens.clientId ? ", clientId = :client" : ""),
-                    ConditionExpression: "refreshTokenHash = :previous",
+                    // An earlier version's item holds the previous token in the clear: it is
+                    // matched by that, and left with the sealed tokens only.
+                    UpdateExpression: "SET tokens = :tokens, refreshTokenHash = :hash, accessTokenExpiresAt = :expires" + (tokens.clientId ? ", clientId = :client" : "") +
+                        " REMOVE accessToken, refreshToken",
+                    ConditionExpression: "refreshTokenHash = :previous OR refreshToken = :previousClear",
                     ExpressionAttributeValues: {
                         ":tokens": values.tokens,
                         ":hash": values.refreshTokenHash,
                         ":expires": { N: String(tokens.accessTokenExpiresAt) },
                         ":previous": { S: refreshTokenHash(previousRefreshToken) },
+                        ":previousClear": { S: previousRefreshToken },
                         ...(tokens.clientId ? { ":client": { S: tokens.clientId } } : {}),
                     },
                 });
@@ -146,6 +177,31 @@ export function createGrantStore(settings: GrantStoreSettings): GrantStore {
                     throw err;
                 }
             }
+        },
+        async sealStoredInTheClear(deadline) {
+            let sealedCount = 0;
+            let start: Item | undefined;
+            do {
+                if (Date.now() >= deadline) {
+                    return { sealed: sealedCount, done: false };
+                }
+                const page = await dynamo()<{ Items?: Item[]; LastEvaluatedKey?: Item }>("Scan", {
+                    TableName: tableName,
+                    FilterExpression: "attribute_exists(refreshToken)",
+                    ProjectionExpression: "userId, accessToken, refreshToken",
+                    ConsistentRead: true,
+                    ...(start ? { ExclusiveStartKey: start } : {}),
+                });
+                for (const item of page.Items ?? []) {
+                    const userId = item.userId?.S;
+                    const refreshToken = item.refreshToken?.S;
+                    if (userId && refreshToken && (await sealClear(userId, { accessToken: item.accessToken?.S ?? "", refreshToken }))) {
+                        sealedCount++;
+                    }
+                }
+                start = page.LastEvaluatedKey;
+            } while (start);
+            return { sealed: sealedCount, done: true };
         },
         async forget(userId, deadRefreshToken) {
             try {

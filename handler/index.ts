@@ -1,6 +1,6 @@
 // The skill Lambda's entry: the stack's CallbackFunction calls `createHandlerFromEnvironment` once
 // per container (its callbackFactory), and Lambda then calls the returned handler per directive.
-import { createGrantAcceptor } from "./acceptGrant";
+import { createGrantAcceptor, STORE_ATTEMPT_MS } from "./acceptGrant";
 import { createGrantStore } from "./grantStore";
 import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
@@ -45,9 +45,11 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
                   tokenUrl: env[ENVIRONMENT.lwaTokenUrl] || undefined,
                   credentials: lwaCredentials(alexaClientId, required(env, ENVIRONMENT.alexaSecretParameter)),
               }),
+              // Alexa's 8 s hold LWA's answer and the store's: the store's tries are short.
               grants: createGrantStore({
                   tableName: required(env, ENVIRONMENT.grantsTable),
-                  seal: createTokenSeal({ keyId: required(env, ENVIRONMENT.grantsKey) }),
+                  seal: createTokenSeal({ keyId: required(env, ENVIRONMENT.grantsKey), attemptTimeoutMs: STORE_ATTEMPT_MS }),
+                  attemptTimeoutMs: STORE_ATTEMPT_MS,
               }),
               region: required(env, "AWS_REGION"),
           })

@@ -106,6 +106,11 @@ export function createSkillHandler(deps: SkillDependencies): SkillHandler {
         if (!check.ok) {
             entry.reason = check.reason;
             if (request.kind === "acceptGrant") {
+                // A check that failed on our side (the pool's keys could not be read) costs the user
+                // the grant until they enable the skill again: the operator hears of it.
+                if (check.error === "INTERNAL_ERROR") {
+                    entry.cause = "transient";
+                }
                 throw new Refusal("ACCEPT_GRANT_FAILED", "The grantee token could not be verified.");
             }
             throw new Refusal(check.error, check.error === "INTERNAL_ERROR"

@@ -28,6 +28,8 @@ export interface TokenSealSettings {
     /** The key's ARN (or ID). */
     keyId: string;
     kms?: AwsJsonCall;
+    /** Each try's limit, of two (default 1000 ms). */
+    attemptTimeoutMs?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ const grantContext = (userId: string) => ({ "smartlamp:grant-of": userId });
 export function createTokenSeal(settings: TokenSealSettings): TokenSeal {
     let kms = settings.kms;
     // Two short tries: AcceptGrant answers Alexa within 8 s, the consumer within its own budget.
-    const client = () => (kms ??= createAwsJsonClient(KMS_PROTOCOL, { region: process.env.AWS_REGION ?? "us-east-1", maxAttempts: 2, attemptTimeoutMs: 1000 }));
+    const client = () => (kms ??= createAwsJsonClient(KMS_PROTOCOL, { region: process.env.AWS_REGION ?? "us-east-1", maxAttempts: 2, attemptTimeoutMs: settings.attemptTimeoutMs ?? 1000 }));
     return {
         async seal(userId, text) {
             const out = await client()<{ CiphertextBlob?: unknown }>("Encrypt", {

@@ -30,6 +30,33 @@ export interface AlexaGrantsArgs {
     existingTableName?: string;
 }
 
+/**
+ * The key that seals a grants table's tokens and the secret's parameter. It outlives the stack's use
+ * of it like the table whose tokens it seals: deleted, it would leave a kept table's grants
+ * unreadable for good. KMS waits 30 days before it deletes a key in any case (a deletion can be
+ * cancelled meanwhile).
+ */
+function grantsKey(name: string, parent: pulumi.Resource): aws.kms.Key {
+    return new aws.kms.Key(name, {
+        description: "Seals the Alexa event grants (LWA tokens) and the skill's Alexa Client Secret of this stack",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        // AWS's default key policy: the account's administrators, through IAM. Only the
+        // functions that talk to LWA are given kms:Decrypt on it (infra/skillEndpoint.ts,
+        // infra/changeReportDelivery.ts); read-only policies grant it to nobody.
+        policy: aws.getCallerIdentityOutput({}, { parent }).accountId.apply((account) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Sid: "AdministratorsThroughIam",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${account}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            }],
+        })),
+    }, { parent, retainOnDelete: true });
+}
+
 export class AlexaGrants extends pulumi.ComponentResource {
     readonly tableName: pulumi.Output<string>;
     readonly tableArn: pulumi.Output<string>;
@@ -44,43 +71,36 @@ export class AlexaGrants extends pulumi.ComponentResource {
             // Read at preview and up alike: a name that is no table of this account and region
             // stops the program with AWS's ResourceNotFoundException before anything changes. A
             // table without the grants tag (the lamp table, say, whose key is also userId) is
-            // refused: AcceptGrant would write over its items. Its tokens stay under the key it
-            // names, which this stack keeps using.
-            const name = args.existingTableName;
-            const kept = aws.dynamodb.getTableOutput({ name }, { parent: this }).apply((table) => {
-                const keyArn = table.tags?.[GRANTS_KEY_TAG];
-                if (table.tags?.[GRANTS_TABLE_TAG.key] !== GRANTS_TABLE_TAG.value || !keyArn) {
-                    throw new ConfigError([`alexaGrantsTable is ${JSON.stringify(name)}: that table is not a grants table of this project ` +
-                        `(it lacks the tags ${GRANTS_TABLE_TAG.key}=${GRANTS_TABLE_TAG.value} and ${GRANTS_KEY_TAG}); name the table of the alexaGrantsTableName output this stack had with events on. ` +
+            // refused: AcceptGrant would write over its items.
+            const tableName = args.existingTableName;
+            const kept = aws.dynamodb.getTableOutput({ name: tableName }, { parent: this }).apply((table) => {
+                if (table.tags?.[GRANTS_TABLE_TAG.key] !== GRANTS_TABLE_TAG.value) {
+                    throw new ConfigError([`alexaGrantsTable is ${JSON.stringify(tableName)}: that table is not a grants table of this project ` +
+                        `(it lacks the tag ${GRANTS_TABLE_TAG.key}=${GRANTS_TABLE_TAG.value}); name the table of the alexaGrantsTableName output this stack had with events on. ` +
                         "Fix: pulumi config set alexaGrantsTable <table name>"]);
                 }
-                return { ...table, keyArn };
+                return table;
             });
             this.tableName = kept.name;
             this.tableArn = kept.arn;
-            this.keyArn = kept.keyArn;
+            // Its tokens stay under the key it names, which this stack keeps using. A table kept by
+            // a version before the key names none (its grants are in the clear): it gets a key now,
+            // named on it by a tag, and the consumer seals its grants under that key at this up
+            // (infra/changeReportDelivery.ts). Made inside apply: the look-up is answered at preview
+            // as at up, so the preview shows both.
+            this.keyArn = kept.apply((table) => {
+                const named = table.tags?.[GRANTS_KEY_TAG];
+                if (named) {
+                    return pulumi.output(named);
+                }
+                const key = grantsKey(`${name}-key`, this);
+                // Kept with the key: untagged when events go off, the table would get yet another key
+                // when they come back, and its grants would stay sealed under this one.
+                new aws.dynamodb.Tag(`${name}-key-tag`, { resourceArn: table.arn, key: GRANTS_KEY_TAG, value: key.arn }, { parent: this, retainOnDelete: true });
+                return key.arn;
+            });
         } else {
-            // The key outlives the stack's use of it like the table whose tokens it seals: deleted,
-            // it would leave a kept table's grants unreadable for good. KMS waits 30 days before it
-            // deletes a key in any case (a deletion can be cancelled meanwhile).
-            const key = new aws.kms.Key(`${name}-key`, {
-                description: "Seals the Alexa event grants (LWA tokens) and the skill's Alexa Client Secret of this stack",
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-                // AWS's default key policy: the account's administrators, through IAM. Only the
-                // functions that talk to LWA are given kms:Decrypt on it (infra/skillEndpoint.ts,
-                // infra/changeReportDelivery.ts); read-only policies grant it to nobody.
-                policy: aws.getCallerIdentityOutput({}, { parent: this }).accountId.apply((account) => JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{
-                        Sid: "AdministratorsThroughIam",
-                        Effect: "Allow",
-                        Principal: { AWS: `arn:aws:iam::${account}:root` },
-                        Action: "kms:*",
-                        Resource: "*",
-                    }],
-                })),
-            }, { parent: this, retainOnDelete: true });
+            const key = grantsKey(`${name}-key`, this);
             this.keyArn = key.arn;
             // Every user's permission to send events: only the user's re-enabling the skill makes one
             // again (Alexa sends AcceptGrant only then). So the table outlives the stack's use of it:
@@ -108,7 +128,13 @@ export class AlexaGrants extends pulumi.ComponentResource {
         // and kms:Decrypt on the key (ps-restrict-decryption). The value stays a Pulumi secret in
         // state. (Pulumi reads it back decrypted after writing it: the deploying identity needs
         // kms:Decrypt too, which an administrator has through the key's policy.)
-        this.secretParameter = new aws.ssm.Parameter(`${name}-client-secret`, {
+        // A new parameter, not the one earlier versions named `${name}-client-secret`: that one held
+        // the secret under aws/ssm, and a new key on it would only add a version (the provider's
+        // update is a PutParameter with Overwrite: terraform-provider-aws internal/service/ssm/
+        // parameter.go), leaving the old versions readable through GetParameterHistory with
+        // decryption by anyone who may read SSM. The upgrade deletes that parameter, every version
+        // with it (DeleteParameter), once the functions read the new one.
+        this.secretParameter = new aws.ssm.Parameter(`${name}-alexa-client-secret`, {
             type: "SecureString",
             keyId: this.keyArn,
             value: pulumi.secret(args.clientSecret),

@@ -5,9 +5,9 @@
 // (What the operator must fix, from every function's log lines: infra/operatorAlarms.ts.)
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment } from "../handler/changeReportConsumer";
+import { CONSUMER_ENVIRONMENT, createConsumerFromEnvironment, SEAL_STORED_GRANTS } from "../handler/changeReportConsumer";
 import type { AlexaGrants } from "./alexaGrants";
-import { functionLogsAndRole, functionRuntime } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime, PACKAGES_NO_FUNCTION_CARRIES } from "./functionBasics";
 import { METRIC_NAMESPACE, stackSlug } from "./operatorAlarms";
 
 export interface ChangeReportDeliveryArgs {
@@ -60,6 +60,8 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly trigger: aws.lambda.EventSourceMapping;
+    /** Seals, at the `up` that brings this version, the grants an earlier one stored in the clear. */
+    readonly sealStoredGrants: aws.lambda.Invocation;
 
     constructor(name: string, args: ChangeReportDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("smartlamp:events:ChangeReportDelivery", name, {}, opts);
@@ -157,7 +159,8 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
                     Version: "2012-10-17",
                     Statement: [
                         { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
-                        { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: grantsArn },
+                        // Scan: only to seal the grants an earlier version stored in the clear (below).
+                        { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"], Resource: grantsArn },
                         { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: lampArn },
                         { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: secretArn },
                         // Open and seal grants' tokens; open the secret's parameter.
@@ -184,8 +187,21 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
                 },
             },
             // The consumer verifies no Cognito token: it needs none of aws-jwt-verify.
-            codePathOptions: { extraExcludePackages: ["aws-jwt-verify"] },
+            codePathOptions: { extraExcludePackages: ["aws-jwt-verify", ...PACKAGES_NO_FUNCTION_CARRIES] },
         }, { parent: this, dependsOn: [policy] });
+
+        // Grants an earlier version stored in the clear are sealed by this `up`, not at their next
+        // use (a user who never changes the lamp in the companion app would keep them in the clear):
+        // the consumer, which may seal grants, is invoked once with SEAL_STORED_GRANTS after its code
+        // is updated, and again whenever the table or its key changes (a kept table named by
+        // alexaGrantsTable). It fails, and the `up` with it, while one is left unsealed (the AWS
+        // provider fails an invocation that answers a FunctionError: terraform-provider-aws
+        // internal/service/lambda/invocation.go); every grant stays readable meanwhile.
+        this.sealStoredGrants = new aws.lambda.Invocation(`${name}-seal-stored-grants`, {
+            functionName: this.function.name,
+            input: JSON.stringify(SEAL_STORED_GRANTS),
+            triggers: { table: args.grants.tableName, key: args.grants.keyArn },
+        }, { parent: this, dependsOn: [this.function, policy] });
 
         // A consumer that fails whole (a timeout, a start without its settings) hands its batches back
         // untouched; its own log lines may say nothing.

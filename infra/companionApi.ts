@@ -8,8 +8,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { COMPANION_ENVIRONMENT, createCompanionFromEnvironment } from "../handler/companionApi";
+import { providerInRegion } from "./regionProvider";
 import { ARCHIVED_FILES_OF_AWS_JWT_VERIFY } from "./skillEndpoint";
-import { functionLogsAndRole, functionRuntime } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime, PACKAGES_NO_FUNCTION_CARRIES } from "./functionBasics";
 
 export interface CompanionApiArgs {
     userPoolId: pulumi.Input<string>;
@@ -63,7 +64,7 @@ export class CompanionApi extends pulumi.ComponentResource {
         // A page cannot keep a secret: a public client, and PKCE (S256) on every sign-in, which
         // Cognito checks at its token endpoint (Cognito Developer Guide, "Authorization endpoint").
         const poolProvider = args.poolRegion
-            ? new aws.Provider(`${name}-pool-region`, { region: args.poolRegion as pulumi.Input<aws.Region> }, { parent: this })
+            ? providerInRegion(`${name}-pool-region`, args.poolRegion, this)
             : undefined;
         this.client = new aws.cognito.UserPoolClient(`${name}-client`, {
             name: "companion",
@@ -121,7 +122,7 @@ export class CompanionApi extends pulumi.ComponentResource {
                 },
             },
             codePathOptions: {
-                extraExcludePackages: ["aws-jwt-verify"],
+                extraExcludePackages: ["aws-jwt-verify", ...PACKAGES_NO_FUNCTION_CARRIES],
                 extraIncludePaths: [...ARCHIVED_FILES_OF_AWS_JWT_VERIFY],
             },
         }, { parent: this, dependsOn: [policy] });

@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PoolReference } from "./accountLinking";
 import { ConfigError, PrimaryPool } from "./config";
 import { poolJwksUrl } from "./poolJwks";
+import { providerInRegion } from "./regionProvider";
 
 /** The name AccountLinking gives the primary's app client for Alexa. */
 export const ALEXA_CLIENT_NAME = "alexa";
@@ -33,7 +34,7 @@ function failureText(err: unknown): string {
 export function primaryPoolReference(primary: PrimaryPool, stackRegion: string, parent?: pulumi.Resource): PoolReference {
     const poolRegion = primary.userPoolId.split("_")[0];
     // The pool lives in the primary's region: ask there.
-    const provider = poolRegion === stackRegion ? undefined : new aws.Provider("primary-pool-region", { region: poolRegion as aws.Region }, { parent });
+    const provider = poolRegion === stackRegion ? undefined : providerInRegion("primary-pool-region", poolRegion, parent);
     const lookup = { provider, parent };
     const pool = aws.cognito.getUserPool({ userPoolId: primary.userPoolId }, lookup).catch((err: unknown) => {
         throw new ConfigError([`primaryUserPoolId is ${JSON.stringify(primary.userPoolId)}: Cognito in ${poolRegion} has no such user pool that this account can see ` +

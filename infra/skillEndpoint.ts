@@ -7,7 +7,7 @@ import { createHandlerFromEnvironment, ENVIRONMENT } from "../handler";
 import { ALEXA_SMART_HOME_PRINCIPAL } from "./alexa";
 import { PoolJwks } from "./poolJwks";
 import type { AlexaGrants } from "./alexaGrants";
-import { functionLogsAndRole, functionRuntime } from "./functionBasics";
+import { functionLogsAndRole, functionRuntime, PACKAGES_NO_FUNCTION_CARRIES } from "./functionBasics";
 
 export interface SkillEndpointArgs {
     alexaSkillId: string;
@@ -104,7 +104,7 @@ export class SkillEndpoint extends pulumi.ComponentResource {
             // aws-jwt-verify ships a CommonJS and an ES module build; `require` needs only the
             // first, so the archive carries that and the package.json that maps to it.
             codePathOptions: {
-                extraExcludePackages: ["aws-jwt-verify"],
+                extraExcludePackages: ["aws-jwt-verify", ...PACKAGES_NO_FUNCTION_CARRIES],
                 extraIncludePaths: [...ARCHIVED_FILES_OF_AWS_JWT_VERIFY],
             },
         }, { parent: this, dependsOn: [policy] });

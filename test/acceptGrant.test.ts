@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { createGrantAcceptor } from "../handler/acceptGrant";
 import { createSkillHandler } from "../handler/skill";
-import { directiveLogLevel } from "../handler/log";
+import { directiveLogLevel, logToStdout } from "../handler/log";
+import { capturingStdout } from "./support/stdout";
 import { createDynamoDb } from "../handler/awsJson";
 import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { lwaCredentials } from "../handler/secret";
@@ -178,6 +179,24 @@ describe("AcceptGrant with Alexa events on", () => {
         const response = await send(directives.acceptGrant("not-a-token", lwa.issueCode()));
         assert.equal(response.event.payload.type, "ACCEPT_GRANT_FAILED");
         assert.equal(lwa.requests.authorization_code ?? 0, before);
+    });
+
+    it("when the grantee token cannot be checked on our side (the pool's keys unreadable), answers ACCEPT_GRANT_FAILED and tells the operator", async () => {
+        const handlerChecking = (check: { ok: false; error: "INTERNAL_ERROR" | "INVALID_AUTHORIZATION_CREDENTIAL"; reason: string }) => createSkillHandler({
+            verifyAccessToken: async () => check,
+            lampStore: skill.store,
+            log: logToStdout,
+            acceptGrant: async () => assert.fail("asked LWA for an unchecked grantee"),
+        });
+        let response: Awaited<ReturnType<ReturnType<typeof handlerChecking>>> | undefined;
+        const ours = await capturingStdout(async () => void (response = await handlerChecking({ ok: false, error: "INTERNAL_ERROR", reason: "the pool's keys could not be downloaded" })(directives.acceptGrant("token", lwa.issueCode()))));
+        assert.equal(response!.event.payload.type, "ACCEPT_GRANT_FAILED");
+        const line = JSON.parse(ours.fd1[0]);
+        assert.deepEqual([line.level, line.cause, line.needs], ["error", "transient", "operator"]);
+        // A token refused for its own sake is the token's problem: no operator.
+        const theirs = await capturingStdout(async () => void await handlerChecking({ ok: false, error: "INVALID_AUTHORIZATION_CREDENTIAL", reason: "expired" })(directives.acceptGrant("token", lwa.issueCode())));
+        const refused = JSON.parse(theirs.fd1[0]);
+        assert.deepEqual([refused.level, refused.cause, refused.needs], ["warn", undefined, undefined]);
     });
 
     it("on invalid_client answers ACCEPT_GRANT_FAILED, stores nothing, and logs at error our configuration's fault with the keys to fix, never the secret", async () => {

@@ -210,13 +210,31 @@ describe("whose problem each answer is", () => {
         const refusal = (type: string, status: number) => new AwsJsonError(type, "m", status, {});
 
         it("calls a refusal of the function's permissions or resources our configuration", () => {
-            for (const type of ["AccessDeniedException", "UnrecognizedClientException", "ResourceNotFoundException", "ParameterNotFound", "QueueDoesNotExist", "KMSInvalidStateException", "DisabledException"]) {
+            for (const type of ["AccessDeniedException", "UnrecognizedClientException", "ResourceNotFoundException", "ParameterNotFound", "QueueDoesNotExist", "NotFoundException", "InvalidKeyUsageException"]) {
                 const answer = classifyAwsFailure(refusal(type, 400));
                 assert.deepEqual([answer.cause, answer.code], ["configuration", type]);
                 assert.match(answer.fix!, /run pulumi up again/);
             }
             assert.equal(classifyAwsFailure(refusal("HTTP403", 403)).cause, "configuration");
             assert.equal(classifyAwsFailure(Object.assign(new Error("empty"), { name: "EmptyParameter" })).cause, "configuration");
+        });
+
+        it("calls a key disabled or scheduled for deletion our configuration, and says to restore it before any up (a refresh would replace it)", () => {
+            for (const type of ["KMSInvalidStateException", "DisabledException"]) {
+                const answer = classifyAwsFailure(refusal(type, 400));
+                assert.deepEqual([answer.cause, answer.code], ["configuration", type]);
+                assert.equal(answer.fix, "the stack's KMS key (the grants table's smartlamp:grants-key tag names it) is disabled or scheduled for deletion: " +
+                    "run aws kms cancel-key-deletion --key-id <key> (if scheduled) and aws kms enable-key --key-id <key>, before any pulumi up; " +
+                    "a pulumi up --refresh meanwhile would make a new key, and the grants sealed under this one could no longer be opened");
+            }
+        });
+
+        it("calls a KMS answer without its field, or a sealed value that opens to no JSON, our bug", () => {
+            for (const err of [Object.assign(new Error("KMS answered Decrypt without a plaintext"), { name: "InvalidResponse" }), new SyntaxError("Unexpected token")]) {
+                const answer = classifyAwsFailure(err);
+                assert.deepEqual([answer.cause, answer.code], ["ourBug", err.name]);
+                assert.match(answer.fix!, /could not be read: report it/);
+            }
         });
 
         it("calls network failures, server errors and throttling (after the client's tries) transient", () => {

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { randomUUID } from "crypto";
 import { ChangeReport, changeReport, stillCurrent } from "../handler/changeReport";
-import { ChangeReportConsumer, ConsumerLog, consumerLogLevel, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SqsRecord } from "../handler/changeReportConsumer";
+import { ChangeReportConsumer, ConsumerLog, consumerLogLevel, createChangeReportConsumer, createConsumerFromEnvironment, deadLetterTo, DELIVERY_RESERVE_MS, SEAL_STORED_GRANTS, SqsBatchResponse, SqsRecord } from "../handler/changeReportConsumer";
 import { createAwsJsonClient, createDynamoDb } from "../handler/awsJson";
 import { createEventSender } from "../handler/eventGateway";
 import { messageGroupOf, SQS_PROTOCOL } from "../handler/eventQueue";
@@ -354,7 +354,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
                 for (const [record, script] of [[expired, () => gateway.answerNext(1, 202)], [dropped, () => undefined],
                     [refused, () => gateway.answerNext(1, 400, "INVALID_REQUEST_EXCEPTION")], [waiting, () => gateway.answerNext(3, 429, "THROTTLING_EXCEPTION")]] as const) {
                     script();
-                    const one = await fromEnvironment({ Records: [record] });
+                    const one = (await fromEnvironment({ Records: [record] })) as SqsBatchResponse;
                     answer = { batchItemFailures: [...(answer?.batchItemFailures ?? []), ...one.batchItemFailures] };
                 }
             });
@@ -381,6 +381,59 @@ describe("the ChangeReport consumer, batch by batch", function () {
             const { fd1 } = await capturingStdout(async () => void await createConsumerFromEnvironment(ENV())({ Records: [record] }));
             assert.equal(gateway.requests.length, asked, "the stand-in was asked");
             assert.deepEqual([JSON.parse(fd1[0]).outcome, JSON.parse(fd1[0]).reason], ["poison", "no Alexa event gateway for the grant's region ap-south-1"]);
+        });
+
+        describe("sealing, when pulumi up asks, the grants an earlier version stored in the clear", () => {
+            /** A grant as an earlier version stored it: both tokens in the clear. */
+            async function clearGrant(): Promise<{ userId: string; accessToken: string; refreshToken: string }> {
+                const userId = randomUUID();
+                const { accessToken, refreshToken } = await lwaClient.exchangeCode(lwa.issueCode());
+                await dynamo.dynamoDb("PutItem", { TableName: GRANTS_TABLE, Item: { userId: { S: userId }, accessToken: { S: accessToken }, refreshToken: { S: refreshToken },
+                    region: { S: "us-east-1" }, accessTokenExpiresAt: { N: String(Date.now() + 3_600_000) }, grantedAt: { N: "1" } } });
+                return { userId, accessToken, refreshToken };
+            }
+            const clearItems = async () => ((await dynamo.dynamoDb<{ Items: Record<string, { S?: string }>[] }>("Scan", { TableName: GRANTS_TABLE })).Items)
+                .filter((item) => item.refreshToken !== undefined || item.accessToken !== undefined);
+            const seal = async (context = timeLeft(60_000)) => {
+                let result: unknown;
+                const { fd1 } = await capturingStdout(async () => void (result = await createConsumerFromEnvironment(ENV())({ ...SEAL_STORED_GRANTS }, context)));
+                return { result, fd1 };
+            };
+
+            it("seals every one (the table then holds no token in the clear), each still the user's grant, and none the second time", async () => {
+                const earlier = [await clearGrant(), await clearGrant(), await clearGrant()];
+                const { result, fd1 } = await seal();
+                assert.ok((result as { sealed: number }).sealed >= 3);
+                assert.deepEqual(await clearItems(), []);
+                for (const { userId, accessToken, refreshToken } of earlier) {
+                    const grant = (await grants.get(userId))!;
+                    assert.deepEqual([grant.accessToken, grant.refreshToken], [accessToken, refreshToken]);
+                }
+                assert.deepEqual(JSON.parse(fd1.at(-1)!).outcome, "sealed");
+                assert.deepEqual((await seal()).result, { sealed: 0 });
+            });
+
+            it("fails the up's request, saying what to do, and keeps every grant readable, when one cannot be sealed (the key disabled)", async () => {
+                const earlier = await clearGrant();
+                kms.disableKey(grantsKey);
+                try {
+                    const failed = await seal().then(() => undefined, (err: Error) => err);
+                    assert.match(String(failed), /^Error: The grants an earlier version stored in the clear could not all be sealed: DisabledException \(configuration\); the stack's KMS key .* Every grant is kept as it was; run pulumi up again once it is fixed\.$/);
+                } finally {
+                    kms.enableKey(grantsKey);
+                }
+                assert.equal((await grants.get(earlier.userId))!.refreshToken, earlier.refreshToken);
+                await seal();
+                assert.deepEqual(await clearItems(), []);
+            });
+
+            it("fails the up's request when its time runs out with grants left, so that the next up goes on", async () => {
+                await clearGrant();
+                const failed = await seal(timeLeft(1_000)).then(() => undefined, (err: Error) => err);
+                assert.match(String(failed), /^Error: 0 grant\(s\) stored in the clear were sealed, and more are left than one run could seal: run pulumi up again to go on\.$/);
+                assert.equal((await clearItems()).length, 1);
+                await seal();
+            });
         });
 
         it("refuses to start without a variable it needs, naming it and what to do", () => {

@@ -11,7 +11,7 @@ import { createLwaClient } from "../handler/lwa";
 import { createAccessTokenVerifier } from "../handler/token";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
-import { launchChromium } from "./support/browser";
+import { browserOrSkip, launchChromium } from "./support/browser";
 import { serveLocally } from "./support/companionServer";
 import { directives, property } from "./support/directives";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";
@@ -208,11 +208,16 @@ describe("the companion app", function () {
     });
 
     describe("page, in headless Chromium", () => {
+        let browserPath: string;
+        before(function () {
+            browserPath = browserOrSkip(this);
+        });
+
         it("signs in through the hosted login, switches the lamp, and the ChangeReport reaches Alexa; ReportState answers the new state", async () => {
             const [ada] = users;
             const tokens = await createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) }).exchangeCode(lwa.issueCode());
             await grants.put(ada.sub, { ...tokens, region: "us-east-1", grantedAt: Date.now() });
-            const { context, version, close } = await launchChromium();
+            const { context, version, close } = await launchChromium(browserPath);
             const browserVersion = version;
             try {
                 const page = await context.newPage();
@@ -273,7 +278,7 @@ describe("the companion app", function () {
         /** A browser on the page, signed in as Ada through the hosted login; `run` gets the page. */
         async function signedIn(run: (page: import("playwright-core").Page) => Promise<void>) {
             const [ada] = users;
-            const { context, close } = await launchChromium();
+            const { context, close } = await launchChromium(browserPath);
             try {
                 const page = await context.newPage();
                 await page.goto(api.url);
@@ -290,7 +295,7 @@ describe("the companion app", function () {
         }
 
         it("refuses a returning code whose state is not the one it sent, without asking for a token", async () => {
-            const { context, close } = await launchChromium();
+            const { context, close } = await launchChromium(browserPath);
             try {
                 const page = await context.newPage();
                 await page.goto(api.url);

@@ -354,6 +354,17 @@ describe("the companion API's entry, built from the environment the stack sets",
         const item = await dynamo.dynamoDb<{ Item: Record<string, { N?: string }> }>("GetItem", { TableName: "companion-lamps", Key: { userId: { S: sub } } });
         assert.equal(item.Item.brightness.N, "62", "the change stands though its report was not queued");
         assert.equal(queue.messages.length, 1);
+        // SQS unreachable after the client's tries (a service's fault): the report is lost all the
+        // same, and the operator hears of it too.
+        const restore = setEnvironment({ AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9" });
+        let unreachable: { fd1: string[] };
+        try {
+            unreachable = await capturingStdout(async () => void await createCompanionFromEnvironment({ ...ENV(), COMPANION_CHANGE_REPORT_QUEUE_URL: queue.url })(request("POST", "/api/lamp", { token, body: '{"brightness":63}' })));
+        } finally {
+            restore();
+        }
+        const lost = JSON.parse(unreachable.fd1[0]);
+        assert.deepEqual([lost.level, lost.status, lost.cause, lost.needs, lost.reportLost], ["error", 200, "transient", "operator", true]);
         assert.ok(fd1.every((line) => !line.includes(token.split(".")[2])));
     });
 

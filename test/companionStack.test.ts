@@ -85,9 +85,9 @@ describe("a stack with the companion app", () => {
         });
     });
 
-    it("runs its function like the skill's: Node.js 22 on arm64, text logs in its own group, aws-jwt-verify's CommonJS build only, created after its policy", async () => {
+    it("runs its function like the skill's: Node.js 24 on arm64, text logs in its own group, aws-jwt-verify's CommonJS build only, created after its policy", async () => {
         const fn = run.all(FUNCTION).find((f) => f.name === "companion-function")!;
-        assert.equal(fn.inputs.runtime, "nodejs22.x");
+        assert.equal(fn.inputs.runtime, "nodejs24.x");
         assert.deepEqual(fn.inputs.architectures, ["arm64"]);
         assert.equal(fn.inputs.memorySize, 256);
         assert.equal(fn.inputs.timeout, 10);

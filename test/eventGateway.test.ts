@@ -445,6 +445,35 @@ describe("delivering one ChangeReport to the event gateway", function () {
             assert.equal(`Bearer ${(await grants.get(sub))!.accessToken}`, sent, "not stored at the next event");
         });
 
+        it("refreshes with the refresh token it keeps, not the stored one LWA rotated away, and forgets nothing", async () => {
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
+            lwa.rotateRefreshTokens = true;
+            try {
+                let failing = true;
+                const flaky: GrantStore = { ...grants, updateTokens: async (...args) => {
+                    if (failing) {
+                        throw Object.assign(new Error("throttled"), { name: "ThrottlingException" });
+                    }
+                    return grants.updateTokens(...args);
+                } };
+                const deliver = sender({ grants: flaky });
+                assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted", unstoredTokens: { cause: "transient", code: "ThrottlingException" } });
+                // The stored refresh token is dead now; the container holds the new one. Its access
+                // token stops working before the next event (the gateway answers 401).
+                lwa.expireAccessTokens();
+                const second = await deliver(sub, report(sub));
+                assert.deepEqual(second, { outcome: "accepted", unstoredTokens: { cause: "transient", code: "ThrottlingException" } });
+                assert.equal((await grants.get(sub))!.refreshToken, grant.refreshToken, "the grant was forgotten or changed");
+                failing = false;
+                assert.deepEqual(await deliver(sub, report(sub)), { outcome: "accepted" });
+                const stored = (await grants.get(sub))!;
+                assert.notEqual(stored.refreshToken, grant.refreshToken);
+                assert.equal(`Bearer ${stored.accessToken}`, gateway.requests.at(-1)!.authorization);
+            } finally {
+                lwa.rotateRefreshTokens = false;
+            }
+        });
+
         it("records on the grant the client LWA issued its tokens to, at each refresh", async () => {
             const { sub, grant } = await grantedUser({ accessTokenExpiresAt: 0 });
             const older = { ...grant };

@@ -148,6 +148,23 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
         assert.ok(!stdout.includes("Atza|") && !stdout.includes(LWA_CLIENT_SECRET));
     });
 
+    it("retry consumer: seals, from a fresh process and with the input pulumi up sends it, the grants an earlier version stored in the clear", async () => {
+        const { archive, environment } = await deployed("change-reports-consumer");
+        const input = JSON.parse(run.one("aws:lambda/invocation:Invocation").inputs.input);
+        const lwaClient = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
+        const { accessToken, refreshToken } = await lwaClient.exchangeCode(lwa.issueCode());
+        const user = "archive-clear-user";
+        await dynamo.dynamoDb("PutItem", { TableName: environment.EVENTS_GRANTS_TABLE, Item: {
+            userId: { S: user }, accessToken: { S: accessToken }, refreshToken: { S: refreshToken }, region: { S: "us-east-1" }, accessTokenExpiresAt: { N: "0" }, grantedAt: { N: "1" } } });
+        const { responses, stdout } = await invokeArchive(archive, runtime, localEnvironment(environment), [input]);
+        assert.ok(responses[0].sealed >= 1, stdout);
+        const item = (await dynamo.dynamoDb<{ Item: Record<string, { S?: string }> }>("GetItem", { TableName: environment.EVENTS_GRANTS_TABLE, Key: { userId: { S: user } } })).Item;
+        assert.deepEqual([item.accessToken, item.refreshToken, typeof item.tokens?.S], [undefined, undefined, "string"]);
+        const store = createGrantStore({ tableName: environment.EVENTS_GRANTS_TABLE, seal: kms.seal(environment.EVENTS_GRANTS_KEY), dynamoDb: dynamo.dynamoDb });
+        assert.equal((await store.get(user))!.refreshToken, refreshToken);
+        assert.ok(!stdout.includes(refreshToken) && !stdout.includes(accessToken));
+    });
+
     it("companion API: serves the page and changes the lamp from a fresh process, queueing the ChangeReport", async () => {
         const { archive, environment } = await deployed("companion-function");
         assert.deepEqual(archive.entries, ["__index.js", "node_modules/aws-jwt-verify/dist/cjs", "node_modules/aws-jwt-verify/package.json"]);

@@ -51,7 +51,7 @@ describe("a stack with Alexa events on", () => {
         assert.deepEqual(parameter.inputs.value, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: ALEXA_CLIENT_SECRET });
         const env = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!.inputs.environment.variables;
         assert.equal(env.SKILL_ALEXA_CLIENT_ID, ALEXA_CLIENT_ID);
-        assert.equal(env.SKILL_ALEXA_SECRET_PARAMETER, "/alexa-grants-client-secret");
+        assert.equal(env.SKILL_ALEXA_SECRET_PARAMETER, "/alexa-grants-alexa-client-secret");
         assert.equal(env.SKILL_GRANTS_TABLE, "alexa-grants-table-tbl");
         assert.ok(!plainText(run, (type) => type === PARAMETER).includes(ALEXA_CLIENT_SECRET), "the secret appears outside its parameter");
     });
@@ -67,7 +67,7 @@ describe("a stack with Alexa events on", () => {
         const policy = JSON.parse(run.all(ROLE_POLICY).find((p) => p.name === "smartlamp-policy")!.inputs.policy);
         assert.deepEqual(policy.Statement.slice(2), [
             { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
-            { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
+            { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-alexa-client-secret" },
             { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
         ]);
     });
@@ -206,9 +206,9 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         assert.ok(run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!.dependencies.includes(policy.urn), "the function does not wait for the policy");
     });
 
-    it("runs the consumer on Node.js 22, arm64, with text logs in its own group and nothing but its own code (it verifies no token)", async () => {
+    it("runs the consumer on Node.js 24, arm64, with text logs in its own group and nothing but its own code (it verifies no token)", async () => {
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
-        assert.equal(consumer.inputs.runtime, "nodejs22.x");
+        assert.equal(consumer.inputs.runtime, "nodejs24.x");
         assert.deepEqual(consumer.inputs.architectures, ["arm64"]);
         assert.equal(consumer.inputs.memorySize, 256);
         assert.equal(consumer.inputs.timeout, 60);
@@ -221,9 +221,9 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             Version: "2012-10-17",
             Statement: [
                 { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/change-reports-logs:*" },
-                { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
+                { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/alexa-grants-table-tbl" },
                 { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/smartlamp-lamps-tbl" },
-                { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-client-secret" },
+                { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/alexa-grants-alexa-client-secret" },
                 { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
                 { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports.fifo" },
                 { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:alexa-account-linking-dev-change-reports-dlq.fifo" },
@@ -235,10 +235,22 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
             EVENTS_GRANTS_KEY: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e",
             EVENTS_LAMP_TABLE: "smartlamp-lamps-tbl",
             EVENTS_ALEXA_CLIENT_ID: ALEXA_CLIENT_ID,
-            EVENTS_ALEXA_SECRET_PARAMETER: "/alexa-grants-client-secret",
+            EVENTS_ALEXA_SECRET_PARAMETER: "/alexa-grants-alexa-client-secret",
             EVENTS_DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/alexa-account-linking-dev-change-reports-dlq.fifo",
         });
         assert.ok(!JSON.stringify(consumer.inputs.environment).includes(ALEXA_CLIENT_SECRET));
+    });
+
+    it("has the consumer seal, at the up, the grants an earlier version stored in the clear, once per table and key, after its code is in place", () => {
+        const invocation = run.one("aws:lambda/invocation:Invocation");
+        assert.deepEqual(invocation.inputs, {
+            functionName: "change-reports-consumer-fn",
+            input: JSON.stringify({ smartlamp: "seal-stored-grants" }),
+            triggers: { table: "alexa-grants-table-tbl", key: "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e" },
+        });
+        const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
+        const policy = run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!;
+        assert.ok(invocation.dependencies.includes(consumer.urn) && invocation.dependencies.includes(policy.urn), "invoked before the code or the Scan permission is in place");
     });
 
     it("alarms when events stop moving, when the consumer fails, and when many events find no grant", () => {
@@ -335,6 +347,20 @@ describe("where the alarms go", () => {
     });
 });
 
+describe("upgrading a stack whose Alexa Client Secret was kept under aws/ssm", () => {
+    it("makes a new parameter under the stack's key and deletes the old one, every version of it (not retained)", async () => {
+        const run = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
+        const parameter = run.one(PARAMETER);
+        // The parameter as the earlier version declared it: same component, the name it had.
+        const earlier = { ...parameter, name: "alexa-grants-client-secret", urn: parameter.urn.replace(/::alexa-grants-alexa-client-secret$/, "::alexa-grants-client-secret"), inputs: { ...parameter.inputs, keyId: undefined } };
+        assert.notEqual(earlier.urn, parameter.urn);
+        const plan = planDeletes([...run.resources.filter((r) => r !== parameter), earlier], run.resources);
+        assert.deepEqual(plan.deletes.map((d) => [d.name, d.retained]), [["alexa-grants-client-secret", false]]);
+        assert.deepEqual(plan.refusals, []);
+        assert.equal(parameter.inputs.keyId, "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e");
+    });
+});
+
 describe("switching Alexa events off and on again", () => {
     it("takes one `up`: nothing protected leaves the stack, and the grants and both queues stay in AWS, only dropped from the state", async () => {
         const on = await runProgram(EVENTS_CONFIG, "dev", { secretKeys: ["alexaClientSecret"] });
@@ -372,11 +398,25 @@ describe("switching Alexa events off and on again", () => {
         assert.equal(run.outputs.alexaGrantsTableName, kept);
     });
 
+    it("gives a table kept by a version before the key a key of its own, named on the table by a tag both keep, and has its grants sealed under it", async () => {
+        const kept = "alexa-grants-older-5e6f7a8";
+        const run = await runProgram({ ...EVENTS_CONFIG, alexaGrantsTable: kept }, "dev", { secretKeys: ["alexaClientSecret"] });
+        const key = run.one("aws:kms/key:Key");
+        assert.equal(key.retainOnDelete, true);
+        const keyArn = "arn:aws:kms:us-east-1:123456789012:key/alexa-grants-key-0f3b6c2e";
+        const tag = run.one("aws:dynamodb/tag:Tag");
+        assert.deepEqual(tag.inputs, { resourceArn: `arn:aws:dynamodb:us-east-1:123456789012:table/${kept}`, key: "smartlamp:grants-key", value: keyArn });
+        assert.equal(tag.retainOnDelete, true, "untagged when events go off, the table would get another key when they come back");
+        assert.equal(run.one(PARAMETER).inputs.keyId, keyArn);
+        assert.equal(run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!.inputs.environment.variables.EVENTS_GRANTS_KEY, keyArn);
+        assert.deepEqual(run.one("aws:lambda/invocation:Invocation").inputs.triggers, { table: kept, key: keyArn });
+    });
+
     it("refuses, at up, a table that is not a grants table of this project (the lamp table, say), which AcceptGrant would write over", async () => {
         const failure = await runProgram({ ...EVENTS_CONFIG, alexaGrantsTable: "smartlamp-lamps-tbl" }, "dev", { secretKeys: ["alexaClientSecret"] }).then(() => undefined, (err: unknown) => err);
         assert.ok(failure instanceof ProgramFailed, String(failure));
         assert.deepEqual((failure.cause as ConfigError).problems, [
-            "alexaGrantsTable is \"smartlamp-lamps-tbl\": that table is not a grants table of this project (it lacks the tags smartlamp:purpose=alexa-grants and smartlamp:grants-key); " +
+            "alexaGrantsTable is \"smartlamp-lamps-tbl\": that table is not a grants table of this project (it lacks the tag smartlamp:purpose=alexa-grants); " +
                 "name the table of the alexaGrantsTableName output this stack had with events on. Fix: pulumi config set alexaGrantsTable <table name>",
         ]);
     });

@@ -130,9 +130,9 @@ describe("the primary stack", () => {
         }
     });
 
-    it("runs the skill function on Node.js 22, arm64, with a timeout from Alexa's 8 s to 10 s, with the pool and client in its environment", () => {
+    it("runs the skill function on Node.js 24, arm64, with a timeout from Alexa's 8 s to 10 s, with the pool and client in its environment", () => {
         const fn = run.one(FUNCTION).inputs;
-        assert.equal(fn.runtime, "nodejs22.x");
+        assert.equal(fn.runtime, "nodejs24.x");
         assert.deepEqual(fn.architectures, ["arm64"]);
         assert.equal(fn.memorySize, 256);
         // Alexa waits 8 s for an answer, and Amazon's troubleshooting guide asks for a function
@@ -365,6 +365,24 @@ describe("a secondary region stack", () => {
         // Asked through a provider in the pool's region (us-east-1), not the stack's (eu-west-1).
         const provider = again.one("pulumi:providers:aws");
         assert.deepEqual([provider.name, provider.inputs.region], ["primary-pool-region", "us-east-1"]);
+    });
+
+    it("asks through a provider set up as the stack's default one: its profile, roles, accounts and tags, secrets kept secret", async () => {
+        const run = await runProgram({
+            ...SECONDARY,
+            "aws:profile": "lamps-prod",
+            "aws:allowedAccountIds": '["123456789012"]',
+            "aws:defaultTags": '{"tags":{"team":"lamps"}}',
+            "aws:skipMetadataApiCheck": "false",
+            "aws:secretKey": "not-for-the-state",
+        }, "dev-eu", { secretKeys: ["aws:secretKey"] });
+        const provider = run.one("pulumi:providers:aws");
+        assert.equal(provider.inputs.region, "us-east-1");
+        assert.equal(provider.inputs.profile, "lamps-prod");
+        assert.equal(provider.inputs.skipMetadataApiCheck, "false");
+        assert.deepEqual(JSON.parse(provider.inputs.allowedAccountIds), ["123456789012"]);
+        assert.deepEqual(JSON.parse(provider.inputs.defaultTags), { tags: { team: "lamps" } });
+        assert.deepEqual(provider.secretInputs, ["secretKey"]);
     });
 
     // (Pulumi's mocks hand a failed look-up over without its message; the engine hands AWS's words.)

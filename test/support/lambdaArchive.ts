@@ -39,7 +39,7 @@ export async function materialiseArchive(code: pulumi.asset.AssetArchive): Promi
 }
 
 /**
- * A folder holding what Lambda's Node.js 22 runtime offers on its module path: the AWS SDK's
+ * A folder holding what Lambda's Node.js 24 runtime offers on its module path: the AWS SDK's
  * DynamoDB client and the packages it needs, linked from this project's node_modules.
  */
 export function lambdaRuntimeModules(): string {
@@ -70,10 +70,16 @@ export async function invokeArchive(archive: MaterialisedArchive, runtimeModules
     const results = path.join(archive.dir, "..", path.basename(archive.dir) + "-responses.json");
     const script = `
         const { handler } = require(${JSON.stringify(path.join(archive.dir, "__index.js"))});
+        // What nodejs24.x's runtime checks when it loads the handler: a function, and not one that
+        // takes a third (callback) argument, which it refuses at init
+        // (aws-lambda-nodejs-runtime-interface-client #137, "Runtime.CallbackHandlerDeprecated").
+        if (typeof handler !== "function") { console.error("Runtime.HandlerNotFound: __index.handler is not a function"); process.exit(3); }
+        if (handler.length >= 3) { console.error("Runtime.CallbackHandlerDeprecated: the handler takes a callback (" + handler.length + " parameters)"); process.exit(3); }
         (async () => {
             const responses = [];
             // Lambda's context, as far as the handlers read it: the time left (the function's timeout).
             const context = { getRemainingTimeInMillis: () => 60000 };
+            // Called with (event, context) only, the result awaited: no callback is offered.
             for (const event of JSON.parse(process.env.EVENTS)) responses.push(await handler(event, context));
             require("fs").writeFileSync(process.env.RESULTS, JSON.stringify(responses));
             process.exit(0);

@@ -15,6 +15,8 @@
 // - 401 {error "invalid_client"} when the client id or secret is wrong: same page
 // - 500 {error "ServerError"} and 503 {error "TemporarilyUnavailable"}: same page
 // - no answer at all (mode "hang") and connection refused (takeDown): a network outage.
+// - with `rotateRefreshTokens`, a refresh answers a new refresh token and the old one stops working:
+//   what RFC 6749 section 6 allows a server to do, and LWA's pages do not rule out.
 // - any other answer on demand (answerNext): 429, a 200 without tokens or without a refresh token,
 //   an error code that is not one, a body that is not JSON (a proxy's page), to play what the
 //   pages above do not promise.
@@ -40,6 +42,8 @@ export interface LwaEndpoint {
     expireAccessTokens(): void;
     /** The refresh token an access token was issued under: the grant (user) it belongs to. */
     grantOf(accessToken: string): string | undefined;
+    /** Whether a refresh issues a new refresh token and ends the old one (default false: LWA's documented behaviour). */
+    rotateRefreshTokens: boolean;
     /** Revokes a refresh token: refreshing with it gets invalid_grant. */
     revokeRefreshToken(token: string): void;
     /**
@@ -68,7 +72,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
     const requests: Record<string, number> = {};
     const forms: URLSearchParams[] = [];
     let scripted: { status: number; body?: unknown }[] = [];
-    const endpoint = { expiresInSeconds: 3600 };
+    const endpoint = { expiresInSeconds: 3600, rotateRefreshTokens: false };
 
     const issueTokens = (refreshToken?: string) => {
         const access = "Atza|" + randomBytes(24).toString("base64url");
@@ -119,6 +123,10 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
             const refresh = form.get("refresh_token") ?? "";
             if (!refreshTokens.has(refresh)) {
                 return void json(400, { error: "invalid_grant", error_description: "The request has an invalid grant parameter : refresh_token" });
+            }
+            if (endpoint.rotateRefreshTokens) {
+                refreshTokens.delete(refresh);
+                return void json(200, issueTokens());
             }
             return void json(200, issueTokens(refresh));
         }

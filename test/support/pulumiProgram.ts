@@ -216,9 +216,10 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             if (args.token === "aws:dynamodb/getTable:getTable") {
                 // A table that exists in the account: a grants table a stack kept carries its tag.
                 options.invokes?.push({ token: args.token, inputs: args.inputs });
+                // One kept by a version before the key (alexa-grants-older-*) has the first tag only.
                 const tags = String(args.inputs.name).startsWith("alexa-grants-table")
                     ? { "smartlamp:purpose": "alexa-grants", "smartlamp:grants-key": `arn:aws:kms:${region}:${ACCOUNT_ID}:key/kept-1a2b` }
-                    : {};
+                    : String(args.inputs.name).startsWith("alexa-grants-older") ? { "smartlamp:purpose": "alexa-grants" } : {};
                 return { id: args.inputs.name, name: args.inputs.name, arn: `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${args.inputs.name}`, tags };
             }
             if (args.token === "aws:wafv2/getWebAcl:getWebAcl") {
