@@ -84,8 +84,12 @@ describe("whose problem each answer is", () => {
                 SERVICE_UNAVAILABLE_EXCEPTION: "transient",
             });
             for (const [code, row] of Object.entries(GATEWAY_CODES)) {
-                assert.equal(row.fix === undefined, row.cause !== "configuration" && row.cause !== "ourBug", `${code}: a fix for what needs the operator, and only then`);
+                const needsOperator = row.cause === "configuration" || row.cause === "ourBug";
+                assert.equal(row.fix !== undefined, needsOperator, `${code}: a fix for what needs the operator, and only then`);
+                assert.equal(classifyGatewayAnswer(400, gatewayBody(code)).fix, row.fix, `${code}: the fix reaches the caller`);
             }
+            assert.match(GATEWAY_CODES.INVALID_REQUEST_EXCEPTION.fix!, /^the gateway refused the event's shape: the event is kept in the dead-letter queue; report it/);
+            assert.match(GATEWAY_CODES.REQUEST_ENTITY_TOO_LARGE_EXCEPTION.fix!, /^the event is larger than the gateway takes: it is kept in the dead-letter queue; report it/);
         });
 
         it("never gives the gateway the last word on a grant: no answer of its, any status with any code, is linkGone", () => {
@@ -124,10 +128,13 @@ describe("whose problem each answer is", () => {
                 [200, undefined],
                 [204, gatewayBody("ACCOUNT_NOT_FOUND_EXCEPTION").payload],
                 [418, gatewayBody("constructor")],
+                [403, null],
+                [403, 403],
             ] as const) {
                 const answer = classifyGatewayAnswer(status, body);
                 assert.equal(answer.cause, "configuration", `${status} ${JSON.stringify(body)}`);
-                assert.match(answer.fix!, /answer outside Amazon's table/);
+                assert.equal(answer.fix, "the gateway gave an answer outside Amazon's table: check that the functions reach Alexa's gateway directly (no proxy in between) " +
+                    "and that the skill's Send Alexa Events permission is on");
             }
         });
 
@@ -137,8 +144,10 @@ describe("whose problem each answer is", () => {
             assert.deepEqual(classifyGatewayAnswer(502, "<html>Bad Gateway</html>"), { cause: "transient", code: "HTTP 502" });
             assert.deepEqual(classifyGatewayAnswer(504, gatewayBody("GATEWAY_TIMEOUT")), { cause: "transient", code: "GATEWAY_TIMEOUT" });
             assert.deepEqual(classifyGatewayAnswer(401, undefined), { cause: "staleToken", code: "HTTP 401" });
-            assert.equal(classifyGatewayAnswer(400, undefined).cause, "ourBug");
-            assert.equal(classifyGatewayAnswer(413, "<html>too large</html>").cause, "ourBug");
+            for (const [status, body] of [[400, undefined], [413, "<html>too large</html>"]] as const) {
+                assert.deepEqual(classifyGatewayAnswer(status, body), { cause: "ourBug", code: `HTTP ${status}`,
+                    fix: "the gateway refused the event itself: it is kept in the dead-letter queue; report it with the log line" });
+            }
         });
     });
 
@@ -169,6 +178,14 @@ describe("whose problem each answer is", () => {
                 ServerError: "transient",
                 TemporarilyUnavailable: "transient",
             });
+            for (const [code, row] of Object.entries(LWA_CODES)) {
+                const needsOperator = row.cause === "configuration" || row.cause === "ourBug";
+                assert.equal(row.fix !== undefined && row.fix.length > 0, needsOperator, `${code}: a fix for what needs the operator, and only then`);
+                assert.equal(classifyLwaAnswer(400, { error: code }).fix, row.fix, code);
+            }
+            for (const code of ["invalid_request", "unsupported_grant_type", "invalid_scope"]) {
+                assert.match(LWA_CODES[code].fix!, /^LWA refused the .+: report it with the log line; the events wait meanwhile$/, code);
+            }
         });
 
         it("believes invalid_grant only as the refusal it is documented as (400 or 401)", () => {
@@ -195,7 +212,8 @@ describe("whose problem each answer is", () => {
                 assert.ok(answer.fix, "no fix said");
             }
             assert.match(classifyLwaAnswer(200, {}).fix!, /without an access and a refresh token/);
-            assert.match(classifyLwaAnswer(400, undefined).fix!, /outside its documented errors.*alexaClientSecret/);
+            assert.match(classifyLwaAnswer(400, undefined).fix!, /outside its documented errors: check that the functions reach api\.amazon\.com directly \(no proxy in between\); if they do, copy the Alexa Client Id/);
+            assert.equal(classifyLwaAnswer(400, null).cause, "configuration");
             assert.match(classifyLwaAnswer(401, { error: "invalid_client" }).fix!, /^copy the Alexa Client Id and Alexa Client Secret/);
         });
 
@@ -210,7 +228,7 @@ describe("whose problem each answer is", () => {
         const refusal = (type: string, status: number) => new AwsJsonError(type, "m", status, {});
 
         it("calls a refusal of the function's permissions or resources our configuration", () => {
-            for (const type of ["AccessDeniedException", "UnrecognizedClientException", "ResourceNotFoundException", "ParameterNotFound", "QueueDoesNotExist", "NotFoundException", "InvalidKeyUsageException"]) {
+            for (const type of ["AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId", "ResourceNotFoundException", "ParameterNotFound", "QueueDoesNotExist", "NotFoundException", "InvalidKeyUsageException"]) {
                 const answer = classifyAwsFailure(refusal(type, 400));
                 assert.deepEqual([answer.cause, answer.code], ["configuration", type]);
                 assert.match(answer.fix!, /run pulumi up again/);
@@ -240,6 +258,9 @@ describe("whose problem each answer is", () => {
         it("calls network failures, server errors and throttling (after the client's tries) transient", () => {
             assert.deepEqual(classifyAwsFailure(new Error("ECONNREFUSED")), { cause: "transient", code: "Error" });
             assert.deepEqual(classifyAwsFailure(refusal("InternalServerError", 500)), { cause: "transient", code: "InternalServerError" });
+            assert.deepEqual(classifyAwsFailure(refusal("HTTP500", 500)), { cause: "transient", code: "HTTP500" });
+            assert.deepEqual(classifyAwsFailure(null), { cause: "transient", code: "object" });
+            assert.equal(classifyAwsFailure(refusal("HTTP499", 499)).cause, "ourBug");
             assert.deepEqual(classifyAwsFailure(refusal("ThrottlingException", 400)), { cause: "transient", code: "ThrottlingException" });
             assert.deepEqual(classifyAwsFailure(refusal("ProvisionedThroughputExceededException", 400)), { cause: "transient", code: "ProvisionedThroughputExceededException" });
             assert.deepEqual(classifyAwsFailure("a string thrown"), { cause: "transient", code: "string" });

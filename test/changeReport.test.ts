@@ -32,6 +32,26 @@ describe("ChangeReport events", () => {
         assert.deepEqual(both.context!.properties.map((p) => p.name), ["connectivity"]);
     });
 
+    it("tell the whole state but EndpointHealth as changed when what the change replaced is not known (a repeated change)", () => {
+        const report = changeReport("user-1", undefined, ON, "APP_INTERACTION", new Date())!;
+        assert.deepEqual((report.event.payload.change as any).properties.map((p: any) => `${p.namespace}.${p.name}`), ["Alexa.PowerController.powerState", "Alexa.BrightnessController.brightness"]);
+        assert.deepEqual(report.context!.properties.map((p) => `${p.namespace}.${p.name}`), ["Alexa.EndpointHealth.connectivity"]);
+    });
+
+    it("are current only while every property they tell, by namespace and name, has the lamp's value", () => {
+        const report = changeReport("user-1", OFF, ON, "APP_INTERACTION", new Date())!;
+        assert.equal(stillCurrent(report, ON), true);
+        assert.equal(stillCurrent(report, OFF), false);
+        const telling = (properties: object[]) => ({ ...report, event: { ...report.event, payload: { change: { cause: { type: "APP_INTERACTION" }, properties } } }, context: { properties: [] } }) as typeof report;
+        // Nothing told is nothing current.
+        assert.equal(stillCurrent(telling([]), ON), false);
+        // A property the lamp does not have, though its value is one the lamp reports.
+        assert.equal(stillCurrent(telling([{ namespace: "Alexa.Unknown", name: "other", value: "ON" }]), ON), false);
+        // The right namespace, another name, the value of the namespace's own property.
+        assert.equal(stillCurrent(telling([{ namespace: "Alexa.PowerController", name: "connectivity", value: "ON" }]), ON), false);
+        assert.equal(stillCurrent(telling([{ namespace: "Alexa.PowerController", name: "powerState", value: "ON" }]), ON), true);
+    });
+
     it("are not sent for a change that changed nothing", () => {
         assert.equal(changeReport("user-1", ON, ON, "APP_INTERACTION", new Date()), undefined);
     });

@@ -205,13 +205,42 @@ describe("the ChangeReport consumer, batch by batch", function () {
 
     it("sends a record that is not a queued ChangeReport to the dead-letter queue in a group of its own, without asking the gateway", async () => {
         const good = await recordOfNewUser();
-        const unreadable = ["not json", "null", JSON.stringify({ userId: 7, report: { event: { header: { messageId: "m" } } } }), JSON.stringify({ userId: "u", report: { event: { header: {} } } })];
+        // Each a queued report with one part missing or of the wrong kind.
+        const whole = JSON.parse(good.body);
+        const event = whole.report.event;
+        const unreadable = ["not json", "null", "{}",
+            JSON.stringify({ ...whole, userId: 7 }),
+            JSON.stringify({ userId: whole.userId }),
+            JSON.stringify({ ...whole, report: { event: { ...event, header: {} } } }),
+            JSON.stringify({ ...whole, report: { event: { ...event, payload: null } } }),
+            JSON.stringify({ ...whole, report: { event: { ...event, payload: "ON" } } }),
+            JSON.stringify({ ...whole, report: { event: { ...event, endpoint: null } } }),
+            JSON.stringify({ ...whole, report: { event: { ...event, endpoint: undefined } } }),
+        ];
         const asked = gateway.requests.length;
         const records = [...unreadable.map((body) => ({ messageId: randomUUID(), body })), good];
         assert.deepEqual(await consume({ Records: records }), { batchItemFailures: [] });
         assert.equal(gateway.requests.length - asked, 1);
-        assert.deepEqual(dlq.messages.map((m) => [m.body, m.groupId, m.deduplicationId]), records.slice(0, 4).map((r) => [r.body, "unreadable", r.messageId]));
+        assert.deepEqual(dlq.messages.map((m) => [m.body, m.groupId, m.deduplicationId]), records.slice(0, unreadable.length).map((r) => [r.body, "unreadable", r.messageId]));
         assert.deepEqual(logs.filter((l) => l.outcome === "poison").map(asLine), unreadable.map(() => ({ outcome: "poison", cause: "ourBug", reason: "the record is not a queued ChangeReport", receiveCount: 1 })));
+    });
+
+    it("handles each unreadable record on its own: one the dead-letter queue cannot take holds back no other", async () => {
+        const records = ["not json", "{}"].map((body) => ({ messageId: randomUUID(), body }));
+        await sqs.outage.takeDown();
+        const answer = await consume({ Records: records });
+        assert.deepEqual(failures(answer).sort(), records.map((r) => r.messageId).sort());
+        assert.deepEqual(logs.map((l) => l.outcome), ["poison", "poison"], "a record was held behind another's");
+    });
+
+    it("hands back, of a user's records, the one that must wait and those after it, not those before", async () => {
+        const first = await recordOfNewUser();
+        const [second, third] = [recordFor(first.userId, undefined, OFF, ON), recordFor(first.userId, undefined, OFF, ON)];
+        gateway.answerNext(1, 202);
+        gateway.answerNext(1, 503, "SERVICE_UNAVAILABLE_EXCEPTION"); // one try each here
+        const answer = await consume({ Records: [first, second, third] });
+        assert.deepEqual(failures(answer), [second.messageId, third.messageId]);
+        assert.deepEqual(logs.filter((l) => l.outcome === "held").map((l) => l.reason), ["1 later records of the same user wait behind this one"]);
     });
 
     it("keeps a refused event and its user's later ones when the dead-letter queue cannot take it, saying so", async () => {
@@ -311,7 +340,8 @@ describe("the ChangeReport consumer, batch by batch", function () {
             level({ outcome: "tokensNotStored", cause: "transient" }),
             level({ outcome: "wait", cause: "configuration" }), level({ outcome: "wait", cause: "ourBug" }), level({ outcome: "poison", cause: "ourBug" }),
             level({ outcome: "tokensNotStored", cause: "configuration" }),
-        ], ["info", "info", "info", "warn", "warn", "warn", "warn", "warn", "error", "error", "error", "error"]);
+            level({ outcome: "poison" }), level({ outcome: "sealed" }), level({ outcome: "unsealed", cause: "transient" }),
+        ], ["info", "info", "info", "warn", "warn", "warn", "warn", "warn", "error", "error", "error", "error", "error", "warn", "warn"]);
     });
 
     describe("its entry, built from the environment the stack sets", () => {

@@ -101,7 +101,9 @@ describe("delivering one ChangeReport to the event gateway", function () {
         it("403 INSUFFICIENT_PERMISSION_EXCEPTION (Send Alexa Events off): the event waits, the grant stays, the fix names the permission", async () => {
             const { sub, grant } = await grantedUser();
             gateway.withdrawPermission();
+            const before = refreshes();
             const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
+            assert.equal(refreshes(), before, "LWA was asked about a code in Amazon's table");
             assert.deepEqual(result, {
                 outcome: "wait",
                 cause: "configuration",
@@ -139,14 +141,38 @@ describe("delivering one ChangeReport to the event gateway", function () {
             });
         }
 
+        it("refreshes from LWA when the stored token is the one refused, or is one minute or less from its expiry; takes another container's fresher one", async () => {
+            const T = 1_900_000_000_000;
+            const { sub, grant } = await grantedUser({ accessTokenExpiresAt: T + 3_600_000 });
+            // The gateway refuses the token sent; meanwhile another container stored a new one.
+            const other = await lwaClient.refresh(grant.refreshToken, Date.now() + 5000);
+            for (const [expiresIn, refreshed] of [[60_001, 0], [60_000, 1]] as const) {
+                await grants.put(sub, { ...grant, accessToken: other.accessToken, accessTokenExpiresAt: T + expiresIn });
+                // The first read gives the token this container sent (the old one), which the
+                // gateway refuses; the read after the refusal finds the other container's.
+                let first = true;
+                const racing: GrantStore = { ...grants, get: async (userId) => {
+                    const stored = await grants.get(userId);
+                    return first && stored ? ((first = false), { ...stored, accessToken: grant.accessToken, accessTokenExpiresAt: T + 3_600_000 }) : stored;
+                } };
+                gateway.answerNext(1, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
+                const before = refreshes();
+                const result = await sender({ now: () => T, grants: racing })(sub, report(sub));
+                assert.equal(result.outcome, "accepted", JSON.stringify(result));
+                assert.equal(refreshes() - before, refreshed, `a stored token ${expiresIn} ms from its expiry`);
+            }
+        });
+
         it("401 again for a token LWA has just issued: the event waits as a configuration fault, the grant stays", async () => {
             const { sub, grant } = await grantedUser();
             gateway.answerNext(2, 401, "INVALID_ACCESS_TOKEN_EXCEPTION");
             const before = refreshes();
             const { result, requests } = await requestsDuring(() => sender()(sub, report(sub)));
             assert.equal(result.outcome, "wait");
-            assert.deepEqual([(result as { cause: string }).cause, (result as { reason: string }).reason],
-                ["configuration", "the gateway answered 401 INVALID_ACCESS_TOKEN_EXCEPTION for a token LWA had just issued"]);
+            assert.deepEqual([(result as { cause: string }).cause, (result as { reason: string }).reason, (result as { fix: string }).fix],
+                ["configuration", "the gateway answered 401 INVALID_ACCESS_TOKEN_EXCEPTION for a token LWA had just issued",
+                    "the gateway refuses the tokens LWA issues for this skill: check that alexaClientId and alexaClientSecret are this skill's " +
+                    "(Permissions page, Send Alexa Events) and that events go to the gateway of the user's region"]);
             assert.equal(refreshes() - before, 1);
             assert.equal(requests.length, 2);
             const stored = (await grants.get(sub))!;
@@ -259,6 +285,7 @@ describe("delivering one ChangeReport to the event gateway", function () {
             const delivery = await sender()(sub, report(sub));
             assert.deepEqual([delivery.outcome, (delivery as { cause: string }).cause], ["wait", "configuration"]);
             assert.equal((delivery as { reason: string }).reason, `LWA refused the grant's refresh token (invalid_grant), which was issued to the Alexa Client Id amzn1.application-oa2-client.ffffffffffffffffffffffffffffffff; the functions now use ${LWA_CLIENT_ID}`);
+            assert.equal((delivery as { fix: string }).fix, "a refresh token works only with the client it was issued to: set alexaClientId and alexaClientSecret back to the skill's own (Permissions page) and run pulumi up; the grant is kept");
             assert.deepEqual(await grants.get(sub), grant);
         });
 
@@ -271,7 +298,10 @@ describe("delivering one ChangeReport to the event gateway", function () {
             const fresh = createLwaClient({ tokenUrl: lwa.tokenUrl, credentials: async () => ({ clientId: LWA_CLIENT_ID, clientSecret: LWA_CLIENT_SECRET }) });
             const first = await sender({ lwa: fresh })(sub, report(sub));
             assert.deepEqual([first.outcome, (first as { cause: string }).cause], ["wait", "configuration"]);
-            assert.match((first as { fix: string }).fix, /another skill's/);
+            assert.equal((first as { reason: string }).reason, "LWA refused the grant's refresh token (invalid_grant); the grant does not say which client it was issued to, " +
+                "and these credentials have had no token from LWA in this container yet");
+            assert.equal((first as { fix: string }).fix, "either the user disabled the skill (the grant is forgotten once another refresh proves the credentials), or alexaClientId and " +
+                "alexaClientSecret are another skill's: check them on the skill's Permissions page; the grant is kept");
             assert.ok(await grants.get(sub));
             await fresh.exchangeCode(lwa.issueCode()); // another user's grant: the credentials are proven
             assert.equal((await sender({ lwa: fresh })(sub, report(sub))).outcome, "forgotten");
@@ -363,9 +393,45 @@ describe("delivering one ChangeReport to the event gateway", function () {
             // A try at 0, a wait of 1 s, a try at 1 s; a second wait of 2 s would end past the deadline.
             assert.deepEqual(result, { outcome: "wait", cause: "transient", reason: "the gateway answered 500 INTERNAL_SERVICE_EXCEPTION; no time left for another try" });
             assert.equal(requests.length, 2);
-            const none = await requestsDuring(() => timed(sub, report(sub), clock + 100));
+            const none = await requestsDuring(() => timed(sub, report(sub), clock + 199));
             assert.deepEqual(none.result, { outcome: "wait", cause: "transient", reason: "no time left to send the event" });
             assert.equal(none.requests.length, 0);
+            // 200 ms left is enough to start a try.
+            assert.equal((await requestsDuring(() => timed(sub, report(sub), clock + 200))).requests.length, 1);
+        });
+
+        it("starts another try only with its pause and 200 ms left before the deadline, to the millisecond", async () => {
+            const { sub } = await grantedUser();
+            gateway.setMode("error500");
+            let clock = 5_000_000;
+            const timed = sender({ now: () => clock, sleep: async (ms) => void (waits.push(ms), (clock += ms)), random: () => 0, maxAttempts: 2 });
+            // A try at 0, a pause of 1 s, then 200 ms left: a second try.
+            assert.equal((await requestsDuring(() => timed(sub, report(sub), clock + 1200))).requests.length, 2);
+            // One millisecond less: no second try, no pause either.
+            waits = [];
+            const short = await requestsDuring(() => timed(sub, report(sub), clock + 1199));
+            assert.equal(short.requests.length, 1);
+            assert.deepEqual(waits, []);
+            assert.deepEqual(short.result, { outcome: "wait", cause: "transient", reason: "the gateway answered 500 INTERNAL_SERVICE_EXCEPTION; no time left for another try" });
+        });
+
+        it("says a later try found no time left when the pause took longer than asked", async () => {
+            const { sub } = await grantedUser();
+            gateway.setMode("error500");
+            let clock = 9_000_000;
+            const slow = sender({ now: () => clock, sleep: async (ms) => void (clock += ms + 300), random: () => 0 });
+            const { result, requests } = await requestsDuring(() => slow(sub, report(sub), clock + 1300));
+            assert.equal(requests.length, 1);
+            assert.deepEqual(result, { outcome: "wait", cause: "transient", reason: "the gateway answered 500 INTERNAL_SERVICE_EXCEPTION; no time left for another try" });
+        });
+
+        it("gives a try no more than the time left before the deadline", async function () {
+            const { sub } = await grantedUser();
+            gateway.setMode("hang");
+            const started = Date.now();
+            const { result } = await requestsDuring(() => sender({ attemptTimeoutMs: 5000, maxAttempts: 1 })(sub, report(sub), started + 400));
+            assert.match((result as { reason: string }).reason, /^the gateway gave no answer within (3\d\d|400) ms/);
+            assert.ok(Date.now() - started < 2000, "the try outlived the deadline");
         });
 
         it("names a gateway that does not answer within the attempt's time, or cannot be reached", async () => {

@@ -326,7 +326,7 @@ describe("accepting a grant", function () {
         const userId = randomUUID();
         await kms.outage.takeDown();
         try {
-            await assert.rejects(acceptor()(userId, lwa.issueCode()), (err: Error) => err.message === "could not store the grant (Error)");
+            await assert.rejects(acceptor()(userId, lwa.issueCode()), (err: Error) => err.name === "GrantNotStored" && err.message === "could not store the grant (Error)");
         } finally {
             await kms.outage.bringUp();
         }

@@ -173,7 +173,9 @@ describe("the LWA client", function () {
         lwa.setMode("up"); // a try, had one started, would get tokens
         const before = tries();
         const none = await lwaError(timed.exchangeCode(lwa.issueCode(), NOW + 199.9));
-        assert.deepEqual([none.answer.cause, none.message], ["transient", "no time left to ask LWA"]);
+        assert.deepEqual([none.answer.cause, none.answer.code, none.message], ["transient", "no time left", "no time left to ask LWA"]);
+        // An error that does not say the credentials were proven does not claim it.
+        assert.equal(new LwaError({ cause: "linkGone", code: "invalid_grant" }, "refused", LWA_CLIENT_ID).credentialsProven, false);
         assert.equal(tries(), before, "a try started without the time for it");
         lwa.setMode("hang");
         clock = NOW + 1000;

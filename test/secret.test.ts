@@ -1,6 +1,8 @@
 // The Alexa Client Secret's reader (handler/secret.ts) against the Parameter Store stand-in: one
 // read per container, a failed read tried again, and an empty parameter named with what to do.
 import { strict as assert } from "assert";
+import { createServer } from "http";
+import { AddressInfo } from "net";
 import { createAwsJsonClient } from "../handler/awsJson";
 import { createSecretReader, SSM_PROTOCOL } from "../handler/secret";
 import { LOCAL_CREDENTIALS } from "./support/dynalite";
@@ -28,6 +30,20 @@ describe("the client secret's reader", () => {
 
     it("refuses an empty parameter, saying which and what to set", async () => {
         await assert.rejects(reader("/empty")(), /^EmptyParameter: the parameter \/empty holds no value; set alexaClientSecret and redeploy$/);
+    });
+
+    it("names Parameter Store in what it says of an answer it cannot read", async () => {
+        const proxy = createServer((_req, res) => res.writeHead(502, { "content-type": "text/html" }).end("<html>Bad Gateway</html>"));
+        await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+        try {
+            const secret = createSecretReader({
+                parameterName: "/secret",
+                ssm: createAwsJsonClient(SSM_PROTOCOL, { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 1 }),
+            });
+            await assert.rejects(secret(), /SSM answered 502 with a body that is not JSON/);
+        } finally {
+            proxy.close();
+        }
     });
 
     it("tries again on the next call after a failed read", async () => {

@@ -6,7 +6,8 @@ import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema
 import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
 import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
 import { createHandlerFromEnvironment } from "../handler";
-import { directiveLogLevel, logToStdout, operatorField, userReference } from "../handler/log";
+import { DirectiveLog, directiveLogLevel, logToStdout, operatorField, userReference } from "../handler/log";
+import { createSkillHandler } from "../handler/skill";
 import { messageGroupOf } from "../handler/eventQueue";
 import { createHash } from "crypto";
 import { lampEndpointId } from "../handler/lamp";
@@ -540,6 +541,32 @@ describe("the function's entry, built from the environment the stack sets", func
     });
 });
 
+describe("what the skill answers when something throws what it did not expect", () => {
+    const user = "user-odd";
+    const handler = (overrides: Partial<Parameters<typeof createSkillHandler>[0]>, logged: DirectiveLog[]) => createSkillHandler({
+        verifyAccessToken: async () => ({ ok: true, userId: user }),
+        lampStore: { read: async () => { throw "down"; }, change: async () => { throw "down"; }, changeReplacing: async () => { throw "down"; } },
+        log: (entry) => logged.push(entry),
+        ...overrides,
+    });
+
+    it("answers INTERNAL_ERROR, naming what failed, for a store or a grant that throws something other than an Error", async () => {
+        const logged: DirectiveLog[] = [];
+        const state = await handler({}, logged)(directives.reportState("token", lampEndpointId(user)));
+        assert.equal(errorType(state), "INTERNAL_ERROR");
+        const grant = await handler({ acceptGrant: async () => { throw "down"; } }, logged)(directives.acceptGrant("token", "code"));
+        assert.equal((grant as any).event.payload.type, "ACCEPT_GRANT_FAILED");
+        assert.deepEqual(logged.map((l) => l.reason), ["the lamp's state is unavailable", "the grant could not be stored"]);
+    });
+
+    it("answers INTERNAL_ERROR, saying so, when the token check itself throws", async () => {
+        const logged: DirectiveLog[] = [];
+        const response: any = await handler({ verifyAccessToken: async () => { throw new TypeError("broken"); } }, logged)(directives.discover("token"));
+        assert.deepEqual([response.event.payload.type, response.event.payload.message], ["INTERNAL_ERROR", "The skill failed unexpectedly; please try again."]);
+        assert.deepEqual([logged[0].outcome, logged[0].reason], ["INTERNAL_ERROR", "unexpected failure"]);
+    });
+});
+
 describe("log lines", () => {
     const entry = { namespace: "Alexa", name: "ReportState", messageId: "m-1", durationMs: 1.5 };
 
@@ -580,8 +607,9 @@ describe("log lines", () => {
             logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "DynamoDB down" });
             logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "refused", cause: "configuration" });
             logToStdout({ ...entry, outcome: "StateReport" });
+            logToStdout({ ...entry, outcome: "INTERNAL_ERROR", reason: "throttled", cause: "transient" });
         });
-        assert.deepEqual(fd1.map((line) => JSON.parse(line).needs), ["operator", undefined, undefined, "operator", undefined]);
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).needs), ["operator", undefined, undefined, "operator", undefined, undefined]);
         assert.deepEqual([operatorField(undefined), operatorField("transient"), operatorField("ourBug"), operatorField(undefined, true)], [{}, {}, { needs: "operator" }, { needs: "operator" }]);
     });
 
