@@ -5,7 +5,7 @@ import { createGrantStore } from "./grantStore";
 import { createLampStore } from "./lampStore";
 import { createLwaClient } from "./lwa";
 import { lwaCredentials } from "./secret";
-import { logToStdout } from "./log";
+import { logLines } from "./log";
 import { createSkillHandler, SkillHandler } from "./skill";
 import { createAccessTokenVerifier } from "./token";
 import { createTokenSeal } from "./tokenSeal";
@@ -54,7 +54,7 @@ export function createHandlerFromEnvironment(env: NodeJS.ProcessEnv = process.en
               region: required(env, "AWS_REGION"),
           })
         : undefined;
-    return createSkillHandler({ verifyAccessToken, lampStore, log: logToStdout, acceptGrant });
+    return createSkillHandler({ verifyAccessToken, lampStore, log: logLines().logToStdout, acceptGrant });
 }
 
 // Exported here rather than at their declarations: uses inside this module then refer to the

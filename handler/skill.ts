@@ -1,24 +1,13 @@
 // The skill endpoint: a directive in, exactly one Smart Home response out, whatever the input.
 // Order of checks: the directive's shape (free), then the token (one signature check), then the
 // endpoint, then the table. A directive whose token did not verify only ever gets an error.
-import {
-    acceptGrantFailed,
-    acceptGrantResponse,
-    AlexaErrorType,
-    AlexaResponse,
-    Directive,
-    discoverResponse,
-    errorResponse,
-    readDirective,
-    stateResponse,
-    ValidRange,
-} from "./alexa";
+import { AlexaErrorType, alexaMessages, AlexaResponse, Directive, ValidRange } from "./alexa";
 import type { AcceptGrant } from "./acceptGrant";
 import { classifyAwsFailure } from "./causes";
 import { LwaError } from "./lwa";
-import { discoveryEndpoint, LampChange, lampEndpointId, lampProperties } from "./lamp";
+import { LampChange, lampRules } from "./lamp";
 import { LampStore } from "./lampStore";
-import { DirectiveLog, LogLine, userReference } from "./log";
+import { DirectiveLog, LogLine, logLines } from "./log";
 import { VerifyAccessToken } from "./token";
 
 export interface SkillDependencies {
@@ -47,59 +36,67 @@ class Refusal {
 }
 
 /**
- * `value` if it is an integer in min..max, otherwise the refusal Amazon's rules call for.
- * BrightnessController's brightness is an integer from 0 to 100, and a change of it an integer from
- * -100 to 100 (https://developer.amazon.com/docs/device-apis/alexa-brightnesscontroller.html): a
- * number outside the range is answered VALUE_OUT_OF_RANGE with the range that is valid
- * (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so Alexa can tell the
- * user; anything but an integer (missing, a string, 30.5) is a malformed directive. Neither changes
- * the lamp: guessing what a malformed value meant could light a room nobody asked to light.
+ * The skill's handler. Everything a directive runs through is made here, once per container: the
+ * helpers below, and the sets of functions of alexaMessages, lampRules and logLines (handler/alexa.ts
+ * says why they are not the modules' own).
  */
-function integerIn(value: unknown, what: string, min: number, max: number): number | Refusal {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-        return new Refusal("INVALID_DIRECTIVE", `${what} must be an integer from ${min} to ${max}.`);
-    }
-    if (value < min || value > max) {
-        return new Refusal("VALUE_OUT_OF_RANGE", `${what} must be from ${min} to ${max}.`, { minimumValue: min, maximumValue: max });
-    }
-    return value;
-}
-
-/** Reads what the directive asks for, or refuses it as INVALID_DIRECTIVE. */
-function requestOf(directive: Directive): Request | Refusal {
-    switch (`${directive.namespace}.${directive.name}`) {
-        case "Alexa.Discovery.Discover":
-            return { kind: "discover" };
-        case "Alexa.Authorization.AcceptGrant": {
-            const grant = directive.payload.grant as { type?: unknown; code?: unknown } | undefined;
-            return grant?.type === "OAuth2.AuthorizationCode" && typeof grant.code === "string" && grant.code.length > 0
-                ? { kind: "acceptGrant", code: grant.code }
-                : new Refusal("ACCEPT_GRANT_FAILED", "The grant is not an OAuth2 authorization code.");
-        }
-        case "Alexa.ReportState":
-            return { kind: "reportState" };
-        case "Alexa.PowerController.TurnOn":
-            return { kind: "change", change: { kind: "power", powerState: "ON" } };
-        case "Alexa.PowerController.TurnOff":
-            return { kind: "change", change: { kind: "power", powerState: "OFF" } };
-        case "Alexa.BrightnessController.SetBrightness": {
-            const brightness = integerIn(directive.payload.brightness, "SetBrightness's payload.brightness", 0, 100);
-            return brightness instanceof Refusal ? brightness : { kind: "change", change: { kind: "setBrightness", brightness } };
-        }
-        case "Alexa.BrightnessController.AdjustBrightness": {
-            const delta = integerIn(directive.payload.brightnessDelta, "AdjustBrightness's payload.brightnessDelta", -100, 100);
-            return delta instanceof Refusal ? delta : { kind: "change", change: { kind: "adjustBrightness", delta } };
-        }
-        default:
-            return new Refusal("INVALID_DIRECTIVE", "This skill does not support that directive.");
-    }
-}
-
-const LOGGABLE = /^[A-Za-z0-9._\-]{1,128}$/;
-const loggable = (value: string | undefined) => (value === undefined || LOGGABLE.test(value) ? value : "(malformed)");
-
 export function createSkillHandler(deps: SkillDependencies): SkillHandler {
     const now = deps.now ?? (() => new Date());
+    const { acceptGrantFailed, acceptGrantResponse, discoverResponse, errorResponse, readDirective, stateResponse } = alexaMessages();
+    const { discoveryEndpoint, lampEndpointId, lampProperties } = lampRules();
+    const { userReference } = logLines();
+
+    /**
+     * `value` if it is an integer in min..max, otherwise the refusal Amazon's rules call for.
+     * BrightnessController's brightness is an integer from 0 to 100, and a change of it an integer from
+     * -100 to 100 (https://developer.amazon.com/docs/device-apis/alexa-brightnesscontroller.html): a
+     * number outside the range is answered VALUE_OUT_OF_RANGE with the range that is valid
+     * (https://developer.amazon.com/docs/device-apis/alexa-errorresponse.html), so Alexa can tell the
+     * user; anything but an integer (missing, a string, 30.5) is a malformed directive. Neither changes
+     * the lamp: guessing what a malformed value meant could light a room nobody asked to light.
+     */
+    function integerIn(value: unknown, what: string, min: number, max: number): number | Refusal {
+        if (typeof value !== "number" || !Number.isInteger(value)) {
+            return new Refusal("INVALID_DIRECTIVE", `${what} must be an integer from ${min} to ${max}.`);
+        }
+        if (value < min || value > max) {
+            return new Refusal("VALUE_OUT_OF_RANGE", `${what} must be from ${min} to ${max}.`, { minimumValue: min, maximumValue: max });
+        }
+        return value;
+    }
+
+    /** Reads what the directive asks for, or refuses it as INVALID_DIRECTIVE. */
+    function requestOf(directive: Directive): Request | Refusal {
+        switch (`${directive.namespace}.${directive.name}`) {
+            case "Alexa.Discovery.Discover":
+                return { kind: "discover" };
+            case "Alexa.Authorization.AcceptGrant": {
+                const grant = directive.payload.grant as { type?: unknown; code?: unknown } | undefined;
+                return grant?.type === "OAuth2.AuthorizationCode" && typeof grant.code === "string" && grant.code.length > 0
+                    ? { kind: "acceptGrant", code: grant.code }
+                    : new Refusal("ACCEPT_GRANT_FAILED", "The grant is not an OAuth2 authorization code.");
+            }
+            case "Alexa.ReportState":
+                return { kind: "reportState" };
+            case "Alexa.PowerController.TurnOn":
+                return { kind: "change", change: { kind: "power", powerState: "ON" } };
+            case "Alexa.PowerController.TurnOff":
+                return { kind: "change", change: { kind: "power", powerState: "OFF" } };
+            case "Alexa.BrightnessController.SetBrightness": {
+                const brightness = integerIn(directive.payload.brightness, "SetBrightness's payload.brightness", 0, 100);
+                return brightness instanceof Refusal ? brightness : { kind: "change", change: { kind: "setBrightness", brightness } };
+            }
+            case "Alexa.BrightnessController.AdjustBrightness": {
+                const delta = integerIn(directive.payload.brightnessDelta, "AdjustBrightness's payload.brightnessDelta", -100, 100);
+                return delta instanceof Refusal ? delta : { kind: "change", change: { kind: "adjustBrightness", delta } };
+            }
+            default:
+                return new Refusal("INVALID_DIRECTIVE", "This skill does not support that directive.");
+        }
+    }
+
+    const LOGGABLE = /^[A-Za-z0-9._\-]{1,128}$/;
+    const loggable = (value: string | undefined) => (value === undefined || LOGGABLE.test(value) ? value : "(malformed)");
 
     async function answer(directive: Directive, request: Request, entry: DirectiveLog, started: number): Promise<AlexaResponse> {
         const check = await deps.verifyAccessToken(directive.token);

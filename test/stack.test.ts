@@ -1,8 +1,7 @@
 import { strict as assert } from "assert";
-import { ConfigError } from "../infra/config";
 import { archiveEntries } from "./support/lambdaArchive";
 import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID, webAclArn, WEB_ACLS } from "./support/pulumiProgram";
+import { ACCOUNT_ID, isConfigError, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID, webAclArn, WEB_ACLS } from "./support/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
@@ -323,7 +322,7 @@ describe("sign-up and the web ACL", () => {
         it(`refuses ${what} at preview and up, before anything is associated`, async () => {
             const failure = await runProgram({ ...PRIMARY_CONFIG, wafWebAclArn: arn }).then(() => undefined, (err: unknown) => err);
             assert.ok(failure instanceof ProgramFailed, String(failure));
-            assert.ok(failure.cause instanceof ConfigError, String(failure.cause));
+            assert.ok(isConfigError(failure.cause), String(failure.cause));
             assert.equal(failure.cause.problems.length, 1);
             assert.ok(failure.cause.problems[0].startsWith(`wafWebAclArn is ${JSON.stringify(arn)}: `), failure.cause.problems[0]);
             assert.ok(failure.cause.problems[0].includes(problem), failure.cause.problems[0]);
@@ -400,7 +399,7 @@ describe("a secondary region stack", () => {
         it(`refuses ${what} at up, naming the key and the command that gives the right value, before the function is given it`, async () => {
             const failure = await runProgram({ ...SECONDARY, ...change }, "dev-eu").then(() => undefined, (err: unknown) => err);
             assert.ok(failure instanceof ProgramFailed, String(failure));
-            assert.ok(failure.cause instanceof ConfigError, String(failure.cause));
+            assert.ok(isConfigError(failure.cause), String(failure.cause));
             assert.deepEqual(failure.cause.problems, [problem]);
             // The function was never registered with the wrong ID.
             assert.ok(!failure.resources.some((r) => r.type === FUNCTION && r.inputs.environment?.variables?.SKILL_CLIENT_ID === (change as { primaryClientId?: string }).primaryClientId));

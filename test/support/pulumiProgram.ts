@@ -284,8 +284,12 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     // the failure as an unhandled rejection (@pulumi/pulumi runtime/resource.js, runAsyncResourceOp),
     // and the language host fails the program on one (cmd/run/run.js, uncaughtHandler on
     // "unhandledRejection"), so `pulumi up` stops. Collected here to fail the run the same way.
+    // Only here while the program runs: a test runner's own listener (mocha's, Stryker's) would
+    // otherwise count the rejection against the test as well.
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    const runnersListeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onUnhandled);
     try {
         try {
@@ -315,6 +319,9 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     } finally {
         globalThis.fetch = realFetch;
         process.off("unhandledRejection", onUnhandled);
+        for (const listener of runnersListeners) {
+            process.on("unhandledRejection", listener);
+        }
     }
 
     const ofType = (type: string) => resources.filter((r) => r.type === type);
@@ -331,6 +338,15 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
             return found[0];
         },
     };
+}
+
+/**
+ * Whether `err` is the program's ConfigError. By name, not `instanceof`: under Stryker each run
+ * loads infra/ afresh (see MODULES_RELOADED_UNDER_STRYKER), so the program's class is not the
+ * one a test imported.
+ */
+export function isConfigError(err: unknown): err is Error & { problems: string[] } {
+    return err instanceof Error && err.name === "ConfigError" && Array.isArray((err as { problems?: unknown }).problems);
 }
 
 /** Whether an Output is marked secret. */
