@@ -57,6 +57,7 @@ const changeReports = grants && new ChangeReportDelivery("change-reports", {
     grants,
     lampTable: skill.table,
     alarmActions: alarms!.actions,
+    grantWriters: [skill.function],
 });
 
 // The same account in the user's own app: a page and an API over the skill's lamp table.

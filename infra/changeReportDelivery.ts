@@ -19,6 +19,11 @@ export interface ChangeReportDeliveryArgs {
     logRetentionDays?: number;
     /** Where the alarms notify (SNS topic ARNs). */
     alarmActions: pulumi.Input<string>[];
+    /**
+     * The other functions that write grants (the skill's, for AcceptGrant): the sealing run waits
+     * for their new code, so that no earlier version's code stores a grant in the clear after it.
+     */
+    grantWriters: pulumi.Resource[];
 }
 
 /**
@@ -201,7 +206,7 @@ export class ChangeReportDelivery extends pulumi.ComponentResource {
             functionName: this.function.name,
             input: JSON.stringify(SEAL_STORED_GRANTS),
             triggers: { table: args.grants.tableName, key: args.grants.keyArn },
-        }, { parent: this, dependsOn: [this.function, policy] });
+        }, { parent: this, dependsOn: [this.function, policy, ...args.grantWriters] });
 
         // A consumer that fails whole (a timeout, a start without its settings) hands its batches back
         // untouched; its own log lines may say nothing.

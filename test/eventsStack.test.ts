@@ -251,6 +251,9 @@ describe("ChangeReport delivery in a stack with Alexa events on", () => {
         const consumer = run.all(FUNCTION).find((f) => f.name === "change-reports-consumer")!;
         const policy = run.all(ROLE_POLICY).find((p) => p.name === "change-reports-policy")!;
         assert.ok(invocation.dependencies.includes(consumer.urn) && invocation.dependencies.includes(policy.urn), "invoked before the code or the Scan permission is in place");
+        // and after the skill's new code, the other writer of grants: its earlier version stored them in the clear
+        const skillFunction = run.all(FUNCTION).find((f) => f.name === "smartlamp-function")!;
+        assert.ok(invocation.dependencies.includes(skillFunction.urn), "invoked while the skill's earlier code may still store grants in the clear");
     });
 
     it("alarms when events stop moving, when the consumer fails, and when many events find no grant", () => {
