@@ -5,7 +5,7 @@
 //   (the response-code table at the end of the page) and .../smarthome/send-events.html;
 // - LWA's token endpoint: developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html
 //   ("Access Token Errors"), the error codes of RFC 6749, section 5.2.
-// The stand-ins (test/support/alexaGateway.ts, lwaEndpoint.ts) answer from the same tables.
+// The stand-ins (local/alexaGateway.ts, lwaEndpoint.ts) answer from the same tables.
 import { RETRYABLE } from "./awsJson";
 //
 // Only `linkGone` lets a caller forget a user's grant, and only LWA's word on the grant's own

@@ -4,7 +4,7 @@
 // Requests and answers: developer.amazon.com/docs/smarthome/authenticate-a-customer-permissions.html
 // and developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html ("Access Token
 // Request", "Access Token Response", "Access Token Errors"); the stand-in in
-// test/support/lwaEndpoint.ts answers as these pages say; handler/causes.ts classifies the answers.
+// local/lwaEndpoint.ts answers as these pages say; handler/causes.ts classifies the answers.
 import { classifyLwaAnswer, Classified } from "./causes";
 
 export interface LwaCredentials {

@@ -27,7 +27,7 @@ export function functionLogsAndRole(name: string, parent: pulumi.Resource, logRe
  * group. nodejs24.x: in Lambda since November 2025, deprecated from April 30, 2028 (Lambda developer
  * guide, "Lambda runtimes"). Its runtime refuses a handler that takes a third (callback) argument
  * (aws-lambda-nodejs-runtime-interface-client #137; aws-cdk v2.259.0 release notes): every handler
- * here is async (event, context), and test/support/lambdaArchive.ts calls the archives that way.
+ * here is async (event, context), and local/lambdaArchive.ts calls the archives that way.
  */
 export function functionRuntime(logGroup: aws.cloudwatch.LogGroup) {
     return {

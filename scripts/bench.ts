@@ -5,11 +5,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { lampEndpointId } from "../handler/lamp";
-import { lambdaRuntimeModules, materialiseArchive } from "../test/support/lambdaArchive";
-import { POOL_KEY, PRIMARY_CONFIG, runProgram } from "../test/support/pulumiProgram";
-import { startDynalite } from "../test/support/dynalite";
+import { lambdaRuntimeModules, materialiseArchive } from "../local/lambdaArchive";
+import { POOL_KEY, PRIMARY_CONFIG, runProgram } from "../local/pulumiProgram";
+import { startDynalite } from "../local/dynalite";
 import { startJwksEndpoint } from "../test/support/jwksEndpoint";
-import { accessTokenClaims, jwksOf, signToken } from "../test/support/tokens";
+import { accessTokenClaims, jwksOf, signToken } from "../local/tokens";
 import { zipFolder } from "./bench/zip";
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 30);

@@ -9,13 +9,13 @@ import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { lwaCredentials } from "../handler/secret";
 import { createLwaClient } from "../handler/lwa";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
-import { LOCAL_CREDENTIALS } from "./support/dynalite";
+import { LOCAL_CREDENTIALS } from "../local/dynalite";
 import { setEnvironment } from "./support/lambdaEnvironment";
-import { directives } from "./support/directives";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { directives } from "../local/directives";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
-import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
+import { SsmEndpoint, startSsmEndpoint } from "../local/ssmEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
 
 const SECRET_PARAMETER = "/smartlamp/dev/alexa-client-secret";
 

@@ -6,7 +6,7 @@ import * as path from "path";
 import { lampEndpointId } from "../handler/lamp";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
 import { ALEXA_DIR, alexaDataPresent, assertValidAlexaMessage, SAMPLE_REQUESTS, sampleDirective, skipWithoutAlexaData } from "./support/alexaSchema";
-import { errorType } from "./support/directives";
+import { errorType } from "../local/directives";
 
 /** Amazon's sample directive with its placeholder token replaced by `token`, addressed to `endpointId`. */
 function fromSample(name: keyof typeof SAMPLE_REQUESTS, token: string, endpointId: string): any {

@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "./support/lambdaArchive";
-import { POOL_KEY, PRIMARY_CONFIG, runProgram } from "./support/pulumiProgram";
-import { directives, errorType, property } from "./support/directives";
-import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
-import { accessTokenClaims, signToken } from "./support/tokens";
+import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "../local/lambdaArchive";
+import { POOL_KEY, PRIMARY_CONFIG, runProgram } from "../local/pulumiProgram";
+import { directives, errorType, property } from "../local/directives";
+import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "../local/dynalite";
+import { accessTokenClaims, signToken } from "../local/tokens";
 import { lampEndpointId } from "../handler/lamp";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 

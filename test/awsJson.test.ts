@@ -4,8 +4,8 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { createDynamoDb, AwsJsonError, environmentCredentials, signedHeaders } from "../handler/awsJson";
 import { createServer, request } from "http";
 import { AddressInfo } from "net";
-import { startDynalite, LocalDynamo } from "./support/dynalite";
-import { EXAMPLE_CREDENTIALS, signatureRefusal } from "./support/sigv4";
+import { startDynalite, LocalDynamo } from "../local/dynalite";
+import { EXAMPLE_CREDENTIALS, signatureRefusal } from "../local/sigv4";
 
 const CREDENTIALS = EXAMPLE_CREDENTIALS;
 

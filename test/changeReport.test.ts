@@ -10,11 +10,11 @@ import { LampState } from "../handler/lamp";
 import { createLampStore, LampStore } from "../handler/lampStore";
 import { createLwaClient, LwaClient, LwaCredentials } from "../handler/lwa";
 import { alexaDataPresent, assertValidAlexaMessage, sampleDirective, skipWithoutAlexaData } from "./support/alexaSchema";
-import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
-import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
+import { AlexaGateway, startAlexaGateway } from "../local/alexaGateway";
+import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
+import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "../local/sqsQueue";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
 
 const OFF: LampState = { powerState: "OFF", brightness: 100 };
 const ON: LampState = { powerState: "ON", brightness: 100 };

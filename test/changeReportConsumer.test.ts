@@ -14,12 +14,12 @@ import { LampState } from "../handler/lamp";
 import { createLampStore, LampStore } from "../handler/lampStore";
 import { createLwaClient, LwaClient } from "../handler/lwa";
 import { userReference } from "../handler/log";
-import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
-import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
-import { LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { AlexaGateway, startAlexaGateway } from "../local/alexaGateway";
+import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
+import { SsmEndpoint, startSsmEndpoint } from "../local/ssmEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
+import { LocalQueue, LocalSqs, startLocalSqs } from "../local/sqsQueue";
 import { setEnvironment } from "./support/lambdaEnvironment";
 import { capturingStdout } from "./support/stdout";
 

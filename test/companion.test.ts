@@ -10,17 +10,17 @@ import { createGrantStore, GrantStore } from "../handler/grantStore";
 import { createLwaClient } from "../handler/lwa";
 import { createAccessTokenVerifier } from "../handler/token";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
-import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
+import { AlexaGateway, startAlexaGateway } from "../local/alexaGateway";
 import { browserOrSkip, launchChromium } from "./support/browser";
-import { serveLocally } from "./support/companionServer";
-import { directives, property } from "./support/directives";
-import { LOCAL_CREDENTIALS } from "./support/dynalite";
-import { HostedLogin, startHostedLogin } from "./support/hostedLogin";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { serveLocally } from "../local/companionServer";
+import { directives, property } from "../local/directives";
+import { LOCAL_CREDENTIALS } from "../local/dynalite";
+import { HostedLogin, startHostedLogin } from "../local/hostedLogin";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
-import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
-import { accessTokenClaims, jwksOf, signToken, USER_POOL_ID } from "./support/tokens";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
+import { eventSourceMapping, LocalQueue, LocalSqs, startLocalSqs } from "../local/sqsQueue";
+import { accessTokenClaims, jwksOf, signToken, USER_POOL_ID } from "../local/tokens";
 
 const COMPANION_CLIENT_ID = "5companion6client7id8abcdef";
 

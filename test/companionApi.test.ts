@@ -10,11 +10,11 @@ import { createEventQueue, SQS_PROTOCOL } from "../handler/eventQueue";
 import { createLampStore, LampStore } from "../handler/lampStore";
 import { userReference } from "../handler/log";
 import { createAccessTokenVerifier } from "../handler/token";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
+import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
 import { setEnvironment } from "./support/lambdaEnvironment";
-import { LocalQueue, LocalSqs, startLocalSqs } from "./support/sqsQueue";
+import { LocalQueue, LocalSqs, startLocalSqs } from "../local/sqsQueue";
 import { capturingStdout } from "./support/stdout";
-import { accessTokenClaims, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { accessTokenClaims, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "../local/tokens";
 
 const CLIENT_ID = "7companion8client9id0abcdef";
 const AUTH_BASE = "https://smartlamp-0123.auth.us-east-1.amazoncognito.com";

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { archiveEntries } from "./support/lambdaArchive";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { archiveEntries } from "../local/lambdaArchive";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, runProgram } from "../local/pulumiProgram";
 
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
 const FUNCTION = "aws:lambda/function:Function";

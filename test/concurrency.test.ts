@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 
 const brightness = (response: unknown) => property(response, "Alexa.BrightnessController", "brightness") as number;
 

@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, CONFIG_KEYS, parseConfig, parseSmapiConfig, RawConfig, SMAPI_CONFIG_KEYS, StackConfig } from "../infra/config";
-import { EngineRefusal, loadProject } from "./support/pulumiEngine";
-import { ALEXA_CLIENT_ID, asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "./support/pulumiProgram";
+import { EngineRefusal, loadProject } from "../local/pulumiEngine";
+import { ALEXA_CLIENT_ID, asTheEngineHandsItOver, ProgramFailed, PROJECT, runProgram, PRIMARY_CONFIG, SKILL_ID, VENDOR_ID } from "../local/pulumiProgram";
 
 const VALID: RawConfig = { alexaSkillId: SKILL_ID, alexaVendorId: VENDOR_ID };
 const SECONDARY: RawConfig = { alexaSkillId: SKILL_ID, primaryUserPoolId: "us-east-1_AbCdEf123", primaryClientId: "4example5client6id7alexa89" };

@@ -5,8 +5,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { applyConfigCommand, EngineRefusal, loadProject, loadStackConfig, mergeAndValidate, programConfig, Project, StackConfig } from "./support/pulumiEngine";
-import { PROJECT, runProgram } from "./support/pulumiProgram";
+import { applyConfigCommand, EngineRefusal, loadProject, loadStackConfig, mergeAndValidate, programConfig, Project, StackConfig } from "../local/pulumiEngine";
+import { PROJECT, runProgram } from "../local/pulumiProgram";
 import { pulumiCommands, readmeCommands } from "./support/readmeCommands";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -10,10 +10,10 @@ import { createDynamoDb } from "../handler/awsJson";
 import { createEventSender, DeliverChangeReport, EventSenderSettings, gatewayUrl, GATEWAYS } from "../handler/eventGateway";
 import { createGrantStore, Grant, GrantStore } from "../handler/grantStore";
 import { createLwaClient, LwaClient } from "../handler/lwa";
-import { AlexaGateway, startAlexaGateway } from "./support/alexaGateway";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { AlexaGateway, startAlexaGateway } from "../local/alexaGateway";
+import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 
 const report = (sub: string) => changeReport(sub, { powerState: "OFF", brightness: 100 }, { powerState: "ON", brightness: 100 }, "APP_INTERACTION", new Date())!;
 

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { ConfigError, loadConfig } from "../infra/config";
-import { archiveEntries } from "./support/lambdaArchive";
+import { archiveEntries } from "../local/lambdaArchive";
 import { planDeletes } from "./support/pulumiDeployment";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, isSecret, PRIMARY_CONFIG, ProgramFailed, ProgramRun, runProgram } from "../local/pulumiProgram";
 
 const FUNCTION = "aws:lambda/function:Function";
 const TABLE = "aws:dynamodb/table:Table";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 
 const power = (response: unknown) => property(response, "Alexa.PowerController", "powerState");

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType } from "./support/directives";
+import { directives, errorType } from "../local/directives";
 import { alexaDataPresent, assertValidAlexaMessage, SAMPLE_REQUESTS, sampleDirective } from "./support/alexaSchema";
-import { accessTokenClaims, newSigningKey, signToken } from "./support/tokens";
+import { accessTokenClaims, newSigningKey, signToken } from "../local/tokens";
 
 /** Runs per CI run (FUZZ_RUNS overrides); the seed is printed so that a failure can be replayed with FUZZ_SEED. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10000);

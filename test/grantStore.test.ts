@@ -7,13 +7,13 @@ import { randomUUID } from "crypto";
 import { createGrantAcceptor, STORE_ATTEMPT_MS } from "../handler/acceptGrant";
 import { createTokenSeal, KMS_PROTOCOL } from "../handler/tokenSeal";
 import { createAwsJsonClient, DYNAMODB_PROTOCOL } from "../handler/awsJson";
-import { READ_ONLY_CREDENTIALS } from "./support/sigv4";
+import { READ_ONLY_CREDENTIALS } from "../local/sigv4";
 import { createGrantStore, Grant, GrantStore, refreshTokenHash } from "../handler/grantStore";
 import { createLwaClient } from "../handler/lwa";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "./support/dynalite";
+import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
 import { setEnvironment } from "./support/lambdaEnvironment";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
 
 type Item = Record<string, { S?: string; N?: string }>;
 

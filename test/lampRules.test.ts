@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { applyChange, LampChange, LampState, planChange, planHolds, runPlan } from "../handler/lamp";
 

@@ -3,7 +3,7 @@ import { randomUUID } from "crypto";
 import { applyChange, DEFAULT_LAMP, LampState } from "../handler/lamp";
 import { DynamoDbCall } from "../handler/awsJson";
 import { CHANGES_KEPT, createLampStore, LampStore, LampStoreError } from "../handler/lampStore";
-import { startDynalite, LocalDynamo } from "./support/dynalite";
+import { startDynalite, LocalDynamo } from "../local/dynalite";
 
 describe("the lamp rules", () => {
     const on = (brightness: number): LampState => ({ powerState: "ON", brightness });

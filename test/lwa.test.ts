@@ -4,7 +4,7 @@
 // themselves are handler/causes.ts's, checked whole in test/causes.test.ts.
 import { strict as assert } from "assert";
 import { createLwaClient, LwaClient, LwaError, LwaSettings } from "../handler/lwa";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "./support/lwaEndpoint";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 
 /** Runs `call` and returns the LwaError it fails with. */
 async function lwaError(call: Promise<unknown>): Promise<LwaError> {

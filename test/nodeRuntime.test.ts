@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { invokeArchive, MaterialisedArchive } from "./support/lambdaArchive";
+import { invokeArchive, MaterialisedArchive } from "../local/lambdaArchive";
 
 const ROOT = path.resolve(__dirname, "..");
 const projectPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 import { JwksEndpoint, JwksMode, startJwksEndpoint } from "./support/jwksEndpoint";
-import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "../local/tokens";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import { answerCognitoJwks, CognitoJwksDownloads } from "./support/cognitoJwksDownloads";
 import { setEnvironment } from "./support/lambdaEnvironment";

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import { canonicalJwks, PoolJwksProvider, PoolJwksState } from "../infra/poolJwks";
-import { jwksOf, newSigningKey } from "./support/tokens";
+import { jwksOf, newSigningKey } from "../local/tokens";
 
 /** A stand-in for the pool's well-known JWKS URL that can answer, fail, or serve other keys. */
 async function startJwksUrl(body: () => { status: number; text: string }) {

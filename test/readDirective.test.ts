@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { readDirective } from "../handler/alexa";
-import { directives } from "./support/directives";
+import { directives } from "../local/directives";
 
 // Why an event is not a directive reaches the operator in the log line's `reason`: each refusal
 // says which part is missing, and an empty header value counts as missing.

@@ -5,8 +5,8 @@ import { createServer } from "http";
 import { AddressInfo } from "net";
 import { createAwsJsonClient } from "../handler/awsJson";
 import { createSecretReader, SSM_PROTOCOL } from "../handler/secret";
-import { LOCAL_CREDENTIALS } from "./support/dynalite";
-import { SsmEndpoint, startSsmEndpoint } from "./support/ssmEndpoint";
+import { LOCAL_CREDENTIALS } from "../local/dynalite";
+import { SsmEndpoint, startSsmEndpoint } from "../local/ssmEndpoint";
 
 describe("the client secret's reader", () => {
     let ssm: SsmEndpoint;

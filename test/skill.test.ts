@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
-import { KmsEndpoint, startKmsEndpoint } from "./support/kmsEndpoint";
+import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
-import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
-import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "./support/dynalite";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "../local/tokens";
+import { startDynalite, LocalDynamo, LOCAL_CREDENTIALS } from "../local/dynalite";
 import { createHandlerFromEnvironment } from "../handler";
 import { DirectiveLog, directiveLogLevel, logToStdout, operatorField, userReference } from "../handler/log";
 import { createSkillHandler } from "../handler/skill";
@@ -15,8 +15,8 @@ import { capturingStdout } from "./support/stdout";
 import { setEnvironment } from "./support/lambdaEnvironment";
 import { handedOverJwks } from "../handler/environment";
 import { createGrantStore } from "../handler/grantStore";
-import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, startLwaEndpoint } from "./support/lwaEndpoint";
-import { startSsmEndpoint } from "./support/ssmEndpoint";
+import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, startLwaEndpoint } from "../local/lwaEndpoint";
+import { startSsmEndpoint } from "../local/ssmEndpoint";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseSmapiConfig } from "../infra/config";
-import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, POOL_JWKS, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, RecordedResource, SKILL_EVENTS_CLIENT_ID, SKILL_EVENTS_CLIENT_SECRET, SKILL_ID, runProgram } from "./support/pulumiProgram";
+import { ALEXA_CLIENT_ID, ALEXA_CLIENT_SECRET, POOL_JWKS, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramFailed, ProgramRun, RecordedResource, SKILL_EVENTS_CLIENT_ID, SKILL_EVENTS_CLIENT_SECRET, SKILL_ID, runProgram } from "../local/pulumiProgram";
 import { SmapiStandIn, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
 
 const ENDPOINT = "pulumi-nodejs:dynamic:SkillManifestEndpoint";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { archiveEntries } from "./support/lambdaArchive";
-import { jwksOf } from "./support/tokens";
-import { ACCOUNT_ID, isConfigError, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID, webAclArn, WEB_ACLS } from "./support/pulumiProgram";
+import { archiveEntries } from "../local/lambdaArchive";
+import { jwksOf } from "../local/tokens";
+import { ACCOUNT_ID, isConfigError, ProgramFailed, isSecret, POOL_JWKS, POOL_KEY, PRIMARY_CONFIG, PRIMARY_OUTPUTS, ProgramRun, runProgram, SKILL_ID, webAclArn, WEB_ACLS } from "../local/pulumiProgram";
 
 const POOL = "aws:cognito/userPool:UserPool";
 const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { randomBytes } from "crypto";
 import { startSkillHarness, SkillHarness } from "./support/skillHarness";
-import { directives, errorType, property } from "./support/directives";
+import { directives, errorType, property } from "../local/directives";
 import { alexaDataPresent, assertValidAlexaMessage } from "./support/alexaSchema";
 import {
     accessTokenClaims,
@@ -11,7 +11,7 @@ import {
     signWithPublicKeyAsHmacSecret,
     unsignedToken,
     USER_POOL_ID,
-} from "./support/tokens";
+} from "../local/tokens";
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as errors from "aws-jwt-verify/error";
 import { classifyVerificationError, createAccessTokenVerifier } from "../handler/token";
-import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "./support/tokens";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, signToken, USER_POOL_ID } from "../local/tokens";
 
 // Which of aws-jwt-verify's failures unlink the user. Alexa unlinks on
 // INVALID_AUTHORIZATION_CREDENTIAL and asks for a refresh on EXPIRED_AUTHORIZATION_CREDENTIAL;

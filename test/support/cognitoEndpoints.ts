@@ -3,7 +3,7 @@
 // diagnoses can be produced on purpose.
 import { createServer, Server } from "http";
 import { AddressInfo } from "net";
-import { requestBody } from "./requestBody";
+import { requestBody } from "../../local/requestBody";
 
 export interface CognitoSetup {
     clientId: string;

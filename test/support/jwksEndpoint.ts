@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Fetcher } from "aws-jwt-verify/https";
-import { interruptible } from "./interruptible";
+import { interruptible } from "../../local/interruptible";
 
 export type JwksMode = "ok" | "down" | "slow" | "error" | "garbage";
 

@@ -5,7 +5,7 @@
 // Both flags are read from the state the first run left, not from the second run. Modeled on
 // pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply and deleteProtectedError (the message
 // below is its wording), and the engine's tests TestProtect and TestRetainOnDelete.
-import type { RecordedResource } from "./pulumiProgram";
+import type { RecordedResource } from "../../local/pulumiProgram";
 
 export interface PlannedDelete {
     urn: string;

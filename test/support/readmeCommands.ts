@@ -6,7 +6,7 @@
 // Placeholders such as <uuid> get sample values.
 import * as fs from "fs";
 import * as path from "path";
-import { shellWords } from "./pulumiEngine";
+import { shellWords } from "../../local/pulumiEngine";
 
 export const README = path.resolve(__dirname, "../../README.md");
 

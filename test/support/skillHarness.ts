@@ -6,8 +6,8 @@ import { lampEndpointId } from "../../handler/lamp";
 import { createLampStore, LampStore } from "../../handler/lampStore";
 import { DirectiveLog } from "../../handler/log";
 import { createAccessTokenVerifier, VerifierSettings } from "../../handler/token";
-import { startDynalite, LocalDynamo } from "./dynalite";
-import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, SigningKey, signToken, USER_POOL_ID } from "./tokens";
+import { startDynalite, LocalDynamo } from "../../local/dynalite";
+import { accessTokenClaims, CLIENT_ID, jwksOf, newSigningKey, SigningKey, signToken, USER_POOL_ID } from "../../local/tokens";
 
 export interface SkillHarness {
     handle: SkillHandler;

@@ -45,7 +45,7 @@
 import { createServer, IncomingMessage, Server } from "http";
 import { AddressInfo } from "net";
 import { accountLinkingRequest, accountLinkingRequestProblems } from "../../infra/accountLinkingRequest";
-import { requestBody } from "./requestBody";
+import { requestBody } from "../../local/requestBody";
 
 export interface StandInSkill {
     manifest: any;

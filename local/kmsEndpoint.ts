@@ -15,8 +15,8 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from "crypto";
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
-import { createAwsJsonClient } from "../../handler/awsJson";
-import { createTokenSeal, KMS_PROTOCOL, TokenSeal } from "../../handler/tokenSeal";
+import { createAwsJsonClient } from "../handler/awsJson";
+import { createTokenSeal, KMS_PROTOCOL, TokenSeal } from "../handler/tokenSeal";
 import { LOCAL_CREDENTIALS, signatureRefusal } from "./sigv4";
 
 export interface KmsEndpoint {

@@ -4,7 +4,7 @@
 // - 200 {Parameter: {Name, Type, Value, Version, ARN, DataType}} (Value decrypted with WithDecryption)
 // - 400 {__type "ParameterNotFound"} for a name it does not hold
 // - a request whose Host header or Signature V4 does not hold: refused as AWS refuses it
-//   (test/support/sigv4.ts, after the Common Errors page of the same reference)
+//   (local/sigv4.ts, after the Common Errors page of the same reference)
 // - 400 for a request that is not `Content-Type: application/x-amz-json-1.1`, the header of
 //   GetParameter's request example on the same page; the error type is this stand-in's own
 import { createServer } from "http";

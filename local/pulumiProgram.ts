@@ -3,7 +3,7 @@
 // rejects a user pool id that is not of the `<region>_<id>` shape).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PoolJwksProvider } from "../../infra/poolJwks";
+import { PoolJwksProvider } from "../infra/poolJwks";
 import { loadProject, mergeAndValidate, programConfig, StackConfig } from "./pulumiEngine";
 import { jwksOf, newSigningKey } from "./tokens";
 
@@ -162,7 +162,7 @@ export function asTheEngineHandsItOver(config: Record<string, string>, stack: st
         const list = value.startsWith("[") || value.startsWith("{");
         stackConfig.set(key.includes(":") ? key : `${PROJECT}:${key}`, { text: value, object: list, secure: secretKeys.includes(key) });
     }
-    return programConfig(mergeAndValidate(loadProject(path.resolve(__dirname, "../../Pulumi.yaml")), stack, stackConfig));
+    return programConfig(mergeAndValidate(loadProject(path.resolve(__dirname, "../Pulumi.yaml")), stack, stackConfig));
 }
 
 // index.ts is loaded afresh for each run: it is the program, declaring the resources as it loads.
@@ -171,8 +171,8 @@ export function asTheEngineHandsItOver(config: Record<string, string>, stack: st
 // Stryker (npm run mutation): there a mutant in infra/'s module-level code (a constant) must take
 // effect in every run, and count as reached by every test that runs the program, not only by the
 // first one that loaded the module.
-const PROGRAM_MODULES = ["index.ts"].map((p) => path.resolve(__dirname, "../..", p));
-const MODULES_RELOADED_UNDER_STRYKER = [...PROGRAM_MODULES, path.resolve(__dirname, "../../infra")];
+const PROGRAM_MODULES = ["index.ts"].map((p) => path.resolve(__dirname, "..", p));
+const MODULES_RELOADED_UNDER_STRYKER = [...PROGRAM_MODULES, path.resolve(__dirname, "../infra")];
 const underStryker = () => (globalThis as { __stryker__?: unknown }).__stryker__ !== undefined;
 
 /**
@@ -293,7 +293,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
     process.on("unhandledRejection", onUnhandled);
     try {
         try {
-            program = require("../../index");
+            program = require("../index");
         } catch (err) {
             throw new ProgramFailed(err, resources);
         }

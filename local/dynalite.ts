@@ -1,7 +1,7 @@
 // A real DynamoDB implementation for the tests: dynalite, in memory, on 127.0.0.1, started and
 // stopped by the tests. Requests are counted at the server, as the benchmark reports them.
 // Clients reach it through a proxy that does what dynalite leaves out and DynamoDB does:
-// - it checks each request's Host header and Signature V4 (test/support/sigv4.ts);
+// - it checks each request's Host header and Signature V4 (local/sigv4.ts);
 // - a conditional write refused with ReturnValuesOnConditionCheckFailure ALL_OLD gets the item as
 //   it was in the refusal's `Item` (DynamoDB API Reference, UpdateItem/PutItem/DeleteItem,
 //   ReturnValuesOnConditionCheckFailure; ConditionalCheckFailedException's Item). The proxy reads
@@ -10,7 +10,7 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, request, Server } from "http";
 import { AddressInfo } from "net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createDynamoDb, DynamoDbCall } from "../../handler/awsJson";
+import { createDynamoDb, DynamoDbCall } from "../handler/awsJson";
 import { interruptible } from "./interruptible";
 import { LOCAL_CREDENTIALS, signatureRefusal } from "./sigv4";
 

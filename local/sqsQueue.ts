@@ -8,7 +8,7 @@
 //   docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html, and the
 //   Developer Guide's "Exactly-once processing" for FIFO queues
 // - 400 QueueDoesNotExist for an unknown QueueUrl (API reference, Common Errors); a request whose
-//   Host header or Signature V4 does not hold is refused as AWS refuses it (test/support/sigv4.ts)
+//   Host header or Signature V4 does not hold is refused as AWS refuses it (local/sigv4.ts)
 // - 400 for a request that is not `Content-Type: application/x-amz-json-1.0`, the header the AWS
 //   JSON protocol's requests carry (SQS Developer Guide, "Making query API requests using AWS JSON
 //   protocol"); the error type it answers with is this stand-in's own

@@ -5,7 +5,7 @@
 import { randomUUID } from "crypto";
 import { createServer } from "http";
 import { AddressInfo } from "net";
-import type { HttpApiEvent, HttpApiResponse } from "../../handler/companionApi";
+import type { HttpApiEvent, HttpApiResponse } from "../handler/companionApi";
 
 export async function serveLocally(handler: (event: HttpApiEvent) => Promise<HttpApiResponse>, port = 0) {
     const server = createServer((req, res) => {
