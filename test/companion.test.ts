@@ -15,7 +15,7 @@ import { browserOrSkip, launchChromium } from "./support/browser";
 import { serveLocally } from "../local/companionServer";
 import { directives, property } from "../local/directives";
 import { LOCAL_CREDENTIALS } from "../local/dynalite";
-import { HostedLogin, startHostedLogin } from "../local/hostedLogin";
+import { startUserPool, UserPool } from "../local/userPool";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 import { SkillHarness, startSkillHarness } from "./support/skillHarness";
 import { KmsEndpoint, startKmsEndpoint } from "../local/kmsEndpoint";
@@ -33,7 +33,7 @@ describe("the companion app", function () {
     let queue: LocalQueue;
     let dlq: LocalQueue;
     let grants: GrantStore;
-    let login: HostedLogin;
+    let login: UserPool;
     let api: { url: string; stop(): Promise<void> };
     let logs: CompanionLog[];
     let mapping: ReturnType<typeof eventSourceMapping>;
@@ -73,7 +73,12 @@ describe("the companion app", function () {
         grants = createGrantStore({ tableName: grantsTable, seal: kms.seal(kms.createKey()), dynamoDb: createDynamoDb({ endpoint: skill.dynamo.endpoint, region: "us-east-1", credentials: () => LOCAL_CREDENTIALS, maxAttempts: 2 }) });
         // The API's URL is the page's, and the login's callback: serve first, then build the handler.
         api = await serveLocally((event) => handler(event));
-        login = await startHostedLogin({ key: skill.key, clientId: COMPANION_CLIENT_ID, callbackUrls: [api.url], users });
+        login = await startUserPool({
+            poolId: USER_POOL_ID,
+            key: skill.key,
+            clients: [{ clientId: COMPANION_CLIENT_ID, callbackUrls: [api.url], scopes: ["openid"], accessTokenValidityMinutes: 60, refreshTokenValidityDays: 30 }],
+            users,
+        });
     });
     after(async () => {
         await Promise.all([skill.stop(), lwa.stop(), gateway.stop(), sqs.stop(), kms.stop(), login.stop(), api.stop()]);
@@ -240,6 +245,9 @@ describe("the companion app", function () {
                 await page.waitForSelector("body[data-lamp=OFF]");
                 assert.equal(new URL(page.url()).search, "", "the code stays in the address bar");
                 assert.equal(login.issued.tokens, 1);
+                // The page asked with a PKCE challenge (S256), which Cognito checks at the token endpoint.
+                const asked = login.issued.authorizeRequests.at(-1)!;
+                assert.deepEqual([asked.get("code_challenge_method"), asked.get("code_challenge")?.length], ["S256", 43]);
                 await page.click("#toggle");
                 await page.waitForSelector("body[data-lamp=ON]");
                 assert.equal(await page.textContent("#power"), "ON");
