@@ -62,12 +62,23 @@ export function lambdaRuntimeModules(): string {
     return dir;
 }
 
+export interface ArchiveContainer {
+    /** Runs one event (one at a time, as a Lambda container does) and resolves with the handler's answer. */
+    invoke(event: unknown): Promise<any>;
+    /** Everything the function wrote to stdout so far. */
+    stdout(): string;
+    stop(): Promise<void>;
+}
+
 /**
- * Loads the archive's `__index.js` in a new Node process as Lambda does, builds the handler with
- * `env`, sends `events` one after the other, and returns the responses and what it wrote to stdout.
+ * A warm Lambda container for an archive: a Node process that loads `__index.js` as Lambda's
+ * nodejs24.x runtime does and answers events one after the other with the same handler, so the
+ * handler's container state (verifier, clients, caches) lives on between them. `onLine` hears each
+ * line the function writes to stdout. A handler the runtime would refuse fails the start.
  */
-export async function invokeArchive(archive: MaterialisedArchive, runtimeModules: string, env: Record<string, string>, events: unknown[]): Promise<{ responses: any[]; stdout: string }> {
-    const results = path.join(archive.dir, "..", path.basename(archive.dir) + "-responses.json");
+export async function startArchiveContainer(archive: MaterialisedArchive, runtimeModules: string, env: Record<string, string>,
+    options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ArchiveContainer> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
     const script = `
         const { handler } = require(${JSON.stringify(path.join(archive.dir, "__index.js"))});
         // What nodejs24.x's runtime checks when it loads the handler: a function, and not one that
@@ -75,27 +86,104 @@ export async function invokeArchive(archive: MaterialisedArchive, runtimeModules
         // (aws-lambda-nodejs-runtime-interface-client #137, "Runtime.CallbackHandlerDeprecated").
         if (typeof handler !== "function") { console.error("Runtime.HandlerNotFound: __index.handler is not a function"); process.exit(3); }
         if (handler.length >= 3) { console.error("Runtime.CallbackHandlerDeprecated: the handler takes a callback (" + handler.length + " parameters)"); process.exit(3); }
-        (async () => {
-            const responses = [];
-            // Lambda's context, as far as the handlers read it: the time left (the function's timeout).
-            const context = { getRemainingTimeInMillis: () => 60000 };
-            // Called with (event, context) only, the result awaited: no callback is offered.
-            for (const event of JSON.parse(process.env.EVENTS)) responses.push(await handler(event, context));
-            require("fs").writeFileSync(process.env.RESULTS, JSON.stringify(responses));
-            process.exit(0);
-        })().catch((e) => { console.error(e.stack); process.exit(1); });`;
+        process.on("disconnect", () => process.exit(0));
+        process.on("message", async ({ id, event }) => {
+            // Lambda's context, as far as the handlers read it: the time left before the function's timeout.
+            const deadline = Date.now() + ${timeoutMs};
+            const context = { getRemainingTimeInMillis: () => deadline - Date.now() };
+            try {
+                // Called with (event, context) only, the result awaited: no callback is offered.
+                process.send({ id, ok: true, result: await handler(event, context) });
+            } catch (e) {
+                process.send({ id, ok: false, error: String(e && e.stack || e) });
+            }
+        });
+        process.send({ ready: true });`;
     // Asynchronous: the child talks to servers (dynalite) that run in this very process.
     const child = spawn(process.execPath, ["-e", script], {
         cwd: archive.dir,
-        env: { PATH: process.env.PATH ?? "", NODE_PATH: runtimeModules, EVENTS: JSON.stringify(events), RESULTS: results, ...env },
+        env: { PATH: process.env.PATH ?? "", NODE_PATH: runtimeModules, ...env },
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    if (status !== 0) {
-        throw new Error(`the archive's handler failed (exit ${status}): ${stderr}`);
+    let partial = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+        stdout += chunk;
+        const lines = (partial + chunk).split("\n");
+        partial = lines.pop() ?? "";
+        lines.forEach((line) => options.onLine?.(line));
+    });
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const pending = new Map<number, { resolve: (value: any) => void; reject: (err: Error) => void }>();
+    let exited: Error | undefined;
+    child.on("message", (message: { id?: number; ok?: boolean; result?: unknown; error?: string; ready?: boolean }) => {
+        const waiting = message.id === undefined ? undefined : pending.get(message.id);
+        if (waiting) {
+            pending.delete(message.id!);
+            if (message.ok) {
+                waiting.resolve(message.result);
+            } else {
+                waiting.reject(new Error(`the archive's handler failed: ${message.error}`));
+            }
+        }
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+        child.on("message", (message: { ready?: boolean }) => message.ready && resolve());
+        child.on("exit", (code) => {
+            exited = new Error(`the archive's container stopped (exit ${code}): ${stderr}`);
+            reject(exited);
+            for (const waiting of pending.values()) {
+                waiting.reject(exited);
+            }
+            pending.clear();
+        });
+    });
+    await ready;
+    let next = 0;
+    let queue: Promise<unknown> = Promise.resolve();
+    return {
+        invoke(event) {
+            const run = queue.then(() => new Promise<any>((resolve, reject) => {
+                if (exited) {
+                    return reject(exited);
+                }
+                const id = next++;
+                pending.set(id, { resolve, reject });
+                child.send({ id, event });
+            }));
+            queue = run.catch(() => undefined);
+            return run;
+        },
+        stdout: () => stdout,
+        // Resolves once the process has ended and its output is read to the end. (Not the child's
+        // "close" event: with an IPC channel that was disconnected, Node does not always emit it.)
+        stop: async () => {
+            const ended = (stream: NodeJS.ReadableStream & { readableEnded?: boolean; closed?: boolean }) =>
+                stream.closed ? Promise.resolve() : new Promise<void>((resolve) => stream.once("close", () => resolve()));
+            const gone = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve()));
+            if (child.connected) {
+                child.disconnect();
+            }
+            await Promise.all([gone, ended(child.stdout!), ended(child.stderr!)]);
+        },
+    };
+}
+
+/**
+ * Loads the archive's `__index.js` in a new Node process as Lambda does (a container of its own),
+ * sends `events` one after the other, and returns the responses and what it wrote to stdout.
+ */
+export async function invokeArchive(archive: MaterialisedArchive, runtimeModules: string, env: Record<string, string>, events: unknown[]): Promise<{ responses: any[]; stdout: string }> {
+    const container = await startArchiveContainer(archive, runtimeModules, env);
+    const responses = [];
+    try {
+        for (const event of events) {
+            responses.push(await container.invoke(event));
+        }
+    } finally {
+        // Its output arrives apart from its answers: read it to the end first.
+        await container.stop();
     }
-    return { responses: JSON.parse(fs.readFileSync(results, "utf8")), stdout };
+    return { responses, stdout: container.stdout() };
 }
