@@ -14,7 +14,7 @@ export default tseslint.config(
         },
     },
     {
-        files: ["scripts/**/*.ts", "scripts/**/*.js", "test/**/*.ts", "local/**/*.ts", "mutation/**/*.mjs"],
+        files: ["scripts/**/*.ts", "scripts/**/*.js", "test/**/*.ts", "local/**/*.ts", "playground/**/*.ts", "mutation/**/*.mjs"],
         rules: { "no-console": "off", "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -55,6 +55,8 @@ export interface AlexaGateway {
     answers: number[];
     /** Every request, in order. */
     requests: GatewayRequest[];
+    /** Calls `listener` with each event the gateway accepts from now on (as Alexa would receive it); returns how to stop. */
+    onAccepted(listener: (event: AcceptedEvent) => void): () => void;
     setMode(mode: GatewayMode): void;
     /** The next `count` requests get `mode`'s answer, then the gateway is up again. */
     failNext(count: number, mode: Exclude<GatewayMode, "up">): void;
@@ -93,6 +95,7 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
     const forgotten = new Set<string>();
     let permitted = true;
     const accepted: AcceptedEvent[] = [];
+    const listeners = new Set<(event: AcceptedEvent) => void>();
     const answers: number[] = [];
 
     const server = createServer((req, res) => {
@@ -160,6 +163,7 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
             }
             accepted.push({ token, grant, body });
             answer(202);
+            listeners.forEach((listener) => listener({ token, grant, body }));
         });
     });
     const outage = await interruptible(server);
@@ -169,6 +173,10 @@ export async function startAlexaGateway(lwa: LwaEndpoint): Promise<AlexaGateway>
         accepted,
         answers,
         requests,
+        onAccepted(listener) {
+            listeners.add(listener);
+            return () => void listeners.delete(listener);
+        },
         setMode: (next) => void (mode = next),
         failNext: (count, next) => void (failing = { count, mode: next }),
         scriptedLeft: () => scripted.length + [...scriptedFor.values()].reduce((n, list) => n + list.length, 0),

@@ -22,6 +22,12 @@ const dynalite: (options: Record<string, unknown>) => Server = require("dynalite
  */
 export type DynamoMode = "up" | "down" | "throttle" | "error";
 
+export interface DeclaredTable {
+    hashKey: string;
+    rangeKey?: string;
+    attributes: { name: string; type: "S" | "N" | "B" }[];
+}
+
 export interface LocalDynamo {
     endpoint: string;
     /** The skill's own DynamoDB client, pointed here (two tries, as a short outage needs one retry). */
@@ -34,7 +40,10 @@ export interface LocalDynamo {
     tries: Map<string, number>;
     /** The body of every request that reached the endpoint, in order, with its operation. */
     bodies: { operation: string; input: any }[];
+    /** A table with the lamp table's key (userId). */
     createLampTable(name: string): Promise<void>;
+    /** A table as an aws.dynamodb.Table's inputs declare it (hashKey, rangeKey, attributes). */
+    createTable(name: string, declared: DeclaredTable): Promise<void>;
     setMode(mode: DynamoMode): Promise<void>;
     /** Answers the next `count` requests as `mode` does (or with DynamoDB error `type` and `status`), then serves again. */
     refuseNext(count: number, mode: "throttle" | "error" | { type?: string; status: number }): void;
@@ -157,6 +166,18 @@ export async function startDynalite(): Promise<LocalDynamo> {
     // timed out would be retried, and tests that count requests or applied changes would be off.
     const dynamoDb = createDynamoDb({ endpoint, region: "us-east-1", credentials: () => CREDENTIALS, maxAttempts: 2, attemptTimeoutMs: 60_000 });
 
+    async function createTable(name: string, declared: DeclaredTable) {
+        await client.send(new CreateTableCommand({
+            TableName: name,
+            BillingMode: "PAY_PER_REQUEST",
+            KeySchema: [
+                { AttributeName: declared.hashKey, KeyType: "HASH" },
+                ...(declared.rangeKey ? [{ AttributeName: declared.rangeKey, KeyType: "RANGE" as const }] : []),
+            ],
+            AttributeDefinitions: declared.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+        }));
+    }
+
     async function setMode(next: DynamoMode) {
         await (next === "down" ? outage.takeDown() : outage.bringUp());
         mode = next;
@@ -170,13 +191,9 @@ export async function startDynalite(): Promise<LocalDynamo> {
         tries,
         bodies,
         async createLampTable(name) {
-            await client.send(new CreateTableCommand({
-                TableName: name,
-                BillingMode: "PAY_PER_REQUEST",
-                KeySchema: [{ AttributeName: "userId", KeyType: "HASH" }],
-                AttributeDefinitions: [{ AttributeName: "userId", AttributeType: "S" }],
-            }));
+            await createTable(name, { hashKey: "userId", attributes: [{ name: "userId", type: "S" }] });
         },
+        createTable,
         setMode,
         refuseNext(count, how) {
             refusals = { count, mode: how };

@@ -21,6 +21,9 @@ export interface RecordedResource {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** Its id and state as the mocks answered (what AWS would give: names, ARNs, URLs). */
+    id: string;
+    state: Record<string, any>;
     /** Resource options as the engine received them. */
     protect: boolean;
     retainOnDelete: boolean;
@@ -188,7 +191,7 @@ export async function runProgram(config: Record<string, string>, stack = "dev", 
                 // The pool's JWKS: the real provider's create, its one HTTP request answered below.
                 ? await new PoolJwksProvider().create(args.inputs as { jwksUrl: string }).then(({ id, outs }) => ({ id, state: outs }))
                 : fakeState(args.type, args.name, args.inputs, region);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, protect: false, retainOnDelete: false, ignoreChanges: [], deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, id, state, protect: false, retainOnDelete: false, ignoreChanges: [], deleteBeforeReplace: false, parent: "", provider: "", dependencies: [], urn: "", secretInputs: [], additionalSecretOutputs: [] });
             return { id, state };
         },
         call(args) {

@@ -32,6 +32,8 @@ export interface QueuedMessage {
     sequenceNumber: string;
     sentTimestamp: number;
     receiveCount: number;
+    /** Until when (Date.now()) a received message stays invisible; 0: visible. */
+    invisibleUntil?: number;
 }
 
 export interface LocalQueue {
@@ -127,8 +129,13 @@ export interface SqsBatchResponse {
     batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** Lambda's SQS event source mapping for one FIFO queue, polled by the test. */
-export function eventSourceMapping(queue: LocalQueue, deadLetter: LocalQueue, consumer: (event: unknown) => Promise<SqsBatchResponse>, options: { batchSize?: number; maxReceiveCount: number }) {
+/**
+ * Lambda's SQS event source mapping for one FIFO queue, polled by the caller. A message the consumer
+ * failed stays invisible for `visibilityTimeoutMs` (default 0: the tests' next poll sees it again),
+ * and holds back the later messages of its group meanwhile, as a FIFO queue does.
+ */
+export function eventSourceMapping(queue: LocalQueue, deadLetter: LocalQueue, consumer: (event: unknown) => Promise<SqsBatchResponse>,
+    options: { batchSize?: number; maxReceiveCount: number; visibilityTimeoutMs?: number }) {
     const batchSize = options.batchSize ?? 10;
     return {
         /** One poll: receives a batch, invokes the consumer, settles the batch. Resolves with the batch size. */
@@ -140,7 +147,8 @@ export function eventSourceMapping(queue: LocalQueue, deadLetter: LocalQueue, co
                     deadLetter.messages.push(message);
                 }
             }
-            const batch = queue.messages.slice(0, batchSize);
+            const held = new Set(queue.messages.filter((m) => (m.invisibleUntil ?? 0) > Date.now()).map((m) => m.groupId));
+            const batch = queue.messages.filter((m) => !held.has(m.groupId)).slice(0, batchSize);
             if (batch.length === 0) {
                 return 0;
             }
@@ -175,6 +183,8 @@ export function eventSourceMapping(queue: LocalQueue, deadLetter: LocalQueue, co
             for (const message of batch) {
                 if (!failed.includes(message.messageId)) {
                     queue.messages.splice(queue.messages.indexOf(message), 1);
+                } else {
+                    message.invisibleUntil = Date.now() + (options.visibilityTimeoutMs ?? 0);
                 }
             }
             return batch.length;

@@ -78,6 +78,10 @@ export interface UserPoolSetup {
     selfSignUp?: boolean;
     /** Where to send a browser instead of a callback URL's origin (Cognito sends it to the URL itself). */
     redirectHosts?: Record<string, string>;
+    /** Where this pool's mail can be read, said on the confirmation page (no mail leaves this machine). */
+    mailHint?: string;
+    /** Hears each confirmation code as it is sent (the mailbox holds them all). */
+    onMail?: (mail: { email: string; code: string }) => void;
     /** The name the sign-in page shows. */
     appName?: string;
     now?: () => number;
@@ -215,7 +219,7 @@ ${error ? `<p class="error" id="signUpErrorMessage">${escapeHtml(error)}</p>` : 
 
     const confirmForm = (params: URLSearchParams, email: string, error = "") => page(appName, "Confirm your account", `
 <p class="sub">We have sent a code by email to ${escapeHtml(email)}. Enter it below to confirm your account.</p>
-${error ? `<p class="error" id="confirmErrorMessage">${escapeHtml(error)}</p>` : ""}
+${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}</p>` : ""}${error ? `<p class="error" id="confirmErrorMessage">${escapeHtml(error)}</p>` : ""}
 <form name="cognitoConfirmForm" method="post" action="/confirm?${escapeHtml(new URLSearchParams([...params, ["username", email]]).toString())}">
 <label for="confirmFormCode">Verification code</label><input name="code" id="confirmFormCode" type="text" inputmode="numeric" autocomplete="one-time-code">
 <input name="confirm" type="submit" value="Confirm account"></form>`);
@@ -397,6 +401,7 @@ ${error ? `<p class="error" id="confirmErrorMessage">${escapeHtml(error)}</p>` :
             const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
             pendingCodes.set(email, code);
             mailbox.push({ email, code, at: now() });
+            setup.onMail?.({ email, code });
             return void html(confirmForm(params, email));
         }
         if (route === "POST /confirm") {

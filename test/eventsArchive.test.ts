@@ -4,7 +4,8 @@ import { lampEndpointId } from "../handler/lamp";
 import { createGrantStore } from "../handler/grantStore";
 import { createLampStore } from "../handler/lampStore";
 import { directives } from "../local/directives";
-import { LocalDynamo, LOCAL_CREDENTIALS, startDynalite } from "../local/dynalite";
+import { LocalDynamo, startDynalite } from "../local/dynalite";
+import { localEnvironment as withLocalServices } from "../local/functionEnvironment";
 import { invokeArchive, lambdaRuntimeModules, MaterialisedArchive, materialiseArchive } from "../local/lambdaArchive";
 import { LWA_CLIENT_ID, LWA_CLIENT_SECRET, LwaEndpoint, startLwaEndpoint } from "../local/lwaEndpoint";
 import { POOL_KEY, PRIMARY_CONFIG, ProgramRun, runProgram } from "../local/pulumiProgram";
@@ -40,21 +41,9 @@ describe("the deployed Lambda archives with Alexa events and the companion app o
     }
 
     /** What Lambda and the tests add to the deployed environment: credentials and local endpoints. */
-    function localEnvironment(deployedEnvironment: Record<string, string>): Record<string, string> {
-        return {
-            ...deployedEnvironment,
-            AWS_REGION: "us-east-1",
-            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-            AWS_ENDPOINT_URL_SSM: ssm.endpoint,
-            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-            AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-            AWS_ENDPOINT_URL_KMS: kms.endpoint,
-            SKILL_LWA_TOKEN_URL: lwa.tokenUrl,
-            EVENTS_LWA_TOKEN_URL: lwa.tokenUrl,
-            EVENTS_GATEWAY_URL: gateway.url,
-        };
-    }
+    const localEnvironment = (deployedEnvironment: Record<string, string>) => withLocalServices(deployedEnvironment, {
+        dynamoDb: dynamo.endpoint, ssm: ssm.endpoint, sqs: sqs.endpoint, kms: kms.endpoint, lwaTokenUrl: lwa.tokenUrl, gatewayUrl: gateway.url,
+    });
 
     before(async () => {
         run = await runProgram({ ...PRIMARY_CONFIG, alexaClientId: LWA_CLIENT_ID, alexaClientSecret: LWA_CLIENT_SECRET, companionApp: "true", alarmEmail: "ops@example.com" }, "dev", { secretKeys: ["alexaClientSecret"] });
