@@ -54,7 +54,7 @@ export function simulatorPage(): string {
         <button class="button" id="say-state" data-action="ReportState">Show its state</button>
         <button class="button" id="say-discover" data-action="Discover">“Discover devices”</button>
       </div>
-      <div class="row">
+      <div class="row wrap">
         <label for="brightness-value" class="small">Brightness</label>
         <input id="brightness-value" type="number" min="-100" max="100" value="40">
         <button class="button" id="say-set">“Set to <span id="set-label">40</span> %”</button>

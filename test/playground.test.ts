@@ -169,7 +169,7 @@ describe("the playground in a browser", function () {
         }
     });
 
-    it("refuses a wrong password, a tampered code and another user's endpoint", async () => {
+    it("refuses a wrong password, a tampered code and another user's endpoint; refreshes an expired token", async () => {
         const { context, close } = await launchChromium(browserPath);
         try {
             const alexa = await context.newPage();
@@ -208,6 +208,13 @@ describe("the playground in a browser", function () {
             await alexa.click("#enable");
             await alexa.waitForSelector("#lamp:not([hidden])");
             assert.match(await alexa.textContent("#account") ?? "", /Linked to other@example\.com/);
+            // The access token expires: Alexa refreshes it (grant_type=refresh_token) before the next directive.
+            const tokensBefore = playground.cloud.pool.issued.tokens;
+            await alexa.click("#expire");
+            await alexa.click("#say-state");
+            await alexa.waitForSelector("#account:has-text('refreshed 1 time')");
+            assert.equal(playground.cloud.pool.issued.tokens, tokensBefore + 1);
+            assert.deepEqual((await alexa.locator("#conversation .speech").allTextContents()).slice(0, 2), ["OK", "New access token"]);
             const someoneElse = playground.cloud.pool.users().find((u) => u.email === "third@example.com")!;
             await alexa.click("summary:text('Another endpoint')");
             await alexa.fill("#other-endpoint", lampEndpointId(someoneElse.sub));
