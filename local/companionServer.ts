@@ -27,11 +27,19 @@ export async function serveLocally(handler: (event: HttpApiEvent) => Promise<Htt
                 requestContext: { http: { method: req.method, path: url.pathname, protocol: "HTTP/1.1", sourceIp: "127.0.0.1" }, requestId: randomUUID(), domainName: headers.host, stage: "$default" },
                 ...(body.length > 0 ? { body: body.toString("base64"), isBase64Encoded: true } : { isBase64Encoded: false }),
             };
-            const answer = await handler(event);
-            res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+            try {
+                const answer = await handler(event);
+                res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+            } catch {
+                // What API Gateway answers when the integration fails (the function crashed or timed out).
+                res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ message: "Internal Server Error" }));
+            }
         });
     });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => resolve());
+    });
     const address = server.address() as AddressInfo;
     return {
         url: `http://127.0.0.1:${address.port}/`,

@@ -67,6 +67,8 @@ export interface ArchiveContainer {
     invoke(event: unknown): Promise<any>;
     /** Everything the function wrote to stdout so far. */
     stdout(): string;
+    /** False once the process ended (it crashed, timed out or was stopped): Lambda would start another. */
+    alive(): boolean;
     stop(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export interface ArchiveContainer {
  * line the function writes to stdout. A handler the runtime would refuse fails the start.
  */
 export async function startArchiveContainer(archive: MaterialisedArchive, runtimeModules: string, env: Record<string, string>,
-    options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ArchiveContainer> {
+    options: { timeoutMs?: number; onLine?: (line: string, stream: "stdout" | "stderr") => void } = {}): Promise<ArchiveContainer> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const script = `
         const { handler } = require(${JSON.stringify(path.join(archive.dir, "__index.js"))});
@@ -107,14 +109,20 @@ export async function startArchiveContainer(archive: MaterialisedArchive, runtim
     });
     let stdout = "";
     let stderr = "";
-    let partial = "";
+    const partial = { stdout: "", stderr: "" };
+    const lines = (stream: "stdout" | "stderr", chunk: Buffer) => {
+        const parts = (partial[stream] + chunk).split("\n");
+        partial[stream] = parts.pop() ?? "";
+        parts.forEach((line) => options.onLine?.(line, stream));
+    };
     child.stdout!.on("data", (chunk: Buffer) => {
         stdout += chunk;
-        const lines = (partial + chunk).split("\n");
-        partial = lines.pop() ?? "";
-        lines.forEach((line) => options.onLine?.(line));
+        lines("stdout", chunk);
     });
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk;
+        lines("stderr", chunk);
+    });
     const pending = new Map<number, { resolve: (value: any) => void; reject: (err: Error) => void }>();
     let exited: Error | undefined;
     child.on("message", (message: { id?: number; ok?: boolean; result?: unknown; error?: string; ready?: boolean }) => {
@@ -131,7 +139,7 @@ export async function startArchiveContainer(archive: MaterialisedArchive, runtim
     const ready = new Promise<void>((resolve, reject) => {
         child.on("message", (message: { ready?: boolean }) => message.ready && resolve());
         child.on("exit", (code) => {
-            exited = new Error(`the archive's container stopped (exit ${code}): ${stderr}`);
+            exited ??= new Error(`the archive's container stopped (exit ${code}): ${stderr}`);
             reject(exited);
             for (const waiting of pending.values()) {
                 waiting.reject(exited);
@@ -149,13 +157,24 @@ export async function startArchiveContainer(archive: MaterialisedArchive, runtim
                     return reject(exited);
                 }
                 const id = next++;
-                pending.set(id, { resolve, reject });
+                // Lambda ends an invocation at the function's timeout, and the container with it.
+                const timer = setTimeout(() => {
+                    pending.delete(id);
+                    exited = new Error("the archive's container stopped: an invocation timed out");
+                    reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
+                    child.kill("SIGKILL");
+                }, timeoutMs);
+                pending.set(id, {
+                    resolve: (value) => (clearTimeout(timer), resolve(value)),
+                    reject: (err) => (clearTimeout(timer), reject(err)),
+                });
                 child.send({ id, event });
             }));
             queue = run.catch(() => undefined);
             return run;
         },
         stdout: () => stdout,
+        alive: () => exited === undefined,
         // Resolves once the process has ended and its output is read to the end. (Not the child's
         // "close" event: with an IPC channel that was disconnected, Node does not always emit it.)
         stop: async () => {

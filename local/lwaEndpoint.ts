@@ -51,6 +51,8 @@ export interface LwaEndpoint {
      * stop working (the gateway answers 401, the refresh invalid_grant: ../shared/alexa/event-gateway.md).
      */
     disableSkill(refreshToken: string): void;
+    /** The grant (refresh token) a code was exchanged for: Alexa knows which grant code it gave. */
+    grantOfCode(code: string): string | undefined;
     /** The next `count` requests (after those already scripted) get this status and body (a string as it is, else JSON). */
     answerNext(count: number, status: number, body?: unknown): void;
     /** Scripted answers not given yet. */
@@ -66,6 +68,7 @@ export interface LwaEndpoint {
 export async function startLwaEndpoint(): Promise<LwaEndpoint> {
     let mode: LwaMode = "up";
     const codes = new Set<string>();
+    const grantsByCode = new Map<string, string>();
     const accessTokens = new Map<string, number>();
     const grantOfToken = new Map<string, string>();
     const refreshTokens = new Set<string>();
@@ -117,7 +120,9 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
             if (!codes.delete(code)) {
                 return void json(400, { error: "invalid_grant", error_description: "The request has an invalid grant parameter : code" });
             }
-            return void json(200, issueTokens());
+            const tokens = issueTokens();
+            grantsByCode.set(code, tokens.refresh_token);
+            return void json(200, tokens);
         }
         if (grantType === "refresh_token") {
             const refresh = form.get("refresh_token") ?? "";
@@ -155,6 +160,7 @@ export async function startLwaEndpoint(): Promise<LwaEndpoint> {
             }
         },
         revokeRefreshToken: (token: string) => void refreshTokens.delete(token),
+        grantOfCode: (code: string) => grantsByCode.get(code),
         disableSkill(refreshToken: string) {
             refreshTokens.delete(refreshToken);
             for (const [access, grant] of grantOfToken) {

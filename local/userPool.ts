@@ -101,9 +101,8 @@ export interface UserPool {
 }
 
 /**
- * A code is good for this long. Not found in the Cognito pages read for this file (token-endpoint.html
- * says a code is good once); five minutes is what is widely reported of Cognito, within RFC 6749
- * section 4.1.2's "a maximum authorization code lifetime of 10 minutes is RECOMMENDED".
+ * A code is good for this long, and once (authorization-endpoint.html: an authorization code is
+ * valid for five minutes; token-endpoint.html: it can be used once).
  */
 const CODE_LIFETIME_MS = 5 * 60_000;
 /** The stack's password policy (infra/accountLinking.ts). */
@@ -186,7 +185,13 @@ export async function startUserPool(setup: UserPoolSetup): Promise<UserPool> {
             jti: randomUUID(), email: user.email, email_verified: true, "cognito:username": sub,
         };
         issued.tokens++;
-        return { access_token: signToken(setup.key, access), id_token: signToken(setup.key, id), expires_in: client.accessTokenValidityMinutes * 60, token_type: "Bearer" };
+        // An ID token only for the openid scope (authorization-endpoint.html).
+        return {
+            access_token: signToken(setup.key, access),
+            ...(scope.split(" ").includes("openid") ? { id_token: signToken(setup.key, id) } : {}),
+            expires_in: client.accessTokenValidityMinutes * 60,
+            token_type: "Bearer",
+        };
     }
 
     function newCode(sub: string, authTime: number, params: URLSearchParams): string {
@@ -280,8 +285,12 @@ ${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}<
             if (pass === undefined) {
                 return { error: "invalid_client" };
             }
-            id = decodeURIComponent(user);
-            secret = decodeURIComponent(pass);
+            try {
+                id = decodeURIComponent(user);
+                secret = decodeURIComponent(pass);
+            } catch {
+                return { error: "invalid_client" };
+            }
         }
         const client = clientOf(id);
         if (!client) {
@@ -345,7 +354,14 @@ ${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}<
         return refuse(grantType ? "unsupported_grant_type" : "invalid_request");
     }
 
-    const server = createServer(async (req, res) => {
+    const server = createServer((req, res) => serve(req, res).catch(() => {
+        // A request this stand-in did not expect must not stop the process that serves it.
+        if (!res.headersSent) {
+            res.writeHead(500, { "content-type": "text/plain" });
+        }
+        res.end("Internal error");
+    }));
+    async function serve(req: IncomingMessage, res: ServerResponse) {
         const url = new URL(req.url ?? "/", "http://localhost");
         const params = url.searchParams;
         const html = (body: string) => res.writeHead(200, { "content-type": "text/html;charset=UTF-8" }).end(body);
@@ -361,6 +377,10 @@ ${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}<
             return void res.writeHead(302, { location: session ? newCode(session.sub, session.authTime, params) : `/login?${params.toString()}` }).end();
         }
         if (route === "GET /login") {
+            // The sign-in page takes the authorize request's parameters, checked as /oauth2/authorize checks them (login-endpoint.html).
+            if (authorizeRefusal(res, params)) {
+                return;
+            }
             return void html(signInForm(params));
         }
         if (route === "POST /login") {
@@ -446,7 +466,7 @@ ${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}<
             return void res.writeHead(204).end();
         }
         res.writeHead(404, { "content-type": "text/plain" }).end("Not found");
-    });
+    }
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(setup.port ?? 0, "127.0.0.1", () => resolve());

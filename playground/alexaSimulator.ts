@@ -74,6 +74,8 @@ export interface SimulatorState {
 }
 
 interface Link {
+    /** The Login with Amazon grant code Alexa gave the skill in AcceptGrant (events on). */
+    grantCode?: string;
     accessToken: string;
     refreshToken: string;
     expiresAt: number;
@@ -86,6 +88,10 @@ interface Link {
 const MAX_KEPT = 200;
 /** Alexa refreshes a token this long before it expires. */
 const REFRESH_AHEAD_MS = 60_000;
+/** Alexa waits this long for the token endpoint ("Configure an Authorization Code Grant": 4.5 seconds). */
+const TOKEN_TIMEOUT_MS = 4500;
+/** A linking not finished within this long is forgotten (its code would have expired: five minutes). */
+const LINKING_MS = 10 * 60_000;
 
 /** The claims of a JWT, read without verifying (Alexa shows who is linked; the skill verifies). */
 function claimsOf(token: string | undefined): Record<string, any> {
@@ -98,7 +104,8 @@ function claimsOf(token: string | undefined): Record<string, any> {
 
 /** A message as the page shows it: the bearer token (a directive's, or its answer's scope) replaced by a note. */
 function withoutToken(value: unknown): unknown {
-    return JSON.parse(JSON.stringify(value), (key, v) => (key === "token" && typeof v === "string" ? `<${v.length}-character access token, left out>` : v));
+    return JSON.parse(JSON.stringify(value), (key, v) => (key === "token" && typeof v === "string" ? `<${v.length}-character access token, left out>`
+        : key === "code" && typeof v === "string" ? "<grant code, left out>" : v));
 }
 
 export interface AlexaSimulator {
@@ -124,6 +131,8 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
     const mail: SimulatorState["mail"] = [];
     const watchers = new Set<ServerResponse>();
     let stopListening: (() => void) | undefined;
+    let redirectPath = "";
+    const allowedHosts = new Set<string>();
 
     const keep = <T>(list: T[], item: T) => {
         list.push(item);
@@ -177,6 +186,7 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
                 method: "POST",
                 headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
                 body: new URLSearchParams(form).toString(),
+                signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
             });
             const body = await answer.json().catch(() => ({})) as Record<string, unknown>;
             return answer.ok && typeof body.access_token === "string" ? { ok: true, tokens: body } : { ok: false, error: String(body.error ?? `HTTP ${answer.status}`) };
@@ -234,15 +244,27 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
         }
     }
 
-    /** A token good for the next directive: refreshed first when it is about to expire. */
-    async function currentToken(): Promise<string | undefined> {
+    /** When tokens that say `expires_in` expire (without it, the stack's access token lifetime). */
+    const expiry = (tokens: { expires_in?: unknown }) => Date.now() + (Number(tokens.expires_in) || cloud!.linking.accessTokenValidityMinutes * 60) * 1000;
+    let refreshing: Promise<{ token?: string; problem?: string }> | undefined;
+
+    /** A token good for the next directive, refreshed first when it is about to expire (one refresh at a time). */
+    async function currentToken(): Promise<{ token?: string; problem?: string }> {
         if (!link) {
-            return undefined;
+            return { problem: "Alexa has no linked account any more: enable the skill again." };
         }
         if (link.expiresAt - REFRESH_AHEAD_MS > Date.now()) {
-            return link.accessToken;
+            return { token: link.accessToken };
         }
-        const answer = await tokenRequest({ grant_type: "refresh_token", refresh_token: link.refreshToken });
+        refreshing ??= refresh(link).finally(() => (refreshing = undefined));
+        return refreshing;
+    }
+
+    async function refresh(current: Link): Promise<{ token?: string; problem?: string }> {
+        const answer = await tokenRequest({ grant_type: "refresh_token", refresh_token: current.refreshToken });
+        if (link !== current) {
+            return { problem: "The account was unlinked meanwhile." };
+        }
         if (!answer.ok) {
             keep(activity, { id: randomUUID(), at: Date.now(), said: "(Alexa refreshes the access token)", outcome: { speech: `The refresh failed: ${answer.error}`, kind: "failed", linkLost: answer.error === "invalid_grant" } });
             if (answer.error === "invalid_grant") {
@@ -252,14 +274,15 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
                 linkError = { message: "Alexa could not refresh the token and ended the link. Enable the skill again.", detail: answer.error };
             }
             changed();
-            return undefined;
+            return { problem: answer.error === "invalid_grant" ? "The refresh token was refused (invalid_grant): Alexa ended the link. Enable the skill again."
+                : `Alexa could not refresh the access token (${answer.error}); the link is kept: try again.` };
         }
-        link.accessToken = answer.tokens.access_token;
-        link.refreshToken = answer.tokens.refresh_token ?? link.refreshToken;
-        link.expiresAt = Date.now() + Number(answer.tokens.expires_in) * 1000;
-        link.refreshes++;
+        current.accessToken = answer.tokens.access_token;
+        current.refreshToken = answer.tokens.refresh_token ?? current.refreshToken;
+        current.expiresAt = expiry(answer.tokens);
+        current.refreshes++;
         keep(activity, { id: randomUUID(), at: Date.now(), said: "(Alexa refreshes the access token)", outcome: { speech: "New access token", kind: "ok" } });
-        return link.accessToken;
+        return { token: current.accessToken };
     }
 
     /** The redirect URL's request: the end of the login, the token exchange, AcceptGrant, Discover. */
@@ -271,7 +294,9 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
             changed();
             res.writeHead(302, { location: "/?link=failed" }).end();
         };
-        if (!pendingStates.delete(state)) {
+        const startedAt = pendingStates.get(state);
+        pendingStates.delete(state);
+        if (startedAt === undefined || Date.now() - startedAt > LINKING_MS) {
             return fail("Unable to link your account: the answer did not come from the linking Alexa started.", "state does not match");
         }
         if (params.has("error")) {
@@ -281,13 +306,20 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
         if (!exchange.ok) {
             return fail("Unable to link your account with Smart Lamp at this time.", `the token endpoint answered ${exchange.error}`);
         }
-        const { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, id_token: idToken } = exchange.tokens;
-        link = { accessToken, refreshToken, expiresAt: Date.now() + Number(expiresIn) * 1000, refreshes: 0, linkedAt: Date.now(), user: claimsOf(accessToken).sub, email: claimsOf(idToken).email };
+        const { access_token: accessToken, refresh_token: refreshToken, id_token: idToken } = exchange.tokens;
+        const linked: Link = { accessToken, refreshToken, expiresAt: expiry(exchange.tokens), refreshes: 0, linkedAt: Date.now(), user: claimsOf(accessToken).sub, email: claimsOf(idToken).email };
+        if (cloud!.eventsOn) {
+            // A skill that cannot take the grant fails the linking: Alexa says it could not link
+            // (developer.amazon.com, "Troubleshooting Account Linking": an AcceptGrant error response).
+            linked.grantCode = cloud!.lwa.issueCode();
+            const accepted = await send("(Alexa gives the skill permission to send events)", directives.acceptGrant(accessToken, linked.grantCode));
+            if ((accepted.response as any)?.event?.header?.name !== "AcceptGrant.Response") {
+                return fail("Unable to link your account with Smart Lamp at this time.", `the skill answered AcceptGrant with ${(accepted.response as any)?.event?.payload?.type ?? "no answer"}`);
+            }
+        }
+        link = linked;
         linkError = undefined;
         keep(activity, { id: randomUUID(), at: Date.now(), said: "(Enable skill: the account is linked)", outcome: { speech: "Smart Lamp has been successfully linked.", kind: "ok" } });
-        if (cloud!.eventsOn) {
-            await send("(Alexa gives the skill permission to send events)", directives.acceptGrant(accessToken, cloud!.lwa.issueCode()));
-        }
         await send("Alexa, discover devices", directives.discover(accessToken));
         res.writeHead(302, { location: "/?link=done" }).end();
     }
@@ -319,9 +351,9 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
         if ((request.action === "SetBrightness" || request.action === "AdjustBrightness") && !Number.isFinite(request.value)) {
             return { status: 400, body: { message: "Give a brightness as a number." } };
         }
-        const token = await currentToken();
+        const { token, problem } = await currentToken();
         if (!token) {
-            return { status: 409, body: { message: "Alexa has no linked account any more: enable the skill again." } };
+            return { status: 409, body: { message: problem } };
         }
         const directive = {
             TurnOn: () => directives.turnOn(token, endpointId!),
@@ -338,6 +370,14 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
         const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff" }).end(JSON.stringify(body));
         const route = `${req.method} ${url.pathname}`;
+        // Only this machine's pages may drive it: no other Host (DNS rebinding), and no POST
+        // another site's page could send without a preflight (a JSON body needs one).
+        if (!allowedHosts.has(String(req.headers.host))) {
+            return json(421, { message: `Open the simulator at ${url.protocol}//127.0.0.1:${port === 0 ? "<port>" : port}/` });
+        }
+        if (req.method === "POST" && !String(req.headers["content-type"]).startsWith("application/json")) {
+            return json(415, { message: "Send JSON (content-type: application/json)." });
+        }
         try {
             if (route === "GET /") {
                 return void res.writeHead(200, { "content-type": "text/html;charset=UTF-8", "cache-control": "no-store", "x-content-type-options": "nosniff" }).end(simulatorPage());
@@ -358,6 +398,11 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
             if (route === "GET /link") {
                 // "Enable skill" in the Alexa app: the Authorization URI with Alexa's parameters.
                 const stateValue = randomBytes(24).toString("base64url");
+                for (const [pending, at] of pendingStates) {
+                    if (Date.now() - at > LINKING_MS) {
+                        pendingStates.delete(pending);
+                    }
+                }
                 pendingStates.set(stateValue, Date.now());
                 const authorize = new URL(local(cloud.linking.authorizationUri));
                 authorize.search = new URLSearchParams({
@@ -369,7 +414,7 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
                 }).toString();
                 return void res.writeHead(302, { location: authorize.toString() }).end();
             }
-            if (req.method === "GET" && url.pathname === new URL(cloud.linking.alexaRedirectUrls[0]).pathname) {
+            if (req.method === "GET" && url.pathname === redirectPath) {
                 return await finishLinking(url, res);
             }
             if (route === "POST /api/say") {
@@ -391,7 +436,13 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
                 return json(200, { expired: link !== undefined });
             }
             if (route === "POST /api/disable") {
-                // "Disable skill": Alexa forgets the tokens and the devices.
+                // "Disable skill": Alexa forgets the tokens and the devices, and revokes the skill's
+                // Login with Amazon grant (developer.amazon.com, account linking FAQ), so the skill's
+                // next event for this user is refused for good.
+                const grant = link?.grantCode && cloud.lwa.grantOfCode(link.grantCode);
+                if (grant) {
+                    cloud.lwa.disableSkill(grant);
+                }
                 link = undefined;
                 lamps = [];
                 linkError = undefined;
@@ -411,12 +462,15 @@ export async function startAlexaSimulator(port: number): Promise<AlexaSimulator>
         server.once("error", reject);
         server.listen(port, "127.0.0.1", () => resolve());
     });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const listening = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${listening}/`;
+    allowedHosts.add(`127.0.0.1:${listening}`).add(`localhost:${listening}`);
 
     return {
         url,
         attach(running) {
             cloud = running;
+            redirectPath = new URL(running.linking.alexaRedirectUrls[0]).pathname;
             // What the gateway accepts for a lamp Alexa knows reaches this Alexa account.
             stopListening = running.gateway.onAccepted(({ body }) => {
                 const event = body?.event;

@@ -36,8 +36,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
             companionPort: ports[2],
             alexaRedirectOrigin: new URL(simulator.url).origin,
             users: options.users ?? [],
-            onLog: (fn: FunctionName, text: string) => {
-                const line = readableLine(fn, text);
+            onLog: (fn: FunctionName, text: string, stream) => {
+                const line = readableLine(fn, text, stream);
                 if (line) {
                     simulator.log(line);
                     options.onLog?.(line);

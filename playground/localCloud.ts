@@ -29,8 +29,8 @@ export interface LocalCloudOptions {
     companionPort?: number;
     /** Where the pool sends a browser that Cognito would send to one of Alexa's redirect URLs. */
     alexaRedirectOrigin: string;
-    /** Hears every line a function writes (its JSON log lines). */
-    onLog?: (fn: FunctionName, line: string) => void;
+    /** Hears every line a function writes: its JSON log lines (stdout), and what it prints on stderr. */
+    onLog?: (fn: FunctionName, line: string, stream: "stdout" | "stderr") => void;
     /** Hears each confirmation code the pool emails. */
     onMail?: (mail: { email: string; code: string }) => void;
     /** Users the pool holds from the start. */
@@ -45,6 +45,7 @@ export interface LinkingSettings {
     clientSecret: string;
     scopes: string[];
     alexaRedirectUrls: string[];
+    accessTokenValidityMinutes: number;
 }
 
 export interface LocalCloud {
@@ -58,8 +59,30 @@ export interface LocalCloud {
     gateway: AlexaGateway;
     dynamo: LocalDynamo;
     /** The skill's function: Alexa calls it with each directive. */
-    skill: ArchiveContainer;
+    skill: LocalFunction;
     stop(): Promise<void>;
+}
+
+/** A function as Lambda runs it: one warm container at a time, and a new one after it died. */
+export interface LocalFunction {
+    invoke(event: unknown): Promise<any>;
+    stop(): Promise<void>;
+}
+
+export async function startFunction(start: () => Promise<ArchiveContainer>): Promise<LocalFunction> {
+    let container = await start();
+    let starting: Promise<ArchiveContainer> | undefined;
+    return {
+        async invoke(event) {
+            if (!container.alive()) {
+                // It crashed or timed out: the next invocation gets a fresh container (a cold start).
+                starting ??= start().finally(() => (starting = undefined));
+                container = await starting;
+            }
+            return container.invoke(event);
+        },
+        stop: () => container.stop(),
+    };
 }
 
 const TYPES = {
@@ -179,7 +202,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         // Each function in its own warm container, as Lambda keeps one between invocations.
         runtime = lambdaRuntimeModules();
         const services = { dynamoDb: dynamo.endpoint, ssm: ssm.endpoint, sqs: sqs.endpoint, kms: kms.endpoint, lwaTokenUrl: lwa.tokenUrl, gatewayUrl: gateway.url };
-        const containers = {} as Record<FunctionName, ArchiveContainer>;
+        const containers = {} as Record<FunctionName, LocalFunction>;
         for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
             const fn = run.all(TYPES.fn).find((f) => f.name === FUNCTIONS[name])!;
             const archive = await materialiseArchive(fn.inputs.code);
@@ -188,10 +211,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
                 // The page signs in on the local pool and comes back to its local address.
                 ? { COMPANION_AUTH_BASE_URL: pool.base, COMPANION_PAGE_URL: companionUrl }
                 : {};
-            containers[name] = await startArchiveContainer(archive, runtime, { ...localEnvironment(environmentOf(name), services), ...overrides }, {
+            containers[name] = await startFunction(() => startArchiveContainer(archive, runtime!, { ...localEnvironment(environmentOf(name), services), ...overrides }, {
                 timeoutMs: (fn.inputs.timeout ?? 3) * 1000,
-                onLine: (line) => options.onLog?.(name, line),
-            });
+                onLine: (line, stream) => options.onLog?.(name, line, stream),
+            }));
             stops.push(() => containers[name].stop());
         }
         companionHandler = (event) => containers.companion.invoke(event);
@@ -242,5 +265,6 @@ function linkingSettings(run: ProgramRun): LinkingSettings {
         clientSecret: out.clientSecret,
         scopes: out.scopes,
         alexaRedirectUrls: out.alexaRedirectUrls,
+        accessTokenValidityMinutes: out.accessTokenValidityMinutes,
     };
 }

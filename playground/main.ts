@@ -2,7 +2,7 @@
 // machine, on 127.0.0.1 only, with nothing but `npm ci` before it. PORT (default 4000) is the
 // simulator's; the two after it are the login's and the companion page's.
 import { PortBusy } from "./localCloud";
-import { startPlayground } from "./index";
+import { Playground, startPlayground } from "./index";
 import { terminalLine } from "./readableLog";
 
 const DEMO_USER = { email: "demo@example.com", password: "Lamp-demo-2026!" };
@@ -15,8 +15,26 @@ async function main() {
     }
     const started = performance.now();
     const colour = process.stdout.isTTY === true;
+    // Ctrl+C stops whatever has started, even while starting; a second one does not wait.
+    let playground: Playground | undefined;
+    let stopping = false;
+    const stop = async () => {
+        if (stopping) {
+            console.log("Stopped without waiting.");
+            process.exit(130);
+        }
+        stopping = true;
+        if (!playground) {
+            console.log("\nStopping as soon as what is starting has started (Ctrl+C again: at once)…");
+            return;
+        }
+        console.log("\nStopping every server and function…");
+        await playground.stop();
+        process.exit(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
     console.log("Starting: running index.ts under Pulumi's mocks and standing up what it declares…");
-    let playground;
     try {
         playground = await startPlayground({
             port,
@@ -31,6 +49,11 @@ async function main() {
         }
         throw err;
     }
+    if (stopping) {
+        // Ctrl+C came while starting: stop what just started.
+        await playground.stop();
+        process.exit(0);
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const bold = (text: string) => (colour ? `\x1b[1m${text}\x1b[0m` : text);
     console.log(`
@@ -44,18 +67,6 @@ Ready in ${seconds} s. Open the Alexa simulator:
   Everything runs on 127.0.0.1 and lives in memory: stopping forgets users, links and lamps.
   Stop with Ctrl+C. The functions' log lines follow.
 `);
-    let stopping = false;
-    const stop = async () => {
-        if (stopping) {
-            return;
-        }
-        stopping = true;
-        console.log("\nStopping every server and function…");
-        await playground.stop();
-        process.exit(0);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
 }
 
 main().catch((err) => {

@@ -1,6 +1,7 @@
 // The functions' JSON log lines (handler/log.ts and the consumer's and companion's lines), told in
-// one readable line each, for the terminal and the simulator page. A line that is not JSON (a
-// stack trace, a console.log left in) is shown as it is.
+// one readable line each, for the terminal and the simulator page. A line that is not a JSON object
+// (a console.log left in) is shown as it is; on stderr (a stack trace, the runtime's own errors) at
+// error level.
 
 export interface ReadableLine {
     fn: string;
@@ -13,18 +14,19 @@ export interface ReadableLine {
 
 const SHOWN_APART = new Set(["level", "kind", "namespace", "name", "outcome", "method", "path", "status", "durationMs", "messageId", "requestId"]);
 
-export function readableLine(fn: string, line: string): ReadableLine | undefined {
+export function readableLine(fn: string, line: string, stream: "stdout" | "stderr" = "stdout"): ReadableLine | undefined {
     if (line.trim() === "") {
         return undefined;
     }
+    const asItIs: ReadableLine = { fn, level: stream === "stderr" ? "error" : "info", what: line, detail: "" };
     let entry: Record<string, unknown>;
     try {
         entry = JSON.parse(line);
     } catch {
-        return { fn, level: "info", what: line, detail: "" };
+        return asItIs;
     }
     if (entry === null || typeof entry !== "object") {
-        return { fn, level: "info", what: line, detail: "" };
+        return asItIs;
     }
     const level = entry.level === "error" || entry.level === "warn" ? entry.level : "info";
     const took = typeof entry.durationMs === "number" ? ` in ${Number(entry.durationMs.toFixed(1))} ms` : "";

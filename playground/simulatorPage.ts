@@ -17,6 +17,7 @@ export function simulatorPage(): string {
   <div class="brand"><span class="ring"></span> Alexa simulator <span class="muted">· SmartLamp playground</span></div>
   <nav><a id="companion-link" target="_blank" rel="noopener">Companion page ↗</a></nav>
 </header>
+<p id="offline" class="offline" hidden>Lost touch with npm start: is it still running? The page reconnects by itself.</p>
 <main class="grid">
   <section class="phone" aria-label="Alexa app">
     <div class="card skill">
@@ -106,6 +107,7 @@ body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-ap
 .top a{color:#9fd8ff;text-decoration:none}.top .muted{color:#9aa7bb}
 .brand{display:flex;align-items:center;gap:10px;font-weight:600;font-size:16px}
 .ring{width:18px;height:18px;border-radius:50%;border:3px solid var(--alexa);box-shadow:0 0 10px var(--alexa)}
+.offline{margin:0;padding:8px 24px;background:#fff4e0;color:#8a5a00}
 .grid{display:grid;grid-template-columns:400px 1fr;gap:20px;padding:20px 24px;max-width:1400px;margin:0 auto}
 @media (max-width:900px){.grid{grid-template-columns:1fr}}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px 18px;margin-bottom:16px;box-shadow:0 1px 2px rgba(16,24,40,.04)}
@@ -170,7 +172,7 @@ function render(s) {
   }
   $("link-error").hidden = !s.linkError;
   $("link-error").textContent = s.linkError ? s.linkError.message + " (" + s.linkError.detail + ")" : "";
-  document.querySelectorAll("#voice button").forEach((b) => (b.disabled = !linked));
+  document.querySelectorAll("#voice button").forEach((b) => (b.disabled = !linked || speaking));
 
   const lamp = s.lamps[0];
   $("no-devices").hidden = !!lamp;
@@ -215,12 +217,25 @@ function render(s) {
     : [el("li", { className: "muted", textContent: "No lines yet." })]));
 }
 
+// One directive at a time, as one user speaks: the buttons wait for Alexa's answer.
+let speaking = false;
 async function say(body) {
+  if (speaking) return;
+  speaking = true;
+  document.querySelectorAll("#voice button").forEach((b) => (b.disabled = true));
   $("say-error").hidden = true;
-  const answer = await fetch("/api/say", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (!answer.ok) {
+  try {
+    const answer = await post("/api/say", body);
+    if (!answer.ok) {
+      $("say-error").hidden = false;
+      $("say-error").textContent = (await answer.json()).message;
+    }
+  } catch (err) {
     $("say-error").hidden = false;
-    $("say-error").textContent = (await answer.json()).message;
+    $("say-error").textContent = "The simulator did not answer: is npm start still running?";
+  } finally {
+    speaking = false;
+    if (current) render(current);
   }
 }
 
@@ -231,10 +246,12 @@ $("say-set").addEventListener("click", () => say({ action: "SetBrightness", valu
 $("say-brighter").addEventListener("click", () => say({ action: "AdjustBrightness", value: 10 }));
 $("say-dimmer").addEventListener("click", () => say({ action: "AdjustBrightness", value: -10 }));
 $("say-other").addEventListener("click", () => say({ action: "TurnOn", endpointId: $("other-endpoint").value }));
-$("disable").addEventListener("click", () => fetch("/api/disable", { method: "POST" }));
-$("expire").addEventListener("click", () => fetch("/api/token/expire", { method: "POST" }));
+const post = (path, body = {}) => fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+$("disable").addEventListener("click", () => post("/api/disable"));
+$("expire").addEventListener("click", () => post("/api/token/expire"));
 
 const events = new EventSource("/api/events");
-events.onmessage = (message) => render(JSON.parse(message.data));
+events.onmessage = (message) => { $("offline").hidden = true; render(JSON.parse(message.data)); };
+events.onerror = () => ($("offline").hidden = false);
 setInterval(() => current && render(current), 30000);
 `;

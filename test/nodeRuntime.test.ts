@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { invokeArchive, MaterialisedArchive } from "../local/lambdaArchive";
+import { invokeArchive, MaterialisedArchive, startArchiveContainer } from "../local/lambdaArchive";
 
 const ROOT = path.resolve(__dirname, "..");
 const projectPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -49,5 +49,27 @@ describe("Lambda's nodejs24.x runtime, as the archive tests model it", function 
             "exports.handler = async function (event, context) { return { got: event.n, left: context.getRemainingTimeInMillis() > 0, args: arguments.length }; };");
         const { responses } = await invokeArchive(archive, archive.dir, {}, [{ n: 1 }, { n: 2 }]);
         assert.deepEqual(responses, [{ got: 1, left: true, args: 2 }, { got: 2, left: true, args: 2 }]);
+    });
+
+    it("ends an invocation at the function's timeout, and the container with it, as Lambda does", async () => {
+        fs.writeFileSync(path.join(archive.dir, "__index.js"), "exports.handler = async (event) => event.hang ? new Promise(() => undefined) : 'answered';");
+        const container = await startArchiveContainer(archive, archive.dir, {}, { timeoutMs: 300 });
+        try {
+            assert.equal(await container.invoke({}), "answered");
+            await assert.rejects(container.invoke({ hang: true }), /^Error: Task timed out after 0\.30 seconds$/);
+            assert.equal(container.alive(), false);
+            await assert.rejects(container.invoke({}), /the archive's container stopped/);
+        } finally {
+            await container.stop();
+        }
+    });
+
+    it("hands each line the function writes to the caller, saying which stream", async () => {
+        fs.writeFileSync(path.join(archive.dir, "__index.js"), "exports.handler = async () => { console.log('{\"level\":\"info\"}'); console.error('boom'); return 1; };");
+        const lines: string[] = [];
+        const container = await startArchiveContainer(archive, archive.dir, {}, { onLine: (line, stream) => lines.push(`${stream}: ${line}`) });
+        await container.invoke({});
+        await container.stop();
+        assert.deepEqual(lines.sort(), ["stderr: boom", 'stdout: {"level":"info"}']);
     });
 });

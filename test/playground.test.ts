@@ -125,7 +125,7 @@ describe("the playground in a browser", function () {
             assert.match(await alexa.textContent("#account") ?? "", /Linked to new\.user@example\.com/);
             const sub = playground.cloud.pool.users().find((u) => u.email === "new.user@example.com")!.sub;
             const said = async () => (await alexa.locator("#conversation .said").allTextContents()).map((t) => t.replace(/^[\d:]+( [AP]M)?( · \d+ ms)?/, "").trim());
-            assert.deepEqual((await said()).reverse(), ["(Enable skill: the account is linked)", "(Alexa gives the skill permission to send events)", "Alexa, discover devices"]);
+            assert.deepEqual((await said()).reverse(), ["(Alexa gives the skill permission to send events)", "(Enable skill: the account is linked)", "Alexa, discover devices"]);
 
             await alexa.click("#say-on");
             await alexa.waitForSelector("#lamp[data-power=ON]");
@@ -164,17 +164,28 @@ describe("the playground in a browser", function () {
             }
             assert.deepEqual(problems, []);
             await alexa.screenshot({ path: path.resolve(__dirname, "../reports/playground.png"), fullPage: true });
+
+            // Disabling the skill revokes the skill's grant at Login with Amazon: the next change on
+            // the companion page cannot reach Alexa, and the consumer forgets the dead grant (the
+            // one answer that may: handler/causes.ts).
+            await alexa.click("#disable");
+            await alexa.waitForSelector("#enable:not([hidden])");
+            await companion.click("#toggle");
+            await companion.waitForSelector("body[data-lamp=ON]");
+            await alexa.waitForSelector("#logs li:has-text('ChangeReport forgotten')", { timeout: 15000 });
+            assert.equal(await alexa.locator("#reports li").count(), 1, "a report reached the disabled skill's Alexa");
         } finally {
             await close();
         }
     });
 
-    it("refuses a wrong password, a tampered code and another user's endpoint; refreshes an expired token", async () => {
+    it("refuses a wrong password, a tampered code, a skill that cannot take the events grant and another user's endpoint; refreshes an expired token", async () => {
         const { context, close } = await launchChromium(browserPath);
         try {
             const alexa = await context.newPage();
             await alexa.goto(playground.url);
-            await alexa.click("#disable").catch(() => undefined);
+            // Whatever an earlier test left linked, this Alexa account starts unlinked.
+            await fetch(new URL("api/disable", playground.url), { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
             // A wrong password: the login page says so and no code is issued.
             const codesBefore = playground.cloud.pool.issued.codes;
             await alexa.click("#enable");
@@ -203,6 +214,12 @@ describe("the playground in a browser", function () {
             assert.match(await alexa.textContent("#link-error") ?? "", /Unable to link .*invalid_grant/);
             assert.equal(await alexa.isVisible("#enable"), true);
             await alexa.unroute("**/login?**");
+            // The skill cannot take the events grant (Login with Amazon refuses its code): Alexa does not link.
+            playground.cloud.lwa.answerNext(1, 400, { error: "invalid_grant", error_description: "The request has an invalid grant parameter : code" });
+            await alexa.click("#enable");
+            await alexa.waitForSelector("#link-error:has-text('ACCEPT_GRANT_FAILED')");
+            assert.equal(await alexa.isVisible("#lamp"), false);
+            assert.equal(playground.cloud.lwa.scriptedLeft(), 0);
             // Linked properly (the pool's session signs the user in at once), then a directive for
             // another user's lamp: the skill refuses it.
             await alexa.click("#enable");

@@ -1,4 +1,9 @@
 import { strict as assert } from "assert";
+import { request } from "http";
+import { serveLocally } from "../local/companionServer";
+import type { ArchiveContainer } from "../local/lambdaArchive";
+import { startAlexaSimulator } from "../playground/alexaSimulator";
+import { startFunction } from "../playground/localCloud";
 import { readableLine, terminalLine } from "../playground/readableLog";
 import { spokenOutcome } from "../playground/spoken";
 
@@ -48,8 +53,11 @@ describe("the playground's log lines in words", () => {
             { fn: "consumer", level: "error", what: "ChangeReport wait", detail: "cause: configuration · fix: set the secret · receiveCount: 2" });
     });
 
-    it("shows a line that is not a JSON object as it is, at info, and skips empty ones", () => {
+    it("shows a line that is not a JSON object as it is, at info (error on stderr), and skips empty ones", () => {
         assert.deepEqual(readableLine("skill", "TypeError: x is not a function"), { fn: "skill", level: "info", what: "TypeError: x is not a function", detail: "" });
+        assert.deepEqual(readableLine("skill", "TypeError: x is not a function", "stderr"), { fn: "skill", level: "error", what: "TypeError: x is not a function", detail: "" });
+        assert.deepEqual(readableLine("skill", "7", "stderr"), { fn: "skill", level: "error", what: "7", detail: "" });
+        assert.equal(readableLine("skill", JSON.stringify({ level: "warn", outcome: "x" }), "stderr")!.level, "warn");
         assert.deepEqual(readableLine("skill", "42"), { fn: "skill", level: "info", what: "42", detail: "" });
         assert.deepEqual(readableLine("skill", "null"), { fn: "skill", level: "info", what: "null", detail: "" });
         assert.equal(readableLine("skill", "   "), undefined);
@@ -65,5 +73,78 @@ describe("the playground's log lines in words", () => {
         assert.equal(terminalLine({ ...line, level: "info" }, at, false), "14:03:09 consumer  info  ChangeReport wait  cause: configuration");
         const coloured = terminalLine(line, at, true);
         assert.ok(coloured.includes("\x1b[31merror\x1b[0m") && coloured.includes("\x1b[2m14:03:09\x1b[0m"), JSON.stringify(coloured));
+    });
+});
+
+describe("the playground's servers and functions", () => {
+    it("starts a fresh container for the next invocation once the last one died, as Lambda does after a crash or a timeout", async () => {
+        const started: { alive: boolean; stopped: boolean }[] = [];
+        const fn = await startFunction(async () => {
+            const state = { alive: true, stopped: false };
+            started.push(state);
+            const container: ArchiveContainer = {
+                invoke: async (event: any) => {
+                    if (event.crash) {
+                        state.alive = false;
+                        throw new Error("the archive's container stopped (exit 1)");
+                    }
+                    return started.indexOf(state);
+                },
+                stdout: () => "",
+                alive: () => state.alive,
+                stop: async () => void (state.stopped = true),
+            };
+            return container;
+        });
+        assert.equal(await fn.invoke({}), 0);
+        assert.equal(await fn.invoke({}), 0, "a warm container serves again");
+        await assert.rejects(fn.invoke({ crash: true }));
+        const [first, second] = await Promise.all([fn.invoke({}), fn.invoke({})]);
+        assert.deepEqual([first, second, started.length], [1, 1, 2], "one new container, not one per waiting invocation");
+        await fn.stop();
+        assert.equal(started[1].stopped, true);
+    });
+
+    it("answers 500 as API Gateway does when the companion function fails, and serves on", async () => {
+        let fail = true;
+        const server = await serveLocally(async () => {
+            if (fail) {
+                throw new Error("the archive's container stopped (exit 1)");
+            }
+            return { statusCode: 200, headers: { "content-type": "text/plain" }, body: "fine" };
+        });
+        try {
+            const failed = await fetch(server.url);
+            assert.deepEqual([failed.status, await failed.json()], [500, { message: "Internal Server Error" }]);
+            fail = false;
+            assert.equal(await (await fetch(server.url)).text(), "fine");
+        } finally {
+            await server.stop();
+        }
+    });
+
+    it("lets only this machine's pages drive the simulator: another Host is refused, and a POST that is not JSON", async () => {
+        const simulator = await startAlexaSimulator(0);
+        const port = Number(new URL(simulator.url).port);
+        const call = (method: string, path: string, headers: Record<string, string>, body = "") => new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+                let text = "";
+                res.on("data", (chunk) => (text += chunk));
+                res.on("end", () => resolve({ status: res.statusCode!, body: text }));
+            });
+            req.on("error", reject);
+            req.end(body);
+        });
+        try {
+            assert.equal((await call("GET", "/api/state", { host: `127.0.0.1:${port}` })).status, 200);
+            assert.equal((await call("GET", "/api/state", { host: `localhost:${port}` })).status, 200);
+            const rebound = await call("GET", "/api/state", { host: `attacker.example:${port}` });
+            assert.equal(rebound.status, 421);
+            assert.ok(!rebound.body.includes("mail"), "the state leaked to another host");
+            assert.equal((await call("POST", "/api/disable", { host: `127.0.0.1:${port}`, "content-type": "text/plain" }, "{}")).status, 415);
+            assert.equal((await call("POST", "/api/disable", { host: `127.0.0.1:${port}`, "content-type": "application/json" }, "{}")).status, 503, "JSON passes the check (the stack is not attached here)");
+        } finally {
+            await simulator.stop();
+        }
     });
 });

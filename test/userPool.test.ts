@@ -176,6 +176,12 @@ describe("the local user pool", function () {
             assert.equal((await token({ grant_type: "authorization_code", code: third, redirect_uri: ALEXA.callbackUrls[0], client_id: ALEXA.clientId, client_secret: ALEXA.clientSecret! })).status, 200);
         });
 
+        it("refuses a Basic header it cannot decode as invalid_client, and serves on", async () => {
+            const garbled = "Basic " + Buffer.from("%zz:%zz").toString("base64");
+            assert.deepEqual(await errorOf(await token({ grant_type: "authorization_code", code: await codeFor(ALEXA), redirect_uri: ALEXA.callbackUrls[0] }, { authorization: garbled })), [400, "invalid_client"]);
+            assert.equal((await fetch(pool.jwksUri)).status, 200);
+        });
+
         it("refuses a code used before, another redirect_uri, another client's, and one older than five minutes, as invalid_grant", async () => {
             const used = await codeFor(ALEXA);
             const redeem = (code: string, redirectUri = ALEXA.callbackUrls[0]) => token({ grant_type: "authorization_code", code, redirect_uri: redirectUri }, { authorization: basic(ALEXA) });
