@@ -187,7 +187,7 @@ export function consumerLogLevel(entry: ConsumerLog): "info" | "warn" | "error" 
     if (entry.outcome === "poison" || entry.cause === "configuration" || entry.cause === "ourBug") {
         return "error";
     }
-    return ["accepted", "superseded", "held"].includes(entry.outcome) ? "info" : "warn";
+    return ["accepted", "superseded", "held", "sealed"].includes(entry.outcome) ? "info" : "warn";
 }
 
 /** Sends a record to the dead-letter queue as it is, in its user's group. */

@@ -33,6 +33,9 @@ export function readableLine(fn: string, line: string, stream: "stdout" | "stder
     let what: string;
     if (entry.kind === "CompanionRequest") {
         what = `${entry.method} ${entry.path} → ${entry.status}${took}`;
+    } else if (entry.outcome === "sealed" || entry.outcome === "unsealed") {
+        // The consumer's run at `pulumi up` (and at npm start): grants stored in the clear, sealed.
+        what = `stored grants ${entry.outcome}`;
     } else if (entry.kind === "ChangeReport") {
         what = `ChangeReport ${entry.outcome}`;
     } else if (entry.namespace !== undefined || entry.name !== undefined) {

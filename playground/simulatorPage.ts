@@ -56,8 +56,7 @@ export function simulatorPage(): string {
         <button class="button" id="say-discover" data-action="Discover">“Discover devices”</button>
       </div>
       <div class="row wrap">
-        <label for="brightness-value" class="small">Brightness</label>
-        <input id="brightness-value" type="number" min="-100" max="100" value="40">
+        <input id="brightness-value" type="number" min="-100" max="100" value="40" aria-label="Brightness in percent" title="Brightness in percent">
         <button class="button" id="say-set">“Set to <span id="set-label">40</span> %”</button>
         <button class="button ghost" id="say-brighter" title="AdjustBrightness +10">+10</button>
         <button class="button ghost" id="say-dimmer" title="AdjustBrightness −10">−10</button>

@@ -341,7 +341,7 @@ describe("the ChangeReport consumer, batch by batch", function () {
             level({ outcome: "wait", cause: "configuration" }), level({ outcome: "wait", cause: "ourBug" }), level({ outcome: "poison", cause: "ourBug" }),
             level({ outcome: "tokensNotStored", cause: "configuration" }),
             level({ outcome: "poison" }), level({ outcome: "sealed" }), level({ outcome: "unsealed", cause: "transient" }),
-        ], ["info", "info", "info", "warn", "warn", "warn", "warn", "warn", "error", "error", "error", "error", "error", "warn", "warn"]);
+        ], ["info", "info", "info", "warn", "warn", "warn", "warn", "warn", "error", "error", "error", "error", "error", "info", "warn"]);
     });
 
     describe("its entry, built from the environment the stack sets", () => {

@@ -53,6 +53,11 @@ describe("the playground's log lines in words", () => {
             { fn: "consumer", level: "error", what: "ChangeReport wait", detail: "cause: configuration · fix: set the secret · receiveCount: 2" });
     });
 
+    it("tells the consumer's sealing run apart from ChangeReports", () => {
+        assert.equal(readableLine("consumer", JSON.stringify({ level: "info", kind: "ChangeReport", outcome: "sealed", reason: "0 grant(s) stored in the clear sealed, none left" }))!.what, "stored grants sealed");
+        assert.equal(readableLine("consumer", JSON.stringify({ level: "warn", kind: "ChangeReport", outcome: "unsealed" }))!.what, "stored grants unsealed");
+    });
+
     it("shows a line that is not a JSON object as it is, at info (error on stderr), and skips empty ones", () => {
         assert.deepEqual(readableLine("skill", "TypeError: x is not a function"), { fn: "skill", level: "info", what: "TypeError: x is not a function", detail: "" });
         assert.deepEqual(readableLine("skill", "TypeError: x is not a function", "stderr"), { fn: "skill", level: "error", what: "TypeError: x is not a function", detail: "" });
