@@ -58,8 +58,13 @@ export interface PoolJwksState {
  * built inside its methods (fetch is Node's own) and it captures no state of the deploying program.
  */
 export class PoolJwksProvider implements pulumi.dynamic.ResourceProvider {
-    /** `pauseMs`: the first pause between tries (doubled each time). */
-    constructor(private readonly pauseMs = 250) {}
+    /** `pauseMs`: the first pause between tries (doubled each time); `timeoutMs`: how long one request may take. */
+    constructor(private readonly pauseMs = 250, private readonly timeoutMs = 4000) {}
+
+    /** A pause between tries (a method, so that a test can see the pauses). */
+    protected pause(ms: number): Promise<void> {
+        return new Promise((resolve) => setTimeout(resolve, ms));
+    }
 
     /**
      * The canonical JWKS at `url`. A 404 or a JWKS without keys is asked again for about 15 s (a
@@ -78,15 +83,14 @@ export class PoolJwksProvider implements pulumi.dynamic.ResourceProvider {
                 return "missing" in read ? read : { unreachable: true };
             }
             // 0.25, 0.5 s between failed tries; 1, 2, 4, 8 s while the pool seems missing.
-            const pause = "missing" in read ? this.pauseMs * 4 * 2 ** (missingTries - 1) : this.pauseMs * 2 ** (failedTries - 1);
-            await new Promise((resolve) => setTimeout(resolve, pause));
+            await this.pause("missing" in read ? this.pauseMs * 4 * 2 ** (missingTries - 1) : this.pauseMs * 2 ** (failedTries - 1));
         }
     }
 
     /** One request: the keys, a pool that seems missing, or a failure to try again. */
     private async readOnce(url: string): Promise<JwksRead> {
         try {
-            const response = await fetch(url, { signal: AbortSignal.timeout(4000) });
+            const response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
             if (response.status === 404) {
                 return { missing: "answered 404 (no such user pool)" };
             }

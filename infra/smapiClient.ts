@@ -188,7 +188,8 @@ export async function readManifest(session: SmapiSession): Promise<ManifestRead>
 /** Status polls running that must show the same outcome before it counts as this update's, when nothing else tells. */
 const SETTLE_POLLS = 3;
 
-const unquoted = (eTag: string) => eTag.replace(/^(W\/)?"(.*)"$/, "$2");
+/** An ETag's value without its quotes and weak mark (RFC 9110 8.8.3), to compare two versions. */
+export const eTagValue = (eTag: string) => eTag.replace(/^(W\/)?"(.*)"$/, "$2");
 
 /**
  * Polls the manifest's update status until this update is SUCCEEDED (resolves) or FAILED (throws
@@ -213,7 +214,7 @@ export async function waitForManifestUpdate(session: SmapiSession, timing: Smapi
             const outcome = `${last.status} ${String(manifest?.eTag)}`;
             sameOutcome = outcome === lastOutcome ? sameOutcome + 1 : 1;
             lastOutcome = outcome;
-            const newVersion = writtenOver !== undefined && typeof manifest?.eTag === "string" && unquoted(manifest.eTag) !== unquoted(writtenOver);
+            const newVersion = writtenOver !== undefined && typeof manifest?.eTag === "string" && eTagValue(manifest.eTag) !== eTagValue(writtenOver);
             if (seenInProgress || (last.status === "SUCCEEDED" && newVersion) || sameOutcome >= SETTLE_POLLS) {
                 if (last.status === "SUCCEEDED") {
                     return;
@@ -269,7 +270,6 @@ export function removeEndpoint(session: SmapiSession, owned: ManagedEndpoint, ti
     return changeManifest(session, (envelope) => (ownsAnyEntry(envelope, owned) ? withoutEndpoint(envelope, owned) : null), timing);
 }
 
-/** The skill's account linking as SMAPI shows it (never with the client secret), or undefined when none is set. */
 /** What a certified skill's users get: the live stage's manifest and account linking. */
 export interface LiveStage {
     envelope: unknown;
@@ -292,6 +292,7 @@ export async function readLiveStage(session: SmapiSession): Promise<LiveStage | 
     return { envelope: manifest.body, accountLinking: linking.status === 404 ? undefined : body?.accountLinkingResponse ?? (body as Record<string, unknown> | undefined) };
 }
 
+/** The skill's account linking as SMAPI shows it (never with the client secret), or undefined when none is set. */
 export async function readAccountLinking(session: SmapiSession): Promise<Record<string, unknown> | undefined> {
     const answer = await session.request("GET", skillPath(session.skillId, `stages/${STAGE}/accountLinkingClient`), "read the account linking", { accept: [200, 404] });
     if (answer.status === 404) {

@@ -136,6 +136,50 @@ describe("the pool's JWKS handed to the function", function () {
         }
     });
 
+    it("pauses 1, 2, 4 and 8 times four pauses while the pool seems missing, and 1 and 2 pauses after other failures", async () => {
+        class Recorded extends PoolJwksProvider {
+            pauses: number[] = [];
+            protected override pause(ms: number): Promise<void> {
+                this.pauses.push(ms);
+                return Promise.resolve();
+            }
+        }
+        for (const [answer, pauses] of [[{ status: 404, text: "{}" }, [40, 80, 160, 320]], [{ status: 503, text: "" }, [10, 20]]] as const) {
+            const endpoint = await startJwksUrl(() => answer);
+            try {
+                const provider = new Recorded(10);
+                await provider.readJwks(endpoint.url);
+                assert.deepEqual(provider.pauses, pauses);
+            } finally {
+                await endpoint.stop();
+            }
+        }
+    });
+
+    it("gives up on a request that does not answer within its time, and tries again", async () => {
+        const hanging = createServer(() => undefined);
+        await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", () => resolve()));
+        try {
+            const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/us-east-1_AbCdEf123/.well-known/jwks.json`;
+            assert.deepEqual(await new PoolJwksProvider(1, 100).readJwks(url), { unreachable: true });
+        } finally {
+            hanging.closeAllConnections();
+            await new Promise<void>((resolve) => hanging.close(() => resolve()));
+        }
+    });
+
+    it("takes a 200 whose body is JSON but no object (null, a number, a string) for a failed read, not a missing pool", async () => {
+        for (const text of ["null", "42", '"keys"']) {
+            const endpoint = await startJwksUrl(() => ({ status: 200, text }));
+            try {
+                assert.deepEqual(await new PoolJwksProvider(1).readJwks(endpoint.url), { unreachable: true }, text);
+                assert.equal(endpoint.requests(), 3, text);
+            } finally {
+                await endpoint.stop();
+            }
+        }
+    });
+
     it("treats another pool's URL as a change, and never keeps the old pool's keys for it", async () => {
         const endpoint = await startJwksUrl(failing);
         try {

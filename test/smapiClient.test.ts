@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { createServer } from "net";
 import {
-    applyEndpoint, readAccountLinking, readManifest, readMessagingCredentials, smapiSession, SmapiSession, SmapiTiming, waitForManifestUpdate, writeAccountLinking,
+    applyEndpoint, eTagValue, readAccountLinking, readLiveStage, readManifest, readMessagingCredentials, smapiSession, SmapiSession, SmapiTiming, waitForManifestUpdate, writeAccountLinking,
 } from "../infra/smapiClient";
 import type { ManagedEndpoint } from "../infra/skillManifest";
 import { SmapiStandIn, STACK_LINKING_REQUEST, STAND_IN_CREDENTIALS, startSmapiStandIn } from "./support/smapiStandIn";
@@ -133,7 +133,10 @@ describe("the SMAPI client, request by request", () => {
             ["GET", /\/accountLinkingClient$/, readAccountLinking, "read the account linking"],
             ["PUT", /\/accountLinkingClient$/, (s) => writeAccountLinking(s, {}), "update the account linking"],
             ["GET", /\/credentials$/, readMessagingCredentials, "read the skill's messaging credentials"],
+            ["GET", /\/stages\/live\/manifest$/, readLiveStage, "read the live skill's manifest"],
+            ["GET", /\/stages\/live\/accountLinkingClient$/, readLiveStage, "read the live skill's account linking"],
         ];
+        smapi.publish(SKILL_ID); // the live stage's manifest answers, so that its account linking is read
         for (const [method, path, operation, words] of cases) {
             smapi.fault({ method, path, status: 418, body: undefined });
             // An empty body: nothing to quote, so the sentence ends at the status.
@@ -226,6 +229,29 @@ describe("the SMAPI client, request by request", () => {
         const before = smapi.requests.filter((r) => r.path.includes("/status?")).length;
         await waitForManifestUpdate(session(), TIMING, "1");
         assert.equal(smapi.requests.filter((r) => r.path.includes("/status?")).length - before, 3);
+    });
+
+    it("compares manifest versions by their ETag values, weak or strong, quoted or not", () => {
+        assert.deepEqual(['W/"17"', '"17"', "17", '"a7-b"', '""'].map(eTagValue), ["17", "17", "17", "a7-b", ""]);
+        // Only a whole quoted value loses its quotes.
+        assert.deepEqual(['x"17"', '"17"x', 'W/17', '"17'].map(eTagValue), ['x"17"', '"17"x', "W/17", '"17']);
+    });
+
+    it("tells this update's outcome by version only for a SUCCEEDED, and counts only the same outcome running", async () => {
+        const status = (status: string, eTag: string) => ({ method: "GET", path: /\/status$/, status: 200, body: { manifest: { lastUpdateRequest: { status, errors: [] }, eTag } } });
+        // A SUCCEEDED under the version written over, then a FAILED twice, then a SUCCEEDED of a new
+        // version: no outcome shows three times running, and the new version's success is this update's.
+        const polls = () => smapi.requests.filter((r) => r.path.includes("/status?")).length;
+        for (const [answer, eTag] of [["SUCCEEDED", 'W/"7"'], ["FAILED", '"7"'], ["FAILED", '"7"'], ["SUCCEEDED", '"8"']]) {
+            smapi.fault(status(answer, eTag));
+        }
+        await waitForManifestUpdate(session(), TIMING, '"7"');
+        assert.equal(polls(), 4);
+        // A FAILED that already shows another version is not taken for this update's by its version.
+        smapi.fault(status("FAILED", '"9"'));
+        smapi.fault(status("SUCCEEDED", '"9"'));
+        await waitForManifestUpdate(session(), TIMING, '"8"');
+        assert.equal(polls(), 6);
     });
 
     it("refuses a credentials answer without both messaging credentials", async () => {
