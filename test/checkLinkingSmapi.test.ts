@@ -179,6 +179,14 @@ describe("npm run check-linking, reading the skill through SMAPI", () => {
             ]);
         });
 
+        it("says so when the live skill has no default endpoint at all", async () => {
+            smapi.publish(SKILL_ID);
+            delete smapi.skills.get(SKILL_ID)!.live!.manifest.manifest.apis.smartHome.endpoint;
+            assert.deepEqual((await liveResults()).filter((r) => !r.ok).map((r) => r.detail), [
+                `the live skill's default endpoint is not set, not ${NA}. Live users get that function ${ADVICE}`,
+            ]);
+        });
+
         it("names each account-linking field the live skill has otherwise (an earlier login domain), with both values", async () => {
             const oldDomain = "https://smartlamp-old.auth.us-east-1.amazoncognito.com/oauth2/authorize";
             smapi.publish(SKILL_ID);
