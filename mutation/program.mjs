@@ -8,7 +8,7 @@ import { partWithoutChecker } from "../stryker.config.mjs";
 export default partWithoutChecker("program", [
     "infra/accountLinking.ts", "infra/alarmNotifications.ts", "infra/alexa.ts", "infra/alexaGrants.ts", "infra/changeReportDelivery.ts",
     "infra/companionApi.ts", "infra/config/*.ts", "infra/functionBasics.ts", "infra/operatorAlarms.ts", "infra/poolWebAcl.ts",
-    "infra/primaryPool.ts", "infra/skillConfiguration.ts", "infra/skillEndpoint.ts",
+    "infra/primaryPool.ts", "infra/regionProvider.ts", "infra/skillConfiguration.ts", "infra/skillEndpoint.ts",
 ], [
     "test/config.test.ts", "test/domainPrefix.test.ts", "test/stack.test.ts", "test/companionStack.test.ts",
     "test/eventsStack.test.ts", "test/skillConfiguration.test.ts", "test/enginePreflight.test.ts",
