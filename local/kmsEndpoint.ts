@@ -32,6 +32,11 @@ export interface KmsEndpoint {
     denyDecrypt(accessKeyId: string): void;
     /** Requests received, by operation. */
     requests: Record<string, number>;
+    /**
+     * The next `count` Encrypt or Decrypt requests get a 200 with this body, whatever they ask: an
+     * answer KMS does not give, as a broken proxy or a changed API would (the client must not take it).
+     */
+    answerNext(count: number, body: unknown): void;
     stop(): Promise<void>;
 }
 
@@ -42,6 +47,7 @@ export async function startKmsEndpoint(region = "us-east-1"): Promise<KmsEndpoin
     const keys = new Map<string, { material: Buffer; enabled: boolean }>();
     const denied = new Set<string>();
     const requests: Record<string, number> = {};
+    let scripted: unknown[] = [];
     let listening = "";
     const server = createServer((req, res) => {
         let text = "";
@@ -57,6 +63,9 @@ export async function startKmsEndpoint(region = "us-east-1"): Promise<KmsEndpoin
             requests[operation] = (requests[operation] ?? 0) + 1;
             if (req.headers["content-type"] !== "application/x-amz-json-1.1") {
                 return void refuse("SerializationException", "The request is not AWS JSON 1.1.");
+            }
+            if (scripted.length > 0) {
+                return void json(200, scripted.shift());
             }
             const input = JSON.parse(text);
             const keyOf = (id: string) => [...keys.keys()].find((arn) => arn === id || arn.endsWith(`/${id}`));
@@ -122,6 +131,9 @@ export async function startKmsEndpoint(region = "us-east-1"): Promise<KmsEndpoin
         disableKey: (arn) => void (keys.get(arn)!.enabled = false),
         enableKey: (arn) => void (keys.get(arn)!.enabled = true),
         denyDecrypt: (accessKeyId) => void denied.add(accessKeyId),
+        answerNext(count, body) {
+            scripted = scripted.concat(Array.from({ length: count }, () => body));
+        },
         stop: () => outage.takeDown(),
     };
 }

@@ -439,7 +439,8 @@ describe("the ChangeReport consumer, batch by batch", function () {
                     const grant = (await grants.get(userId))!;
                     assert.deepEqual([grant.accessToken, grant.refreshToken], [accessToken, refreshToken]);
                 }
-                assert.deepEqual(JSON.parse(fd1.at(-1)!).outcome, "sealed");
+                const line = JSON.parse(fd1.at(-1)!);
+                assert.deepEqual([line.level, line.outcome, line.reason], ["info", "sealed", `${(result as { sealed: number }).sealed} grant(s) stored in the clear sealed, none left`]);
                 assert.deepEqual((await seal()).result, { sealed: 0 });
             });
 
@@ -447,8 +448,12 @@ describe("the ChangeReport consumer, batch by batch", function () {
                 const earlier = await clearGrant();
                 kms.disableKey(grantsKey);
                 try {
-                    const failed = await seal().then(() => undefined, (err: Error) => err);
+                    let failed: unknown;
+                    const { fd1 } = await capturingStdout(async () => void (failed = await createConsumerFromEnvironment(ENV())({ ...SEAL_STORED_GRANTS }, timeLeft(60_000))
+                        .then(() => undefined, (err: Error) => err)));
                     assert.match(String(failed), /^Error: The grants an earlier version stored in the clear could not all be sealed: DisabledException \(configuration\); the stack's KMS key .* Every grant is kept as it was; run pulumi up again once it is fixed\.$/);
+                    const line = JSON.parse(fd1.at(-1)!);
+                    assert.deepEqual([line.level, line.outcome, line.cause, line.needs, line.reason], ["error", "unsealed", "configuration", "operator", "a grant stored in the clear could not be sealed (DisabledException)"]);
                 } finally {
                     kms.enableKey(grantsKey);
                 }
@@ -459,8 +464,12 @@ describe("the ChangeReport consumer, batch by batch", function () {
 
             it("fails the up's request when its time runs out with grants left, so that the next up goes on", async () => {
                 await clearGrant();
-                const failed = await seal(timeLeft(1_000)).then(() => undefined, (err: Error) => err);
+                let failed: unknown;
+                const { fd1 } = await capturingStdout(async () => void (failed = await createConsumerFromEnvironment(ENV())({ ...SEAL_STORED_GRANTS }, timeLeft(1_000))
+                    .then(() => undefined, (err: Error) => err)));
                 assert.match(String(failed), /^Error: 0 grant\(s\) stored in the clear were sealed, and more are left than one run could seal: run pulumi up again to go on\.$/);
+                const line = JSON.parse(fd1.at(-1)!);
+                assert.deepEqual([line.outcome, line.reason], ["unsealed", "0 grant(s) stored in the clear sealed, more left"]);
                 assert.equal((await clearItems()).length, 1);
                 await seal();
             });

@@ -150,6 +150,39 @@ describe("the grants table", function () {
         assert.deepEqual(await sealing.sealStoredInTheClear(Date.now() + 60_000), { sealed: 0, done: true });
     });
 
+    it("seals a grant in the clear only while it holds what was read: one a new AcceptGrant rewrote meanwhile stays as written", async () => {
+        const table = "grants-" + randomUUID();
+        await dynamo.createLampTable(table);
+        const userId = randomUUID();
+        await dynamo.dynamoDb("PutItem", { TableName: table, Item: { userId: { S: userId }, accessToken: { S: "Atza|old" }, refreshToken: { S: "Atzr|old" }, region: { S: "us-east-1" } } });
+        // The real seal, with another writer's clear grant landing between the scan and the write.
+        const real = kms.seal(keyArn);
+        const racing = createGrantStore({ tableName: table, dynamoDb: dynamo.dynamoDb, seal: {
+            seal: async (user, text) => {
+                await dynamo.dynamoDb("PutItem", { TableName: table, Item: { userId: { S: user }, accessToken: { S: "Atza|new" }, refreshToken: { S: "Atzr|new" }, region: { S: "us-east-1" } } });
+                return real.seal(user, text);
+            },
+            open: real.open,
+        } });
+        assert.deepEqual(await racing.sealStoredInTheClear(Date.now() + 60_000), { sealed: 0, done: true });
+        const item = (await dynamo.dynamoDb<{ Item: Item }>("GetItem", { TableName: table, Key: { userId: { S: userId } } })).Item;
+        assert.deepEqual([item.refreshToken?.S, item.tokens], ["Atzr|new", undefined], "the newer grant was overwritten");
+    });
+
+    it("refuses an answer from KMS without a ciphertext or a plaintext, storing and reading nothing from it", async () => {
+        const seal = kms.seal(keyArn);
+        for (const body of [{}, { CiphertextBlob: "" }, { CiphertextBlob: 7 }]) {
+            kms.answerNext(1, body);
+            await assert.rejects(seal.seal("u", "Atzr|x"), (err: Error) => err.name === "InvalidResponse" && err.message === "KMS answered Encrypt without a ciphertext", JSON.stringify(body));
+        }
+        const sealed = await seal.seal("u", "Atzr|x");
+        for (const body of [{}, { Plaintext: 7 }]) {
+            kms.answerNext(1, body);
+            await assert.rejects(seal.open("u", sealed), (err: Error) => err.name === "InvalidResponse" && err.message === "KMS answered Decrypt without a plaintext", JSON.stringify(body));
+        }
+        assert.equal(await seal.open("u", sealed), "Atzr|x");
+    });
+
     it("reads an item without a token or a region as no grant, and unreadable times as 0 (expired, so refreshed first)", async () => {
         const { accessToken, refreshToken, region } = grant();
         for (const missing of ["accessToken", "refreshToken", "region"]) {
