@@ -188,8 +188,12 @@ export async function readManifest(session: SmapiSession): Promise<ManifestRead>
 /** Status polls running that must show the same outcome before it counts as this update's, when nothing else tells. */
 const SETTLE_POLLS = 3;
 
-/** An ETag's value without its quotes and weak mark (RFC 9110 8.8.3), to compare two versions. */
-export const eTagValue = (eTag: string) => eTag.replace(/^(W\/)?"(.*)"$/, "$2");
+/**
+ * An ETag's value without its quotes and weak mark (RFC 9110 8.8.3), to compare two versions.
+ * Exported at the module's end: an export at its declaration would be reached through `exports`,
+ * and Pulumi would serialize the module's whole exports object into the providers.
+ */
+const eTagValue = (eTag: string) => eTag.replace(/^(W\/)?"(.*)"$/, "$2");
 
 /**
  * Polls the manifest's update status until this update is SUCCEEDED (resolves) or FAILED (throws
@@ -319,3 +323,5 @@ export async function readMessagingCredentials(session: SmapiSession): Promise<{
     }
     return { clientId: credentials.clientId, clientSecret: credentials.clientSecret };
 }
+
+export { eTagValue };
