@@ -339,6 +339,8 @@ describe("the companion API's entry, built from the environment the stack sets",
         });
         assert.deepEqual(answers, [200, 401, 503]);
         assert.deepEqual(fd1.map((line) => [JSON.parse(line).level, JSON.parse(line).status]), [["info", 200], ["warn", 401], ["error", 503]]);
+        // None of these needs the operator (a store that is down is transient): no line counts for the operator alarm.
+        assert.deepEqual(fd1.map((line) => JSON.parse(line).needs), [undefined, undefined, undefined]);
         // The boundaries: 400 is a warning, 500 an error.
         const broken = createCompanionFromEnvironment({ ...ENV(), COMPANION_AUTH_BASE_URL: "not a url" });
         const edges = await capturingStdout(async () => {

@@ -169,6 +169,24 @@ describe("the grants table", function () {
         assert.deepEqual([item.refreshToken?.S, item.tokens], ["Atzr|new", undefined], "the newer grant was overwritten");
     });
 
+    it("fails the sealing run when DynamoDB fails the write (it never counts a failed write as a grant rewritten meanwhile)", async () => {
+        const table = "grants-" + randomUUID();
+        await dynamo.createLampTable(table);
+        await dynamo.dynamoDb("PutItem", { TableName: table, Item: { userId: { S: randomUUID() }, accessToken: { S: "Atza|old" }, refreshToken: { S: "Atzr|old" }, region: { S: "us-east-1" } } });
+        const real = kms.seal(keyArn);
+        // After the scan, before the write: DynamoDB fails both tries of the write.
+        const failing = createGrantStore({ tableName: table, dynamoDb: dynamo.dynamoDb, seal: {
+            seal: async (user, text) => {
+                dynamo.refuseNext(2, { type: "com.amazonaws.dynamodb.v20120810#InternalServerError", status: 500 });
+                return real.seal(user, text);
+            },
+            open: real.open,
+        } });
+        await assert.rejects(failing.sealStoredInTheClear(Date.now() + 60_000), (err: Error) => err.name !== "ConditionalCheckFailedException");
+        const left = (await dynamo.dynamoDb<{ Items: Item[] }>("Scan", { TableName: table })).Items;
+        assert.equal(left[0].refreshToken?.S, "Atzr|old", "the grant is kept as it was");
+    });
+
     it("refuses an answer from KMS without a ciphertext or a plaintext, storing and reading nothing from it", async () => {
         const seal = kms.seal(keyArn);
         for (const body of [{}, { CiphertextBlob: "" }, { CiphertextBlob: 7 }]) {
