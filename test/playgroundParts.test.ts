@@ -32,6 +32,26 @@ describe("the playground's Alexa: what it says", () => {
         assert.match(spokenOutcome(error("INVALID_AUTHORIZATION_CREDENTIAL")).speech, /link your account again/);
     });
 
+    it("has words and a kind of its own for each error type the skill can answer", () => {
+        const said = (type: string) => { const { speech, kind } = spokenOutcome(error(type)); return `${kind}: ${speech}`; };
+        assert.deepEqual(Object.fromEntries(["NO_SUCH_ENDPOINT", "VALUE_OUT_OF_RANGE", "INVALID_VALUE", "INVALID_DIRECTIVE", "ENDPOINT_UNREACHABLE", "BRIDGE_UNREACHABLE",
+            "INTERNAL_ERROR", "EXPIRED_AUTHORIZATION_CREDENTIAL", "INVALID_AUTHORIZATION_CREDENTIAL", "ACCEPT_GRANT_FAILED"].map((type) => [type, said(type)])), {
+            NO_SUCH_ENDPOINT: "refused: Sorry, I can't find that device. It may have been removed.",
+            VALUE_OUT_OF_RANGE: "refused: Sorry, Smart Lamp can't be set to that value.",
+            INVALID_VALUE: "refused: Sorry, Smart Lamp can't be set to that value.",
+            INVALID_DIRECTIVE: "refused: Sorry, Smart Lamp doesn't support that.",
+            ENDPOINT_UNREACHABLE: "failed: Smart Lamp is not responding. Please check its power and network.",
+            BRIDGE_UNREACHABLE: "failed: Smart Lamp is not responding. Please check its hub.",
+            INTERNAL_ERROR: "failed: Sorry, something went wrong with Smart Lamp. Please try again later.",
+            EXPIRED_AUTHORIZATION_CREDENTIAL: "failed: Sorry, I couldn't reach Smart Lamp. Please try again.",
+            INVALID_AUTHORIZATION_CREDENTIAL: "failed: To control Smart Lamp, please link your account again in the Alexa app.",
+            ACCEPT_GRANT_FAILED: "failed: Your account is linked, but Smart Lamp could not be given permission to send updates.",
+        });
+        // An answer without a header or a payload is no answer (never a TypeError).
+        assert.equal(spokenOutcome({ event: {} }).kind, "failed");
+        assert.equal(spokenOutcome({ event: { header: { name: "ErrorResponse" } } }).speech, "Sorry, Smart Lamp is not responding.");
+    });
+
     it("says the lamp is not responding when the function gave no answer, or one that is no Alexa event", () => {
         for (const answer of [undefined, null, {}, { event: { header: { name: "Whatever" } } }]) {
             assert.deepEqual(spokenOutcome(answer), { speech: "Sorry, Smart Lamp is not responding.", kind: "failed" });
@@ -51,6 +71,14 @@ describe("the playground's log lines in words", () => {
             { fn: "companion", level: "info", what: "POST /api/lamp → 200 in 20 ms", detail: "user: u" });
         assert.deepEqual(readableLine("consumer", JSON.stringify({ level: "error", kind: "ChangeReport", outcome: "wait", cause: "configuration", fix: "set the secret", receiveCount: 2 })),
             { fn: "consumer", level: "error", what: "ChangeReport wait", detail: "cause: configuration · fix: set the secret · receiveCount: 2" });
+    });
+
+    it("names a directive by whichever of namespace and name it has, and shows other fields as text or JSON, leaving out the ids", () => {
+        assert.equal(readableLine("skill", JSON.stringify({ level: "info", name: "Discover", outcome: "ok" }))!.what, "undefined.Discover → ok");
+        assert.equal(readableLine("skill", JSON.stringify({ level: "info", namespace: "Alexa", outcome: "ok" }))!.what, "Alexa.undefined → ok");
+        assert.equal(readableLine("skill", JSON.stringify({ level: "info", outcome: "ok" }))!.what, "ok");
+        assert.equal(readableLine("skill", JSON.stringify({ level: "info", outcome: "ok", requestId: "r-1", messageId: "m-1", count: 3, tags: ["a"], flag: null }))!.detail, 'count: 3 · tags: ["a"] · flag: null');
+        assert.equal(readableLine("skill", JSON.stringify({ level: "info", outcome: "ok", extra: undefined }))!.detail, "");
     });
 
     it("tells the consumer's sealing run apart from ChangeReports", () => {
@@ -106,8 +134,10 @@ describe("the playground's servers and functions", () => {
         await assert.rejects(fn.invoke({ crash: true }));
         const [first, second] = await Promise.all([fn.invoke({}), fn.invoke({})]);
         assert.deepEqual([first, second, started.length], [1, 1, 2], "one new container, not one per waiting invocation");
+        await assert.rejects(fn.invoke({ crash: true }));
+        assert.equal(await fn.invoke({}), 2, "a second crash gets a third container");
         await fn.stop();
-        assert.equal(started[1].stopped, true);
+        assert.equal(started[2].stopped, true);
     });
 
     it("answers 500 as API Gateway does when the companion function fails, and serves on", async () => {
