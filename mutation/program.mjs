@@ -11,5 +11,5 @@ export default partWithoutChecker("program", [
     "infra/primaryPool.ts", "infra/regionProvider.ts", "infra/skillConfiguration.ts", "infra/skillEndpoint.ts",
 ], [
     "test/config.test.ts", "test/domainPrefix.test.ts", "test/stack.test.ts", "test/companionStack.test.ts",
-    "test/eventsStack.test.ts", "test/skillConfiguration.test.ts", "test/enginePreflight.test.ts",
+    "test/eventsStack.test.ts", "test/skillConfiguration.test.ts", "test/enginePreflight.test.ts", "test/regionProvider.test.ts",
 ]);

@@ -314,8 +314,10 @@ describe("sign-up and the web ACL", () => {
     });
 
     for (const [what, arn, problem] of [
+        // (Pulumi's mocks hand the program a failed look-up without AWS's message: "found nothing".)
         ["a web ACL the account does not have", webAclArn("no-such-acl", "us-east-1", WEB_ACLS["login-guard"]),
-            `AWS WAF has no regional web ACL named "no-such-acl" that this account can see in this region`],
+            'AWS WAF has no regional web ACL named "no-such-acl" that this account can see in this region (the look-up found nothing). ' +
+            "Fix: pulumi config set wafWebAclArn <one of the ARNs that `aws wafv2 list-web-acls --scope REGIONAL` lists in the stack's region>"],
         ["a web ACL made again under the same name (a new id)", webAclArn("login-guard", "us-east-1", "11111111-2222-4333-8444-555555555555"),
             `the regional web ACL named "login-guard" here is ${webAclArn("login-guard")}, another one (made again since?). Fix: pulumi config set wafWebAclArn ${webAclArn("login-guard")}`],
     ] as const) {
