@@ -542,6 +542,8 @@ describe("stack configuration, at its edges", () => {
             [{ alarmEmail: "" }, "alarmEmail is not set: with Alexa events on, the stack's alarms need somewhere to go: an address (the stack subscribes it to a topic of its own; confirm the email AWS sends), or alarmTopicArn, your SNS topic. Fix: pulumi config set alarmEmail ops@example.com"],
             [{ alexaGrantsTable: "my table" }, "alexaGrantsTable is \"my table\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
             [{ alexaGrantsTable: "ab" }, "alexaGrantsTable is \"ab\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
+            [{ alexaGrantsTable: "kept-table!" }, "alexaGrantsTable is \"kept-table!\": it must be the name of the grants table this stack kept when events were switched off (its alexaGrantsTableName output then). Fix: pulumi config set alexaGrantsTable <table name>"],
+            [{ alarmEmail: "", alarmTopicArn: "xarn:aws:sns:us-east-1:123456789012:pager" }, "alarmTopicArn is \"xarn:aws:sns:us-east-1:123456789012:pager\": it must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic name>. Fix: pulumi config set alarmTopicArn arn:aws:sns:us-east-1:<account>:<topic name>"],
         ] as const) {
             assert.deepEqual(problems(events(more)), [expected], JSON.stringify(more));
         }
