@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { stackProviderSettings } from "../infra/regionProvider";
+import { isSecret } from "../local/pulumiProgram";
 
 describe("a provider in another region, set up as the stack's default provider", () => {
     it("takes every aws:* key but the region, structured values parsed, and the stored-encrypted ones as secrets", async () => {
@@ -27,6 +28,6 @@ describe("a provider in another region, set up as the stack's default provider",
             note: '"quoted"',
         });
         assert.ok(pulumi.Output.isInstance(secretKey), "a key stored encrypted reaches the provider as a secret");
-        assert.equal(await (secretKey as pulumi.Output<unknown>).isSecret, true);
+        assert.equal(await isSecret(secretKey as pulumi.Output<unknown>), true);
     });
 });
