@@ -18,6 +18,7 @@ import { interruptible, Interruptible } from "./interruptible";
 import { createAwsJsonClient } from "../handler/awsJson";
 import { createTokenSeal, KMS_PROTOCOL, TokenSeal } from "../handler/tokenSeal";
 import { LOCAL_CREDENTIALS, signatureRefusal } from "./sigv4";
+import { requestBody } from "./requestBody";
 
 export interface KmsEndpoint {
     endpoint: string;
@@ -50,9 +51,7 @@ export async function startKmsEndpoint(region = "us-east-1"): Promise<KmsEndpoin
     let scripted: unknown[] = [];
     let listening = "";
     const server = createServer((req, res) => {
-        let text = "";
-        req.on("data", (chunk) => (text += chunk));
-        req.on("end", async (): Promise<void> => {
+        void requestBody(req).then(async (text): Promise<void> => {
             const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
             const refuse = (type: string, message: string) => json(400, { __type: type, message });
             const unsigned = await signatureRefusal(req, text, "kms", listening);

@@ -23,6 +23,7 @@ import { createHash, randomUUID } from "crypto";
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
 import { signatureRefusal } from "./sigv4";
+import { requestBody } from "./requestBody";
 
 export interface QueuedMessage {
     messageId: string;
@@ -62,9 +63,7 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     let listening = "";
 
     const server = createServer((req, res) => {
-        let text = "";
-        req.on("data", (chunk) => (text += chunk));
-        req.on("end", async (): Promise<void> => {
+        void requestBody(req).then(async (text): Promise<void> => {
             const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(JSON.stringify(body));
             const error = (type: string, message: string) => json(400, { __type: `com.amazonaws.sqs#${type}`, message });
             const unsigned = await signatureRefusal(req, text, "sqs", listening);

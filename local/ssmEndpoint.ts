@@ -10,6 +10,7 @@
 import { createServer } from "http";
 import { interruptible, Interruptible } from "./interruptible";
 import { signatureRefusal } from "./sigv4";
+import { requestBody } from "./requestBody";
 
 export interface SsmEndpoint {
     endpoint: string;
@@ -24,9 +25,7 @@ export async function startSsmEndpoint(parameters: Record<string, string>): Prom
     const state = { reads: 0, parameters: new Map(Object.entries(parameters)) };
     let listening = "";
     const server = createServer((req, res) => {
-        let text = "";
-        req.on("data", (chunk) => (text += chunk));
-        req.on("end", async (): Promise<void> => {
+        void requestBody(req).then(async (text): Promise<void> => {
             const json = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
             const unsigned = await signatureRefusal(req, text, "ssm", listening);
             if (unsigned) {

@@ -46,6 +46,7 @@
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from "crypto";
 import { createServer, IncomingMessage, ServerResponse } from "http";
 import { AddressInfo } from "net";
+import { requestBody } from "./requestBody";
 import { jwksOf, SigningKey, signToken } from "./tokens";
 
 export interface PoolClient {
@@ -116,12 +117,6 @@ const PASSWORD_RULES: [RegExp, string][] = [
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => resolve(body));
-});
 
 function page(appName: string, title: string, content: string): string {
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -365,7 +360,7 @@ ${setup.mailHint ? `<p class="info" id="mailHint">${escapeHtml(setup.mailHint)}<
         const url = new URL(req.url ?? "/", "http://localhost");
         const params = url.searchParams;
         const html = (body: string) => res.writeHead(200, { "content-type": "text/html;charset=UTF-8" }).end(body);
-        const body = await readBody(req);
+        const body = await requestBody(req);
         const route = `${req.method} ${url.pathname}`;
 
         if (route === "GET /oauth2/authorize") {
